@@ -1,0 +1,158 @@
+package aadhostlogincorrelation
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+)
+
+// Values of Config.CountTables.
+const (
+	CountSeparately = "separately"
+	CountTogether   = "together"
+)
+
+// Values of Config.Emit.
+const (
+	EmitAll    = "all"
+	EmitAlerts = "alerts"
+)
+
+// Values of Config.State.
+const (
+	StateMemory = "memory"
+	StateRedis  = "redis"
+)
+
+// Config is the processor's configuration (shared/SPEC.md section 5).
+type Config struct {
+	// SigninThreshold: an IP is suspicious when its failed sign-ins exceed this (count > threshold).
+	SigninThreshold int `mapstructure:"signin_threshold"`
+	// Window is the correlation window: the failures and the logon must fit inside one interval this long.
+	Window time.Duration `mapstructure:"window"`
+	// ExcludedResultTypes are sign-in ResultTypes that are not failures.
+	ExcludedResultTypes []string `mapstructure:"excluded_result_types"`
+	// ExcludedIPs are addresses or CIDR prefixes whose sign-ins and logons never count.
+	ExcludedIPs []string `mapstructure:"excluded_ips"`
+	// LogonTypes are the Windows logon types that count.
+	LogonTypes []int `mapstructure:"logon_types"`
+	// CountTables is "separately" (one count per sign-in table, as the rule) or "together".
+	CountTables string `mapstructure:"count_tables"`
+	// Emit is "all" (records pass and alerts are added) or "alerts" (only alerts leave).
+	Emit string `mapstructure:"emit"`
+	// Suppress: at most one alert per (IpAddress, Computer, SigninTable) per this long; 0 disables.
+	Suppress time.Duration `mapstructure:"suppress"`
+	// MaxTrackedIPs bounds the IPs whose failed sign-ins are kept.
+	MaxTrackedIPs int `mapstructure:"max_tracked_ips"`
+	// MaxPendingLogons bounds the logons kept waiting for failures that may arrive late.
+	MaxPendingLogons int `mapstructure:"max_pending_logons"`
+	// MaxClockSkew is how far ahead of the wall clock an event time is believed.
+	MaxClockSkew time.Duration `mapstructure:"max_clock_skew"`
+	// Storage is the id of a storage extension in which state is checkpointed; none keeps it in memory only.
+	Storage *component.ID `mapstructure:"storage"`
+	// CheckpointInterval is how often state is saved to Storage (also saved at shutdown).
+	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var _ component.Config = (*Config)(nil)
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		SigninThreshold:     5,
+		Window:              24 * time.Hour,
+		ExcludedResultTypes: []string{"0", "50125", "50140"},
+		ExcludedIPs:         []string{"127.0.0.1", "::1"},
+		LogonTypes:          []int{10, 7, 3},
+		CountTables:         CountSeparately,
+		Emit:                EmitAll,
+		MaxTrackedIPs:       4_000_000,
+		MaxPendingLogons:    1_000_000,
+		MaxClockSkew:        5 * time.Minute,
+		CheckpointInterval:  30 * time.Second,
+	}
+}
+
+// Validate checks every key and names the key and the value that is wrong.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key string, value any, why string) {
+		errs = append(errs, fmt.Errorf("%s: invalid value %v: %s", key, value, why))
+	}
+	if c.SigninThreshold < 0 {
+		bad("signin_threshold", c.SigninThreshold, "must be 0 or more")
+	}
+	if c.SigninThreshold > 10_000 {
+		bad("signin_threshold", c.SigninThreshold, "must be at most 10000")
+	}
+	if c.Window <= 0 {
+		bad("window", c.Window, "must be a positive duration")
+	}
+	for _, rt := range c.ExcludedResultTypes {
+		if strings.TrimSpace(rt) == "" {
+			bad("excluded_result_types", fmt.Sprintf("%q", rt), "must not be empty")
+		}
+	}
+	if _, err := parsePrefixes(c.ExcludedIPs); err != nil {
+		errs = append(errs, err)
+	}
+	for _, lt := range c.LogonTypes {
+		if lt < 0 || lt > 15 {
+			bad("logon_types", lt, "Windows logon types are 0 to 15")
+		}
+	}
+	if c.CountTables != CountSeparately && c.CountTables != CountTogether {
+		bad("count_tables", fmt.Sprintf("%q", c.CountTables), `must be "separately" or "together"`)
+	}
+	if c.Emit != EmitAll && c.Emit != EmitAlerts {
+		bad("emit", fmt.Sprintf("%q", c.Emit), `must be "all" or "alerts"`)
+	}
+	if c.Suppress < 0 {
+		bad("suppress", c.Suppress, "must be 0 or a positive duration")
+	}
+	if c.MaxTrackedIPs <= 0 {
+		bad("max_tracked_ips", c.MaxTrackedIPs, "must be positive")
+	}
+	if c.MaxPendingLogons <= 0 {
+		bad("max_pending_logons", c.MaxPendingLogons, "must be positive")
+	}
+	if c.MaxClockSkew < 0 {
+		bad("max_clock_skew", c.MaxClockSkew, "must be 0 or a positive duration")
+	}
+	if c.Storage != nil && c.CheckpointInterval <= 0 {
+		bad("checkpoint_interval", c.CheckpointInterval, "must be a positive duration")
+	}
+	return errors.Join(errs...)
+}
+
+// parsePrefixes turns excluded_ips entries (addresses or CIDR prefixes) into prefixes.
+func parsePrefixes(entries []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(entries))
+	for _, s := range entries {
+		s = strings.TrimSpace(s)
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("excluded_ips: invalid value %q: not an address or CIDR prefix", s)
+			}
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("excluded_ips: invalid value %q: not an address or CIDR prefix", s)
+		}
+		a = a.Unmap().WithZone("")
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
