@@ -1,0 +1,309 @@
+// Package window holds the rule's state and decisions: failed sign-ins per (sign-in table, IP),
+// logons waiting for failures that may still arrive, and the alerts they make. It is pure Go on
+// netip.Addr and Unix-nanosecond times, with no pdata, so it can be checked against a brute-force
+// reference.
+package window
+
+import (
+	"container/heap"
+	"net/netip"
+)
+
+// Config is the engine's share of the processor configuration.
+type Config struct {
+	Threshold        int   // alert when failures exceed this
+	Window           int64 // nanoseconds
+	Tables           int   // 2 counts each sign-in table apart, 1 counts them together
+	MaxTrackedIPs    int
+	MaxPendingLogons int
+	Suppress         int64 // nanoseconds; 0 disables
+}
+
+// Alert is one (logon, table) pair that fired.
+type Alert[P any] struct {
+	Payload P
+	Addr    netip.Addr
+	Host    string
+	Time    int64 // the logon's event time
+	Table   int
+	Count   int   // failures in the interval that fired
+	First   int64 // first failure in that interval
+	Last    int64 // last failure in that interval
+}
+
+// Stats are cumulative counters; the caller reports their growth.
+type Stats struct {
+	EvictedIPs        int64
+	EvictedLogons     int64
+	EvictedSuppress   int64
+	Suppressed        int64
+	ExpiredIPs        int64
+	ExpiredLogons     int64
+	FailuresCompacted int64
+}
+
+// Verdict says how an event time relates to the engine's clock.
+type Verdict uint8
+
+const (
+	// Current events take part in the correlation.
+	Current Verdict = iota
+	// Late events are older than the clock minus the window: they can no longer be judged fairly.
+	Late
+	// Future events are further ahead of the wall clock than the allowed skew.
+	Future
+)
+
+// Engine correlates failed sign-ins and logons. It is not safe for concurrent use.
+type Engine[P any] struct {
+	cfg    Config
+	k      int   // failures needed: Threshold+1
+	clock  int64 // largest event time accepted
+	ips    ipTable
+	logons pendingLogons[P]
+	// suppressed remembers the last alert per (IpAddress, Computer, SigninTable).
+	suppressed map[suppressKey]int64
+	lastSweep  int64
+	Stats      Stats
+}
+
+type suppressKey struct {
+	addr  ipKey
+	host  string
+	table int
+}
+
+// New returns an empty engine.
+func New[P any](cfg Config) *Engine[P] {
+	if cfg.Tables < 1 {
+		cfg.Tables = 1
+	}
+	if cfg.Tables > maxTables {
+		cfg.Tables = maxTables
+	}
+	e := &Engine[P]{cfg: cfg, k: cfg.Threshold + 1, suppressed: map[suppressKey]int64{}}
+	e.ips.init(cfg.MaxTrackedIPs)
+	e.logons.byAddr = map[ipKey][]*pendingLogon[P]{}
+	return e
+}
+
+// Clock returns the largest event time accepted so far.
+func (e *Engine[P]) Clock() int64 { return e.clock }
+
+// TrackedIPs returns how many IPs have failures in memory.
+func (e *Engine[P]) TrackedIPs() int { return e.ips.len() }
+
+// PendingLogons returns how many logons wait for failures.
+func (e *Engine[P]) PendingLogons() int { return len(e.logons.heap) }
+
+// Observe judges the event time t against the clock (wall is the wall clock and maxSkew the
+// allowed skew, both in nanoseconds) and, for a current event, advances the clock and drops the
+// state that can no longer matter.
+func (e *Engine[P]) Observe(t, wall, maxSkew int64) Verdict {
+	if t > wall+maxSkew {
+		return Future
+	}
+	if t < e.clock-e.cfg.Window {
+		return Late
+	}
+	if t > e.clock {
+		e.clock = t
+		e.expire()
+	}
+	return Current
+}
+
+// horizon is the oldest time state is kept for: a current event is at most one window older than
+// the clock, and it can pair with state up to one window older than itself.
+func (e *Engine[P]) horizon() int64 { return e.clock - 2*e.cfg.Window }
+
+func (e *Engine[P]) expire() {
+	h := e.horizon()
+	e.Stats.ExpiredIPs += int64(e.ips.expire(h))
+	for len(e.logons.heap) > 0 && e.logons.heap[0].time < h {
+		e.logons.remove(e.logons.heap[0])
+		e.Stats.ExpiredLogons++
+	}
+	if e.cfg.Suppress > 0 && e.clock-e.lastSweep > e.cfg.Window/8 {
+		e.sweepSuppressed()
+	}
+}
+
+func (e *Engine[P]) sweepSuppressed() {
+	e.lastSweep = e.clock
+	oldest := e.clock - e.cfg.Window - e.cfg.Suppress
+	for k, last := range e.suppressed {
+		if last < oldest {
+			delete(e.suppressed, k)
+		}
+	}
+}
+
+func (e *Engine[P]) tableIndex(table int) int {
+	if e.cfg.Tables == 1 {
+		return 0
+	}
+	return table
+}
+
+// Failure records a failed sign-in of table at time t from addr (t must have been judged Current)
+// and appends to out the alerts of waiting logons that it completes.
+func (e *Engine[P]) Failure(table int, addr netip.Addr, t int64, out []Alert[P]) []Alert[P] {
+	tb := e.tableIndex(table)
+	key := keyOf(addr)
+	f, evicted := e.ips.add(key, tb, t, e.horizon(), e.cfg.Window, e.k)
+	if evicted {
+		e.Stats.EvictedIPs++
+	}
+	waiting := e.logons.byAddr[key]
+	if len(waiting) == 0 {
+		return out
+	}
+	bit := uint8(1) << tb
+	for i := 0; i < len(waiting); i++ {
+		l := waiting[i]
+		if l.done&bit != 0 || l.time < t-e.cfg.Window || l.time > t+e.cfg.Window {
+			continue
+		}
+		if ok, n, first, last := fires(f, l.time, e.cfg.Window, e.k); ok {
+			l.done |= bit
+			out = e.emit(out, l, tb, n, first, last)
+			if l.done == e.allTables() {
+				e.logons.remove(l)
+				waiting = e.logons.byAddr[key]
+				i--
+			}
+		}
+	}
+	return out
+}
+
+func (e *Engine[P]) allTables() uint8 { return uint8(1)<<e.cfg.Tables - 1 }
+
+// Logon records a host logon at time t from addr (t judged Current) and appends its alerts for
+// every table whose failures already suffice. Unless it alerted for every table it waits, bounded
+// by MaxPendingLogons, for failures that may still arrive.
+func (e *Engine[P]) Logon(addr netip.Addr, t int64, host string, payload P, out []Alert[P]) []Alert[P] {
+	key := keyOf(addr)
+	l := &pendingLogon[P]{key: key, addr: addr, time: t, host: host, payload: payload}
+	if idx, ok := e.ips.index[key]; ok {
+		rec := e.ips.rec(idx)
+		for tb := 0; tb < e.cfg.Tables; tb++ {
+			f := e.ips.failures(idx, rec, tb)
+			if ok, n, first, last := fires(f, t, e.cfg.Window, e.k); ok {
+				l.done |= 1 << tb
+				out = e.emit(out, l, tb, n, first, last)
+			}
+		}
+	}
+	if l.done == e.allTables() {
+		return out
+	}
+	if len(e.logons.heap) >= e.cfg.MaxPendingLogons {
+		oldest := e.logons.heap[0]
+		if oldest.time > t {
+			// The new logon is older than every waiting one: it is the one that matters least.
+			e.Stats.EvictedLogons++
+			return out
+		}
+		e.logons.remove(oldest)
+		e.Stats.EvictedLogons++
+	}
+	e.logons.add(l)
+	return out
+}
+
+func (e *Engine[P]) emit(out []Alert[P], l *pendingLogon[P], tb, n int, first, last int64) []Alert[P] {
+	if e.cfg.Suppress > 0 {
+		sk := suppressKey{addr: l.key, host: l.host, table: tb}
+		if prev, ok := e.suppressed[sk]; ok && absDiff(prev, l.time) < e.cfg.Suppress {
+			e.Stats.Suppressed++
+			return out
+		}
+		if len(e.suppressed) >= e.cfg.MaxPendingLogons {
+			e.sweepSuppressed()
+			for k := range e.suppressed {
+				if len(e.suppressed) < e.cfg.MaxPendingLogons {
+					break
+				}
+				delete(e.suppressed, k)
+				e.Stats.EvictedSuppress++
+			}
+		}
+		e.suppressed[sk] = l.time
+	}
+	return append(out, Alert[P]{
+		Payload: l.payload, Addr: l.addr, Host: l.host, Time: l.time,
+		Table: tb, Count: n, First: first, Last: last,
+	})
+}
+
+func absDiff(a, b int64) int64 {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}
+
+// pendingLogon is a logon that has not yet alerted for every table.
+type pendingLogon[P any] struct {
+	key     ipKey
+	addr    netip.Addr
+	time    int64
+	host    string
+	payload P
+	done    uint8 // tables already alerted, one bit each
+	heapIdx int
+}
+
+// pendingLogons indexes waiting logons by address and orders them by event time, oldest first,
+// for expiry and eviction.
+type pendingLogons[P any] struct {
+	byAddr map[ipKey][]*pendingLogon[P]
+	heap   logonHeap[P]
+}
+
+func (p *pendingLogons[P]) add(l *pendingLogon[P]) {
+	p.byAddr[l.key] = append(p.byAddr[l.key], l)
+	heap.Push(&p.heap, l)
+}
+
+func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
+	heap.Remove(&p.heap, l.heapIdx)
+	list := p.byAddr[l.key]
+	for i, x := range list {
+		if x == l {
+			list[i] = list[len(list)-1]
+			list[len(list)-1] = nil
+			list = list[:len(list)-1]
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(p.byAddr, l.key)
+	} else {
+		p.byAddr[l.key] = list
+	}
+}
+
+type logonHeap[P any] []*pendingLogon[P]
+
+func (h logonHeap[P]) Len() int           { return len(h) }
+func (h logonHeap[P]) Less(i, j int) bool { return h[i].time < h[j].time }
+func (h logonHeap[P]) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIdx = i
+	h[j].heapIdx = j
+}
+func (h *logonHeap[P]) Push(x any) {
+	l := x.(*pendingLogon[P])
+	l.heapIdx = len(*h)
+	*h = append(*h, l)
+}
+func (h *logonHeap[P]) Pop() any {
+	old := *h
+	l := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return l
+}
