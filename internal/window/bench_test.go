@@ -1,0 +1,64 @@
+package window
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+)
+
+func ipv4(i int) netip.Addr {
+	return netip.AddrFrom4([4]byte{byte(11 + i>>24), byte(i >> 16), byte(i >> 8), byte(i)})
+}
+
+func ipv6(i int) netip.Addr {
+	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 12: byte(i >> 24), 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// benchmarkHeapPerIP reports the heap held per tracked IP after one failed sign-in from each of n IPs.
+func benchmarkHeapPerIP(b *testing.B, n int, addr func(int) netip.Addr) {
+	for b.Loop() {
+		cfg := Config{Threshold: 5, Window: 24 * 3600e9, Tables: 2, MaxTrackedIPs: 4_000_000, MaxPendingLogons: 1_000_000}
+		before := heapInUse()
+		e := New[int](cfg)
+		t0 := int64(1_700_000_000e9)
+		for i := 0; i < n; i++ {
+			e.Observe(t0+int64(i), farWall, 0)
+			e.Failure(i&1, addr(i), t0+int64(i), nil)
+		}
+		after := heapInUse()
+		b.ReportMetric(float64(after-before)/float64(n), "heap-B/ip")
+		runtime.KeepAlive(e)
+	}
+}
+
+func BenchmarkHeapPerIPv4_1M(b *testing.B) { benchmarkHeapPerIP(b, 1_000_000, ipv4) }
+func BenchmarkHeapPerIPv6_1M(b *testing.B) { benchmarkHeapPerIP(b, 1_000_000, ipv6) }
+
+// benchmarkFailure measures one failed sign-in with n IPs already tracked.
+func benchmarkFailure(b *testing.B, n int) {
+	cfg := Config{Threshold: 5, Window: 24 * 3600e9, Tables: 2, MaxTrackedIPs: 4_000_000, MaxPendingLogons: 1_000_000}
+	e := New[int](cfg)
+	t0 := int64(1_700_000_000e9)
+	for i := 0; i < n; i++ {
+		e.Observe(t0, farWall, 0)
+		e.Failure(0, ipv4(i), t0, nil)
+	}
+	i := 0
+	for b.Loop() {
+		e.Observe(t0, farWall, 0)
+		e.Failure(0, ipv4(i%n), t0, nil)
+		i += 7919
+	}
+}
+
+func BenchmarkFailureTracked1K(b *testing.B)   { benchmarkFailure(b, 1_000) }
+func BenchmarkFailureTracked100K(b *testing.B) { benchmarkFailure(b, 100_000) }
+func BenchmarkFailureTracked1M(b *testing.B)   { benchmarkFailure(b, 1_000_000) }
