@@ -1,0 +1,143 @@
+// Package classify recognises the input shapes of shared/SPEC.md section 3 in a plog.LogRecord and
+// turns a matching record into an Event: a failed sign-in, or a host logon, with its source address,
+// event time and the fields the alert record projects.
+package classify
+
+import "net/netip"
+
+// Kind is what a record was recognised as.
+type Kind uint8
+
+const (
+	// Unrelated records match no shape, or match one but are not part of the rule (a successful
+	// sign-in, a non-auth syslog line, EventID 4625...). They pass through untouched.
+	Unrelated Kind = iota
+	// FailedSignIn is a sign-in whose ResultType is not excluded and whose address counts.
+	FailedSignIn
+	// SignIn is a sign-in that does not count as a failure (excluded ResultType or address).
+	SignIn
+	// LinuxLogon is an accepted sshd (or other auth-facility "Accepted") logon.
+	LinuxLogon
+	// WindowsLogon is a 4624 with a counted LogonType and an address.
+	WindowsLogon
+	// Rejected records were recognised as a sign-in or a logon but carry a value that cannot be used
+	// (unparseable address, wrong type, ...). Event.Reject says why. They pass through untouched.
+	Rejected
+)
+
+// String returns the kind's name, suitable as a telemetry attribute value.
+func (k Kind) String() string {
+	switch k {
+	case FailedSignIn:
+		return "failed_signin"
+	case SignIn:
+		return "signin"
+	case LinuxLogon:
+		return "linux_logon"
+	case WindowsLogon:
+		return "windows_logon"
+	case Rejected:
+		return "rejected"
+	}
+	return "unrelated"
+}
+
+// Reasons a recognised record is Rejected (Event.Reject).
+const (
+	// RejectMissingAddress: a sign-in with no address field at all.
+	RejectMissingAddress = "missing_address"
+	// RejectBadAddress: an address field that is empty, not a string, or not an IP address.
+	RejectBadAddress = "bad_address"
+	// RejectMissingResultType: a sign-in with no ResultType (nor status.errorCode), or an empty one.
+	RejectMissingResultType = "missing_result_type"
+	// RejectBadResultType: a ResultType that is neither a string nor a number.
+	RejectBadResultType = "bad_result_type"
+	// RejectBadLogonType: a 4624 whose LogonType is not a whole number.
+	RejectBadLogonType = "bad_logon_type"
+)
+
+// Table is the sign-in table a failure belongs to.
+type Table uint8
+
+const (
+	// SigninLogs is the interactive sign-in table (Azure category SignInLogs).
+	SigninLogs Table = iota
+	// AADNonInteractiveUserSignInLogs is the non-interactive table (category NonInteractiveUserSignInLogs).
+	AADNonInteractiveUserSignInLogs
+)
+
+// String returns the Sentinel table name.
+func (t Table) String() string {
+	if t == AADNonInteractiveUserSignInLogs {
+		return "AADNonInteractiveUserSignInLogs"
+	}
+	return "SigninLogs"
+}
+
+// LogonSource is the Sentinel table a logon would live in.
+type LogonSource uint8
+
+const (
+	// Syslog logons come from sshd (or another auth-facility program).
+	Syslog LogonSource = iota
+	// SecurityEvent logons are Windows 4624 events in the SecurityEvent shape or from the windowseventlog receiver.
+	SecurityEvent
+	// WindowsEvent logons are Windows 4624 events in Sentinel's WindowsEvent shape.
+	WindowsEvent
+)
+
+// String returns the Sentinel table name.
+func (s LogonSource) String() string {
+	switch s {
+	case SecurityEvent:
+		return "SecurityEvent"
+	case WindowsEvent:
+		return "WindowsEvent"
+	}
+	return "Syslog"
+}
+
+// Event is what Classify found in one record. The strings alias the record's own values (no copies);
+// an Event is reset by every Classify call.
+type Event struct {
+	Kind   Kind
+	Reject string // for Kind Rejected: a short snake_case reason ("bad_address", "bad_type", ...)
+
+	// Addr is the source address, parsed and normalised (IPv4-mapped IPv6 unmapped, zone dropped).
+	Addr netip.Addr
+	// Time is the event time in Unix nanoseconds found in the record's schema fields (TimeGenerated,
+	// time, createdDateTime, ...), or 0 when the record carries none. The caller prefers the
+	// LogRecord Timestamp and falls back to ObservedTimestamp.
+	Time int64
+
+	// Failed sign-ins.
+	Table      Table
+	ResultType string
+	User       string // UserPrincipalName
+
+	// Logons (both families).
+	Source   LogonSource
+	Computer string // host logged on to: Sentinel Computer, syslog hostname, journald _HOSTNAME, Windows computer
+	// LogonUser is the account that logged on: the <user> of the sshd grammar (empty when the message
+	// does not follow it), or TargetUserName for Windows.
+	LogonUser string
+
+	// Linux logons.
+	HostIP        string
+	SyslogMessage string
+	Facility      string // facility name: "auth" or "authpriv"
+	ProcessName   string
+
+	// Windows logons.
+	Account          string
+	AccountType      string // as given; the alert derives Machine/User when empty
+	Activity         string
+	EventID          string // "4624"
+	LogonProcessName string
+	LogonType        string // "10", "7" or "3"
+	LogonTypeName    string
+	TargetUserSid    string
+	TargetUserName   string
+	TargetDomainName string
+	ResourceID       string // _ResourceId
+}

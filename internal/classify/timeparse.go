@@ -1,0 +1,248 @@
+package classify
+
+import (
+	"math"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Event times are parsed by hand because time.Parse allocates a *time.Location for every numeric
+// offset other than the local one, and this runs once per sign-in and logon.
+
+// eventTime reads a schema time field in Unix nanoseconds: RFC 3339 text (Sentinel TimeGenerated,
+// Azure time), the Log Analytics export style "4/28/2021, 2:08:45.221 PM" (UTC), or a number of
+// seconds, milliseconds, microseconds or nanoseconds since the epoch. 0 when it is none of these.
+func eventTime(v pcommon.Value) int64 {
+	switch v.Type() {
+	case pcommon.ValueTypeStr:
+		return parseTime(v.Str())
+	case pcommon.ValueTypeInt:
+		return epochNanos(float64(v.Int()))
+	case pcommon.ValueTypeDouble:
+		return epochNanos(v.Double())
+	}
+	return 0
+}
+
+func (f field) time() int64 {
+	if !f.ok {
+		return 0
+	}
+	return eventTime(f.v)
+}
+
+// parseTime parses the textual forms eventTime accepts.
+func parseTime(s string) int64 {
+	s = strings.TrimSpace(s)
+	if len(s) < 8 || !isDigit(s[0]) {
+		return 0
+	}
+	if len(s) >= 19 && s[4] == '-' {
+		if t, n := parseRFC3339(s); n == len(s) {
+			return t
+		}
+		return 0
+	}
+	if strings.IndexByte(s, '/') > 0 {
+		return parseExportTime(s)
+	}
+	return parseEpochText(s)
+}
+
+// parseRFC3339 parses "2006-01-02T15:04:05[.fraction](Z|±hh:mm)". A space may replace the T and a
+// missing zone means UTC (Log Analytics writes both). It returns the time and how many bytes it used.
+func parseRFC3339(s string) (int64, int) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+		s[13] != ':' || s[16] != ':' {
+		return 0, 0
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	sec, ok6 := digits(s[17:19])
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 {
+		return 0, 0
+	}
+	i := 19
+	nanos := 0
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		i++
+		start := i
+		scale := 100_000_000
+		for i < len(s) && isDigit(s[i]) {
+			nanos += int(s[i]-'0') * scale
+			scale /= 10
+			i++
+		}
+		if i == start {
+			return 0, 0
+		}
+	}
+	offset := 0
+	if i < len(s) {
+		switch s[i] {
+		case 'Z', 'z':
+			i++
+		case '+', '-':
+			if len(s) < i+6 || s[i+3] != ':' {
+				return 0, 0
+			}
+			oh, okh := digits(s[i+1 : i+3])
+			om, okm := digits(s[i+4 : i+6])
+			if !okh || !okm || oh > 23 || om > 59 {
+				return 0, 0
+			}
+			offset = oh*3600 + om*60
+			if s[i] == '-' {
+				offset = -offset
+			}
+			i += 6
+		}
+	}
+	t := civilNanos(year, month, day, hour, minute, sec, nanos)
+	if t == 0 {
+		return 0, 0
+	}
+	return t - int64(offset)*int64(time.Second), i
+}
+
+// parseExportTime parses the Log Analytics CSV export style "4/28/2021, 2:08:45.221 PM" (UTC).
+func parseExportTime(s string) int64 {
+	month, s, ok := leadingNumber(s, 2)
+	if !ok || !strings.HasPrefix(s, "/") {
+		return 0
+	}
+	day, s, ok := leadingNumber(s[1:], 2)
+	if !ok || !strings.HasPrefix(s, "/") {
+		return 0
+	}
+	year, s, ok := leadingNumber(s[1:], 4)
+	if !ok {
+		return 0
+	}
+	s = strings.TrimPrefix(s, ",")
+	if !strings.HasPrefix(s, " ") {
+		return 0
+	}
+	hour, s, ok := leadingNumber(s[1:], 2)
+	if !ok || !strings.HasPrefix(s, ":") {
+		return 0
+	}
+	minute, s, ok := leadingNumber(s[1:], 2)
+	if !ok || !strings.HasPrefix(s, ":") {
+		return 0
+	}
+	sec, s, ok := leadingNumber(s[1:], 2)
+	if !ok {
+		return 0
+	}
+	nanos := 0
+	if strings.HasPrefix(s, ".") {
+		s = s[1:]
+		scale := 100_000_000
+		for len(s) > 0 && isDigit(s[0]) {
+			nanos += int(s[0]-'0') * scale
+			scale /= 10
+			s = s[1:]
+		}
+	}
+	switch strings.TrimSpace(s) {
+	case "AM", "am":
+		if hour == 12 {
+			hour = 0
+		}
+	case "PM", "pm":
+		if hour < 12 {
+			hour += 12
+		}
+	case "":
+	default:
+		return 0
+	}
+	if hour > 23 {
+		return 0
+	}
+	return civilNanos(year, month, day, hour, minute, sec, nanos)
+}
+
+// parseEpochText reads a decimal number of seconds, milliseconds, microseconds or nanoseconds.
+func parseEpochText(s string) int64 {
+	var whole, frac float64
+	scale := 1.0
+	seenDot := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c) && !seenDot:
+			whole = whole*10 + float64(c-'0')
+		case isDigit(c):
+			scale /= 10
+			frac += float64(c-'0') * scale
+		case c == '.' && !seenDot:
+			seenDot = true
+		default:
+			return 0
+		}
+	}
+	return epochNanos(whole + frac)
+}
+
+// epochNanos scales a Unix time by its magnitude. Values below 1e9 (before 2001-09-09 in seconds) are
+// not taken as times: they are more likely something else (an Excel serial day, a counter).
+func epochNanos(v float64) int64 {
+	switch {
+	case math.IsNaN(v) || v < 1e9:
+		return 0
+	case v < 1e11:
+		return int64(v * 1e9)
+	case v < 1e14:
+		return int64(v * 1e6)
+	case v < 1e17:
+		return int64(v * 1e3)
+	case v < 9e18:
+		return int64(v)
+	}
+	return 0
+}
+
+// civilNanos converts a UTC civil time to Unix nanoseconds; 0 when a part is out of range or the
+// time does not fit in int64 nanoseconds.
+func civilNanos(year, month, day, hour, minute, sec, nanos int) int64 {
+	if year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > 31 ||
+		hour > 23 || minute > 59 || sec > 60 {
+		return 0
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC).UnixNano()
+}
+
+// digits parses a fixed-width run of ASCII digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, s != ""
+}
+
+// leadingNumber parses 1 to maxDigits leading digits and returns the rest.
+func leadingNumber(s string, maxDigits int) (int, string, bool) {
+	i := 0
+	n := 0
+	for i < len(s) && i < maxDigits && isDigit(s[i]) {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	if i == 0 || (i < len(s) && isDigit(s[i])) {
+		return 0, s, false
+	}
+	return n, s[i:], true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

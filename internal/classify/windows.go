@@ -1,0 +1,242 @@
+package classify
+
+import (
+	"encoding/json"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// eventSuccessfulLogon is Windows Security event 4624, "An account was successfully logged on".
+const eventSuccessfulLogon = 4624
+
+// windowsFields are the fields of the three Windows shapes, found in one pass:
+//
+//   - Sentinel SecurityEvent: EventID, LogonType, IpAddress and the projected columns at top level
+//   - Sentinel WindowsEvent: EventID, Computer, and EventData{LogonType, IpAddress, Target…}
+//   - windowseventlog receiver (body): event_id{id}, computer, system_time, and event_data either a
+//     flat map ({LogonType: "3"}) or {data: [{LogonType: "3"}, …]} (event_data_format: array)
+type windowsFields struct {
+	eventID, logonType, ipAddress                                            field
+	account, accountType, computer, activity, logonProcessName               field
+	logonTypeName, targetUserSid, targetUserName, targetDomainName, resource field
+	time, eventData                                                          field
+}
+
+func (w *windowsFields) take(k string, v pcommon.Value) {
+	switch k {
+	case "EventID", "event_id":
+		w.eventID.set(v)
+	case "Computer", "computer":
+		w.computer.set(v)
+	case "TimeGenerated", "system_time":
+		w.time.set(v)
+	case "EventData", "event_data":
+		w.eventData.set(v)
+	case "Account":
+		w.account.set(v)
+	case "AccountType":
+		w.accountType.set(v)
+	case "Activity":
+		w.activity.set(v)
+	case "LogonTypeName":
+		w.logonTypeName.set(v)
+	case "_ResourceId":
+		w.resource.set(v)
+	default:
+		w.takeEventData(k, v)
+	}
+}
+
+// takeEventData takes the fields that SecurityEvent has at top level and the others in event data.
+func (w *windowsFields) takeEventData(k string, v pcommon.Value) {
+	switch k {
+	case "LogonType":
+		w.logonType.set(v)
+	case "IpAddress":
+		w.ipAddress.set(v)
+	case "LogonProcessName":
+		w.logonProcessName.set(v)
+	case "TargetUserSid":
+		w.targetUserSid.set(v)
+	case "TargetUserName":
+		w.targetUserName.set(v)
+	case "TargetDomainName":
+		w.targetDomainName.set(v)
+	}
+}
+
+// eventDataMap reads event data given as a map: flat, or with a "data" array of one-key maps.
+func (w *windowsFields) eventDataMap(m pcommon.Map) {
+	for k, v := range m.All() {
+		if k != "data" {
+			w.takeEventData(k, v)
+			continue
+		}
+		if v.Type() != pcommon.ValueTypeSlice {
+			continue
+		}
+		for _, elem := range v.Slice().All() {
+			if elem.Type() != pcommon.ValueTypeMap {
+				continue
+			}
+			for dk, dv := range elem.Map().All() {
+				w.takeEventData(dk, dv)
+			}
+		}
+	}
+}
+
+// windowsEventData is the part of a WindowsEvent EventData column replayed as JSON text.
+type windowsEventData struct {
+	LogonType        jsonScalar `json:"LogonType"`
+	IPAddress        jsonScalar `json:"IpAddress"`
+	LogonProcessName string     `json:"LogonProcessName"`
+	TargetUserSid    string     `json:"TargetUserSid"`
+	TargetUserName   string     `json:"TargetUserName"`
+	TargetDomainName string     `json:"TargetDomainName"`
+}
+
+// windowsLogon is what every Windows shape yields before the rule's tests.
+type windowsLogon struct {
+	logonType      string // as given, to be read as a whole number
+	logonTypeState valueState
+	logonTypeNum   int64
+	ip             string
+	ipState        valueState
+	logonProcess   string
+	targetSid      string
+	targetUser     string
+	targetDomain   string
+}
+
+// windows classifies a record recognised as a Windows event of the given source.
+func (c *Classifier) windows(in *input, src LogonSource, ev *Event) {
+	var w windowsFields
+	in.each(w.take)
+
+	id := w.eventID
+	if m, ok := id.asMap(); ok { // windowseventlog: event_id{id, qualifiers}
+		id = field{}
+		if v, ok := m.Get("id"); ok {
+			id = field{v: v, ok: true}
+		}
+	}
+	if n, ok := id.integer(); !ok || n != eventSuccessfulLogon {
+		return
+	}
+
+	var l windowsLogon
+	if m, ok := w.eventData.asMap(); ok {
+		w.eventDataMap(m)
+	}
+	if s, ok := w.eventData.str(); ok && src == WindowsEvent && strings.HasPrefix(strings.TrimSpace(s), "{") {
+		l = windowsEventDataJSON(s)
+	} else {
+		l = windowsLogon{
+			logonProcess: w.logonProcessName.text(),
+			targetSid:    w.targetUserSid.text(),
+			targetUser:   w.targetUserName.text(),
+			targetDomain: w.targetDomainName.text(),
+		}
+		if w.logonType.ok {
+			l.logonTypeState = valueBad
+			if n, ok := integer(w.logonType.v); ok {
+				l.logonTypeState, l.logonTypeNum = valueOK, n
+			}
+		}
+		if w.ipAddress.ok {
+			l.ipState = valueBad
+			if s, ok := w.ipAddress.str(); ok {
+				l.ip, l.ipState = s, valueOK
+			}
+		}
+	}
+
+	name, counted := c.logonTypeName(l)
+	switch {
+	case l.logonTypeState == valueMissing:
+		return
+	case l.logonTypeState == valueBad:
+		ev.Kind, ev.Reject = Rejected, RejectBadLogonType
+		return
+	case !counted:
+		return
+	}
+
+	ip := strings.TrimSpace(l.ip)
+	switch {
+	case l.ipState == valueMissing || (l.ipState == valueOK && (ip == "" || ip == "-")):
+		return // no network source: a local logon
+	case l.ipState == valueBad:
+		ev.Kind, ev.Reject = Rejected, RejectBadAddress
+		return
+	}
+	addr, ok := ParseAddr(ip)
+	if !ok {
+		ev.Kind, ev.Reject = Rejected, RejectBadAddress
+		return
+	}
+	if c.excludedAddr(addr) {
+		return
+	}
+	*ev = Event{
+		Kind:             WindowsLogon,
+		Addr:             addr,
+		Time:             w.time.time(),
+		Source:           src,
+		Computer:         w.computer.text(),
+		LogonUser:        l.targetUser,
+		Account:          w.account.text(),
+		AccountType:      w.accountType.text(),
+		Activity:         w.activity.text(),
+		EventID:          "4624",
+		LogonProcessName: l.logonProcess,
+		LogonType:        name,
+		LogonTypeName:    w.logonTypeName.text(),
+		TargetUserSid:    l.targetSid,
+		TargetUserName:   l.targetUser,
+		TargetDomainName: l.targetDomain,
+		ResourceID:       w.resource.text(),
+	}
+}
+
+// logonTypeName returns the canonical name of a counted logon type.
+func (c *Classifier) logonTypeName(l windowsLogon) (string, bool) {
+	if l.logonTypeState != valueOK {
+		return "", false
+	}
+	for i, t := range c.logonTypes {
+		if t == l.logonTypeNum {
+			return c.logonTypeNames[i], true
+		}
+	}
+	return "", false
+}
+
+// windowsEventDataJSON reads a WindowsEvent EventData column that arrives as JSON text.
+func windowsEventDataJSON(s string) windowsLogon {
+	var d windowsEventData
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		if _, typeErr := err.(*json.UnmarshalTypeError); !typeErr {
+			return windowsLogon{}
+		}
+	}
+	l := windowsLogon{
+		logonProcess:   d.LogonProcessName,
+		targetSid:      d.TargetUserSid,
+		targetUser:     d.TargetUserName,
+		targetDomain:   d.TargetDomainName,
+		logonTypeState: d.LogonType.state(),
+		ip:             d.IPAddress.s,
+		ipState:        d.IPAddress.state(),
+	}
+	if l.logonTypeState == valueOK {
+		n, ok := parseInteger(strings.TrimSpace(d.LogonType.s))
+		if !ok {
+			l.logonTypeState = valueBad
+		}
+		l.logonTypeNum = n
+	}
+	return l
+}
