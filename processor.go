@@ -2,21 +2,301 @@ package aadhostlogincorrelation
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/alert"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 )
 
-type correlationProcessor struct{}
+// scopeName is the instrumentation scope of alert records.
+const scopeName = "github.com/secops-otel/aadhostlogincorrelation"
 
-func newCorrelationProcessor(_ processor.Settings, _ *Config) (*correlationProcessor, error) {
-	return &correlationProcessor{}, nil
+// correlationProcessor walks each batch, classifies every record, hands the sign-ins and logons
+// to the state backend and appends the alerts it returns.
+type correlationProcessor struct {
+	cfg        *Config
+	logger     *zap.Logger
+	classifier *classify.Classifier
+	telemetry  *telemetry
+	now        func() time.Time
+
+	// mu serialises batches: the backend and the buffers below belong to one batch at a time.
+	mu      sync.Mutex
+	backend state.Backend
+	event   classify.Event
+	events  []state.Event
+	alerts  []state.Alert
+	counts  batchCounts
+	tables  [2]string // SigninTable attribute per table index of the backend
+}
+
+func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationProcessor, error) {
+	prefixes, err := parsePrefixes(cfg.ExcludedIPs)
+	if err != nil {
+		return nil, err
+	}
+	tel, err := newTelemetry(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	p := &correlationProcessor{
+		cfg:    cfg,
+		logger: set.Logger,
+		classifier: classify.New(classify.Rules{
+			ExcludedResultTypes: cfg.ExcludedResultTypes,
+			ExcludedIPs:         prefixes,
+			LogonTypes:          cfg.LogonTypes,
+		}),
+		telemetry: tel,
+		now:       time.Now,
+		tables:    [2]string{classify.SigninLogs.String(), classify.AADNonInteractiveUserSignInLogs.String()},
+	}
+	tables := 2
+	if cfg.CountTables == CountTogether {
+		tables = 1
+		p.tables[0] = classify.SigninLogs.String() + "+" + classify.AADNonInteractiveUserSignInLogs.String()
+	}
+	p.backend = state.NewMemory(window.Config{
+		Threshold:        cfg.SigninThreshold,
+		Window:           int64(cfg.Window),
+		Tables:           tables,
+		MaxTrackedIPs:    cfg.MaxTrackedIPs,
+		MaxPendingLogons: cfg.MaxPendingLogons,
+		Suppress:         int64(cfg.Suppress),
+	})
+	if err := tel.observeSizes(p.sizes); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *correlationProcessor) sizes() (int, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.backend.Sizes()
 }
 
 func (p *correlationProcessor) start(context.Context, component.Host) error { return nil }
-func (p *correlationProcessor) shutdown(context.Context) error             { return nil }
 
-func (p *correlationProcessor) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
-	return ld, nil
+func (p *correlationProcessor) shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.telemetry.shutdown()
+	return p.backend.Close(ctx)
 }
+
+// processLogs is the pipeline's entry: pass-through records are never changed or dropped
+// (unless emit is "alerts"), alerts are appended in their own ResourceLogs.
+func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	p.collect(ld)
+
+	before := p.backend.Counters()
+	var err error
+	p.alerts, err = p.backend.Apply(ctx, now.UnixNano(), int64(p.cfg.MaxClockSkew), p.events, p.alerts[:0])
+	if err != nil {
+		p.counts.stateErrors++
+		p.logger.Warn("state backend failed; records pass through uncorrelated", zap.Error(err))
+	}
+	for i := range p.events {
+		switch ev := &p.events[i]; ev.Verdict {
+		case window.Current:
+			if !ev.Logon {
+				p.counts.failuresCounted++
+			}
+		case window.Late:
+			p.counts.late++
+		case window.Future:
+			p.counts.rejected[rejectFuture]++
+		}
+	}
+	p.telemetry.record(ctx, &p.counts, before, p.backend.Counters(), len(p.alerts))
+
+	out := ld
+	if p.cfg.Emit == EmitAlerts {
+		out = plog.NewLogs()
+	}
+	for i := range p.alerts {
+		a := &p.alerts[i]
+		alert.Append(out, scopeName, a.Payload, alert.Firing{
+			Table: p.tables[a.Table], Count: a.Count, First: a.First, Last: a.Last,
+		}, now)
+	}
+	clear(p.events) // drop references to this batch's logons
+	if p.cfg.Emit == EmitAlerts && len(p.alerts) == 0 {
+		return out, processorhelper.ErrSkipProcessingData
+	}
+	return out, nil
+}
+
+// collect classifies every record of ld into p.events and p.counts.
+func (p *correlationProcessor) collect(ld plog.Logs) {
+	p.events = p.events[:0]
+	p.counts = batchCounts{}
+	ev := &p.event
+	rls := ld.ResourceLogs()
+	for i := 0; i < rls.Len(); i++ {
+		rl := rls.At(i)
+		var resource pcommon.Resource // copied once per ResourceLogs that holds a logon
+		sls := rl.ScopeLogs()
+		for j := 0; j < sls.Len(); j++ {
+			lrs := sls.At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				p.classifier.Classify(lr, ev)
+				p.counts.kinds[ev.Kind]++
+				switch ev.Kind {
+				case classify.FailedSignIn:
+					p.events = append(p.events, state.Event{Table: int(ev.Table), Addr: ev.Addr, Time: eventTime(lr, ev)})
+				case classify.LinuxLogon, classify.WindowsLogon:
+					if resource == (pcommon.Resource{}) {
+						resource = pcommon.NewResource()
+						rl.Resource().CopyTo(resource)
+					}
+					t := eventTime(lr, ev)
+					p.events = append(p.events, state.Event{Logon: true, Addr: ev.Addr, Time: t, Payload: alert.NewLogon(ev, t, resource)})
+				case classify.Rejected:
+					p.counts.rejectedBy(ev.Reject)
+				}
+			}
+		}
+	}
+}
+
+// eventTime is the LogRecord Timestamp, else the record's schema time, else its ObservedTimestamp.
+func eventTime(lr plog.LogRecord, ev *classify.Event) int64 {
+	if t := int64(lr.Timestamp()); t != 0 {
+		return t
+	}
+	if ev.Time != 0 {
+		return ev.Time
+	}
+	return int64(lr.ObservedTimestamp())
+}
+
+// Reasons for rejections the processor itself decides.
+const (
+	rejectFuture = iota
+	rejectAddress
+	rejectMissingAddress
+	rejectOther
+	numRejectReasons
+)
+
+var rejectReasonNames = [numRejectReasons]string{"future_time", "bad_address", "missing_address", "bad_value"}
+
+// batchCounts are one batch's counts, reported to telemetry in one go.
+type batchCounts struct {
+	kinds           [classify.Rejected + 1]int64
+	rejected        [numRejectReasons]int64
+	late            int64
+	failuresCounted int64
+	stateErrors     int64
+}
+
+func (c *batchCounts) rejectedBy(reason string) {
+	switch reason {
+	case "bad_address":
+		c.rejected[rejectAddress]++
+	case "missing_address":
+		c.rejected[rejectMissingAddress]++
+	default:
+		c.rejected[rejectOther]++
+	}
+}
+
+// telemetry reports through the mdatagen TelemetryBuilder, with attribute sets built once.
+type telemetry struct {
+	tb       *metadata.TelemetryBuilder
+	kinds    [classify.Rejected + 1]metric.AddOption
+	rejected [numRejectReasons]metric.AddOption
+	evictIP  metric.AddOption
+	evictLog metric.AddOption
+	evictSup metric.AddOption
+	backend  metric.AddOption
+}
+
+func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
+	tb, err := metadata.NewTelemetryBuilder(set)
+	if err != nil {
+		return nil, err
+	}
+	t := &telemetry{tb: tb}
+	kindNames := [...]string{
+		classify.Unrelated: "unrelated", classify.FailedSignIn: "failed_signin", classify.SignIn: "signin",
+		classify.LinuxLogon: "linux_logon", classify.WindowsLogon: "windows_logon", classify.Rejected: "rejected",
+	}
+	for k, name := range kindNames {
+		t.kinds[k] = metric.WithAttributeSet(attrSet("kind", name))
+	}
+	for r, name := range rejectReasonNames {
+		t.rejected[r] = metric.WithAttributeSet(attrSet("reason", name))
+	}
+	t.evictIP = metric.WithAttributeSet(attrSet("reason", "max_tracked_ips"))
+	t.evictLog = metric.WithAttributeSet(attrSet("reason", "max_pending_logons"))
+	t.evictSup = metric.WithAttributeSet(attrSet("reason", "suppress_marks"))
+	t.backend = metric.WithAttributeSet(attrSet("reason", "backend"))
+	return t, nil
+}
+
+func (t *telemetry) observeSizes(sizes func() (int, int)) error {
+	if err := t.tb.RegisterProcessorAadhostlogincorrelationTrackedIpsCallback(func(_ context.Context, o metric.Int64Observer) error {
+		ips, _ := sizes()
+		o.Observe(int64(ips))
+		return nil
+	}); err != nil {
+		return err
+	}
+	return t.tb.RegisterProcessorAadhostlogincorrelationPendingLogonsCallback(func(_ context.Context, o metric.Int64Observer) error {
+		_, logons := sizes()
+		o.Observe(int64(logons))
+		return nil
+	})
+}
+
+func (t *telemetry) record(ctx context.Context, c *batchCounts, before, after state.Counters, alerts int) {
+	tb := t.tb
+	for k, n := range c.kinds {
+		if n > 0 {
+			tb.ProcessorAadhostlogincorrelationRecords.Add(ctx, n, t.kinds[k])
+		}
+	}
+	for r, n := range c.rejected {
+		if n > 0 {
+			tb.ProcessorAadhostlogincorrelationRejected.Add(ctx, n, t.rejected[r])
+		}
+	}
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationFailedSignins, c.failuresCounted)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationLate, c.late)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlerts, int64(alerts))
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlertsSuppressed, after.Suppressed-before.Suppressed)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedIPs-before.EvictedIPs, t.evictIP)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedLogons-before.EvictedLogons, t.evictLog)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedSuppress-before.EvictedSuppress, t.evictSup)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationStateErrors, c.stateErrors+after.Errors-before.Errors, t.backend)
+}
+
+func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts ...metric.AddOption) {
+	if n > 0 {
+		c.Add(ctx, n, opts...)
+	}
+}
+
+func (t *telemetry) shutdown() { t.tb.Shutdown() }
+
+func attrSet(key, value string) attribute.Set { return attribute.NewSet(attribute.String(key, value)) }

@@ -1,0 +1,105 @@
+package aadhostlogincorrelation
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	storage := component.MustNewIDWithName("file_storage", "state")
+	full := &Config{
+		SigninThreshold:     10,
+		Window:              12 * time.Hour,
+		ExcludedResultTypes: []string{"0", "50125", "50140", "50074"},
+		ExcludedIPs:         []string{"127.0.0.1", "::1", "10.0.0.0/8", "2001:db8:feed::/48"},
+		LogonTypes:          []int{10, 3},
+		CountTables:         CountTogether,
+		Emit:                EmitAlerts,
+		Suppress:            time.Hour,
+		MaxTrackedIPs:       100000,
+		MaxPendingLogons:    5000,
+		MaxClockSkew:        time.Minute,
+		Storage:             &storage,
+		CheckpointInterval:  10 * time.Second,
+	}
+	for _, tc := range []struct {
+		id   component.ID
+		want component.Config
+	}{
+		{component.NewID(metadata.Type), createDefaultConfig()},
+		{component.NewIDWithName(metadata.Type, "full"), full},
+	} {
+		t.Run(tc.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tc.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			require.NoError(t, confmap.Validate(cfg))
+			assert.Equal(t, tc.want, cfg)
+		})
+	}
+}
+
+func TestDefaultsAreTheRule(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	assert.Equal(t, 5, cfg.SigninThreshold)
+	assert.Equal(t, 24*time.Hour, cfg.Window)
+	assert.Equal(t, []string{"0", "50125", "50140"}, cfg.ExcludedResultTypes)
+	assert.Equal(t, []string{"127.0.0.1", "::1"}, cfg.ExcludedIPs)
+	assert.Equal(t, []int{10, 7, 3}, cfg.LogonTypes)
+	assert.Equal(t, CountSeparately, cfg.CountTables)
+	assert.Equal(t, EmitAll, cfg.Emit)
+	assert.Equal(t, 5*time.Minute, cfg.MaxClockSkew)
+	assert.NoError(t, cfg.Validate())
+}
+
+func TestValidateNamesKeyAndValue(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"negative threshold", func(c *Config) { c.SigninThreshold = -1 }, "signin_threshold: invalid value -1"},
+		{"zero window", func(c *Config) { c.Window = 0 }, "window: invalid value 0s"},
+		{"negative window", func(c *Config) { c.Window = -time.Hour }, "window: invalid value -1h0m0s"},
+		{"malformed ip", func(c *Config) { c.ExcludedIPs = []string{"10.0.0.300"} }, `excluded_ips: invalid value "10.0.0.300"`},
+		{"malformed cidr", func(c *Config) { c.ExcludedIPs = []string{"10.0.0.0/33"} }, `excluded_ips: invalid value "10.0.0.0/33"`},
+		{"unknown count_tables", func(c *Config) { c.CountTables = "sometimes" }, `count_tables: invalid value "sometimes"`},
+		{"unknown emit", func(c *Config) { c.Emit = "some" }, `emit: invalid value "some"`},
+		{"zero max_tracked_ips", func(c *Config) { c.MaxTrackedIPs = 0 }, "max_tracked_ips: invalid value 0"},
+		{"negative max_pending_logons", func(c *Config) { c.MaxPendingLogons = -5 }, "max_pending_logons: invalid value -5"},
+		{"negative suppress", func(c *Config) { c.Suppress = -time.Second }, "suppress: invalid value -1s"},
+		{"negative skew", func(c *Config) { c.MaxClockSkew = -time.Second }, "max_clock_skew: invalid value -1s"},
+		{"logon type out of range", func(c *Config) { c.LogonTypes = []int{99} }, "logon_types: invalid value 99"},
+		{"empty result type", func(c *Config) { c.ExcludedResultTypes = []string{""} }, `excluded_result_types: invalid value ""`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			tc.mutate(cfg)
+			err := cfg.Validate()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestExcludedIPPrefixes(t *testing.T) {
+	got, err := parsePrefixes([]string{"127.0.0.1", "::1", "10.1.2.3/8", "::ffff:192.0.2.0/120", " 2001:db8::/32 "})
+	require.NoError(t, err)
+	var s []string
+	for _, p := range got {
+		s = append(s, p.String())
+	}
+	assert.Equal(t, []string{"127.0.0.1/32", "::1/128", "10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32"}, s)
+}

@@ -1,0 +1,46 @@
+// Package alert builds the rule's alert record (shared/SPEC.md section 4) from a logon and the
+// failed sign-ins that incriminate it.
+package alert
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+)
+
+// maxFieldLen bounds each string a waiting logon keeps, so a hostile 1 MiB message cannot make a
+// pending logon expensive; longer values are cut and marked.
+const maxFieldLen = 2048
+
+// Logon is a host logon as the alert needs it: the recognised fields, its event time, and the
+// resource it came with. It outlives the batch it came in, so it owns its data.
+type Logon struct {
+	classify.Event
+	Time     int64
+	Resource pcommon.Resource // a copy owned by the logon (shared by logons of one batch resource)
+}
+
+// NewLogon keeps ev for as long as the logon may wait. Strings of the record are immutable and
+// can be kept as they are; only the over-long ones are cut (and so copied).
+func NewLogon(ev *classify.Event, t int64, res pcommon.Resource) *Logon {
+	l := &Logon{Event: *ev, Time: t, Resource: res}
+	for _, s := range l.fields() {
+		if len(*s) > maxFieldLen {
+			*s = strings.ToValidUTF8(strings.Clone((*s)[:maxFieldLen]), "") + "…"
+		}
+	}
+	return l
+}
+
+// fields lists the strings a logon keeps, for bounding and serialising them.
+func (l *Logon) fields() []*string {
+	e := &l.Event
+	return []*string{
+		&e.Computer, &e.HostIP, &e.SyslogMessage, &e.Facility, &e.ProcessName,
+		&e.Account, &e.AccountType, &e.Activity, &e.EventID, &e.LogonProcessName, &e.LogonType,
+		&e.LogonTypeName, &e.TargetUserSid, &e.TargetUserName, &e.TargetDomainName, &e.ResourceID,
+		&e.User, &e.Reject, &e.ResultType,
+	}
+}

@@ -1,0 +1,45 @@
+package state
+
+import (
+	"context"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/alert"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
+)
+
+// Memory keeps the state in this process. It is not safe for concurrent use; the processor
+// serialises batches.
+type Memory struct {
+	Engine *window.Engine[*alert.Logon]
+}
+
+// NewMemory returns an empty in-memory backend.
+func NewMemory(cfg window.Config) *Memory {
+	return &Memory{Engine: window.New[*alert.Logon](cfg)}
+}
+
+// Apply implements Backend.
+func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, out []Alert) ([]Alert, error) {
+	for i := range events {
+		ev := &events[i]
+		ev.Verdict = m.Engine.Observe(ev.Time, wall, maxSkew)
+		if ev.Verdict != window.Current {
+			continue
+		}
+		if ev.Logon {
+			out = m.Engine.Logon(ev.Addr, ev.Time, ev.Payload.Computer, ev.Payload, out)
+		} else {
+			out = m.Engine.Failure(ev.Table, ev.Addr, ev.Time, out)
+		}
+	}
+	return out, nil
+}
+
+// Sizes implements Backend.
+func (m *Memory) Sizes() (int, int) { return m.Engine.TrackedIPs(), m.Engine.PendingLogons() }
+
+// Counters implements Backend.
+func (m *Memory) Counters() Counters { return Counters{Stats: m.Engine.Stats} }
+
+// Close implements Backend.
+func (m *Memory) Close(context.Context) error { return nil }
