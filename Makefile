@@ -51,6 +51,7 @@ help:
 	@echo "make bench      benchmarks (BENCHCOUNT=$(BENCHCOUNT)), summarised with benchstat"
 	@echo "make lint       gofmt, go vet, golangci-lint"
 	@echo "make generate   regenerate mdatagen files from metadata.yaml"
+	@echo "make demo-data  rewrite the demo data in examples/demo (deterministic)"
 	@echo "make fuzz       run every fuzz target for FUZZTIME=$(FUZZTIME)"
 	@echo "make clean      remove the build output and run output (make clean-tools also removes .tools)"
 
@@ -122,6 +123,11 @@ run: $(OTELCOL)
 	@echo "==========================================================================================="
 	@echo
 	exec ./$(OTELCOL) --config $(RUN_CONFIG)
+
+# Rewrites the demo data (deterministic: the same files every time).
+.PHONY: demo-data
+demo-data:
+	$(GO) run ./examples/demo/gen -out examples/demo
 
 # ---------------------------------------------------------------------------------------------------
 # Tests.
