@@ -41,6 +41,8 @@ type correlationProcessor struct {
 	alerts  []state.Alert
 	counts  batchCounts
 	tables  [2]string // SigninTable attribute per table index of the backend
+	// lastResource is the last resource copied for waiting logons; it is never modified.
+	lastResource pcommon.Resource
 }
 
 func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationProcessor, error) {
@@ -133,7 +135,7 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	}
 	for i := range p.alerts {
 		a := &p.alerts[i]
-		alert.Append(out, scopeName, a.Payload, alert.Firing{
+		alert.Append(out, scopeName, &a.Payload, alert.Firing{
 			Table: p.tables[a.Table], Count: a.Count, First: a.First, Last: a.Last,
 		}, now)
 	}
@@ -152,7 +154,7 @@ func (p *correlationProcessor) collect(ld plog.Logs) {
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
 		rl := rls.At(i)
-		var resource pcommon.Resource // copied once per ResourceLogs that holds a logon
+		var resource pcommon.Resource // what logons of this ResourceLogs keep of their resource
 		sls := rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
@@ -165,8 +167,7 @@ func (p *correlationProcessor) collect(ld plog.Logs) {
 					p.events = append(p.events, state.Event{Table: int(ev.Table), Addr: ev.Addr, Time: eventTime(lr, ev)})
 				case classify.LinuxLogon, classify.WindowsLogon:
 					if resource == (pcommon.Resource{}) {
-						resource = pcommon.NewResource()
-						rl.Resource().CopyTo(resource)
+						resource = p.keepResource(rl.Resource())
 					}
 					t := eventTime(lr, ev)
 					p.events = append(p.events, state.Event{Logon: true, Addr: ev.Addr, Time: t, Payload: alert.NewLogon(ev, t, resource)})
@@ -176,6 +177,20 @@ func (p *correlationProcessor) collect(ld plog.Logs) {
 			}
 		}
 	}
+}
+
+// keepResource returns a copy of res that logons can keep, reusing the last copy when it is the
+// same: batches from one source mostly share one resource.
+func (p *correlationProcessor) keepResource(res pcommon.Resource) pcommon.Resource {
+	last := p.lastResource
+	if last != (pcommon.Resource{}) && last.DroppedAttributesCount() == res.DroppedAttributesCount() &&
+		last.Attributes().Equal(res.Attributes()) {
+		return last
+	}
+	last = pcommon.NewResource()
+	res.CopyTo(last)
+	p.lastResource = last
+	return last
 }
 
 // eventTime is the LogRecord Timestamp, else the record's schema time, else its ObservedTimestamp.

@@ -24,8 +24,8 @@ type Logon struct {
 
 // NewLogon keeps ev for as long as the logon may wait. Strings of the record are immutable and
 // can be kept as they are; only the over-long ones are cut (and so copied).
-func NewLogon(ev *classify.Event, t int64, res pcommon.Resource) *Logon {
-	l := &Logon{Event: *ev, Time: t, Resource: res}
+func NewLogon(ev *classify.Event, t int64, res pcommon.Resource) Logon {
+	l := Logon{Event: *ev, Time: t, Resource: res}
 	for _, s := range l.fields() {
 		if len(*s) > maxFieldLen {
 			*s = strings.ToValidUTF8(strings.Clone((*s)[:maxFieldLen]), "") + "…"

@@ -10,12 +10,12 @@ import (
 // Memory keeps the state in this process. It is not safe for concurrent use; the processor
 // serialises batches.
 type Memory struct {
-	Engine *window.Engine[*alert.Logon]
+	Engine *window.Engine[alert.Logon]
 }
 
 // NewMemory returns an empty in-memory backend.
 func NewMemory(cfg window.Config) *Memory {
-	return &Memory{Engine: window.New[*alert.Logon](cfg)}
+	return &Memory{Engine: window.New[alert.Logon](cfg)}
 }
 
 // Apply implements Backend.

@@ -16,14 +16,14 @@ type Event struct {
 	Table   int // sign-in table of a failure (0 SigninLogs, 1 AADNonInteractiveUserSignInLogs)
 	Addr    netip.Addr
 	Time    int64        // event time, Unix nanoseconds
-	Payload *alert.Logon // for logons: what the alert will say
+	Payload alert.Logon // for logons: what the alert will say
 
 	// Verdict is set by Apply: whether the event was current, late or from the future.
 	Verdict window.Verdict
 }
 
 // Alert is one (logon, table) pair that fired.
-type Alert = window.Alert[*alert.Logon]
+type Alert = window.Alert[alert.Logon]
 
 // Counters are cumulative; the processor reports their growth as telemetry.
 type Counters struct {

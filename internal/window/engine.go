@@ -7,6 +7,8 @@ package window
 import (
 	"container/heap"
 	"net/netip"
+	"slices"
+	"sort"
 )
 
 // Config is the engine's share of the processor configuration.
@@ -83,7 +85,7 @@ func New[P any](cfg Config) *Engine[P] {
 	}
 	e := &Engine[P]{cfg: cfg, k: cfg.Threshold + 1, suppressed: map[suppressKey]int64{}}
 	e.ips.init(cfg.MaxTrackedIPs)
-	e.logons.byAddr = map[ipKey][]*pendingLogon[P]{}
+	e.logons.byAddr = map[ipKey]*ipLogons[P]{}
 	return e
 }
 
@@ -155,24 +157,52 @@ func (e *Engine[P]) Failure(table int, addr netip.Addr, t int64, out []Alert[P])
 	if evicted {
 		e.Stats.EvictedIPs++
 	}
-	waiting := e.logons.byAddr[key]
-	if len(waiting) == 0 {
+	w := e.logons.byAddr[key]
+	if w == nil || len(w.waiting[tb]) == 0 {
 		return out
 	}
-	bit := uint8(1) << tb
-	for i := 0; i < len(waiting); i++ {
-		l := waiting[i]
-		if l.done&bit != 0 || l.time < t-e.cfg.Window || l.time > t+e.cfg.Window {
+	// Only runs of k failures that hold the new one can make a logon fire now; each run that fits
+	// in the window makes every logon in [last-window, first+window] fire.
+	lo, found := slices.BinarySearch(f, t)
+	if !found {
+		return out // compacted away: it changed no decision
+	}
+	hi := lo
+	for hi+1 < len(f) && f[hi+1] == t {
+		hi++
+	}
+	for i := max(0, lo-e.k+1); i <= hi && i+e.k <= len(f); i++ {
+		first, last := f[i], f[i+e.k-1]
+		if last-first > e.cfg.Window {
 			continue
 		}
-		if ok, n, first, last := fires(f, l.time, e.cfg.Window, e.k); ok {
-			l.done |= bit
-			out = e.emit(out, l, tb, n, first, last)
-			if l.done == e.allTables() {
-				e.logons.remove(l)
-				waiting = e.logons.byAddr[key]
-				i--
-			}
+		out = e.fireBetween(out, w, tb, f, last-e.cfg.Window, first+e.cfg.Window)
+		if len(w.waiting[tb]) == 0 {
+			break
+		}
+	}
+	return out
+}
+
+// fireBetween alerts, for table tb, every logon of w waiting with a time in [from, to].
+func (e *Engine[P]) fireBetween(out []Alert[P], w *ipLogons[P], tb int, f []int64, from, to int64) []Alert[P] {
+	list := w.waiting[tb]
+	a := sort.Search(len(list), func(i int) bool { return list[i].time >= from })
+	b := a
+	for b < len(list) && list[b].time <= to {
+		b++
+	}
+	if a == b {
+		return out
+	}
+	fired := slices.Clone(list[a:b])
+	w.waiting[tb] = slices.Delete(list, a, b)
+	for _, l := range fired {
+		_, n, first, last := fires(f, l.time, e.cfg.Window, e.k)
+		l.done |= 1 << tb
+		out = e.emit(out, l, tb, n, first, last)
+		if l.done == e.allTables() {
+			e.logons.remove(l)
 		}
 	}
 	return out
@@ -209,7 +239,7 @@ func (e *Engine[P]) Logon(addr netip.Addr, t int64, host string, payload P, out 
 		e.logons.remove(oldest)
 		e.Stats.EvictedLogons++
 	}
-	e.logons.add(l)
+	e.logons.add(l, e.cfg.Tables)
 	return out
 }
 
@@ -256,33 +286,60 @@ type pendingLogon[P any] struct {
 	heapIdx int
 }
 
-// pendingLogons indexes waiting logons by address and orders them by event time, oldest first,
-// for expiry and eviction.
+// pendingLogons indexes waiting logons by address and, per table, by time; and orders them all
+// by time, oldest first, for expiry and eviction.
 type pendingLogons[P any] struct {
-	byAddr map[ipKey][]*pendingLogon[P]
+	byAddr map[ipKey]*ipLogons[P]
 	heap   logonHeap[P]
 }
 
-func (p *pendingLogons[P]) add(l *pendingLogon[P]) {
-	p.byAddr[l.key] = append(p.byAddr[l.key], l)
+// ipLogons are one IP's waiting logons: per table, those that have not alerted for it, by time.
+type ipLogons[P any] struct {
+	waiting [maxTables][]*pendingLogon[P]
+}
+
+func (p *pendingLogons[P]) add(l *pendingLogon[P], tables int) {
+	w := p.byAddr[l.key]
+	if w == nil {
+		w = &ipLogons[P]{}
+		p.byAddr[l.key] = w
+	}
+	for tb := 0; tb < tables; tb++ {
+		if l.done&(1<<tb) == 0 {
+			list := w.waiting[tb]
+			if n := len(list); n == 0 || list[n-1].time <= l.time {
+				w.waiting[tb] = append(list, l) // logons mostly arrive in time order
+				continue
+			}
+			i := sort.Search(len(list), func(i int) bool { return list[i].time > l.time })
+			w.waiting[tb] = slices.Insert(list, i, l)
+		}
+	}
 	heap.Push(&p.heap, l)
 }
 
+// remove forgets l everywhere.
 func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
 	heap.Remove(&p.heap, l.heapIdx)
-	list := p.byAddr[l.key]
-	for i, x := range list {
-		if x == l {
-			list[i] = list[len(list)-1]
-			list[len(list)-1] = nil
-			list = list[:len(list)-1]
-			break
-		}
+	w := p.byAddr[l.key]
+	if w == nil {
+		return // its lists were emptied by the alerts that complete it
 	}
-	if len(list) == 0 {
+	empty := true
+	for tb := range w.waiting {
+		list := w.waiting[tb]
+		i := sort.Search(len(list), func(i int) bool { return list[i].time >= l.time })
+		for ; i < len(list) && list[i].time == l.time; i++ {
+			if list[i] == l {
+				list = slices.Delete(list, i, i+1)
+				break
+			}
+		}
+		w.waiting[tb] = list
+		empty = empty && len(list) == 0
+	}
+	if empty {
 		delete(p.byAddr, l.key)
-	} else {
-		p.byAddr[l.key] = list
 	}
 }
 
