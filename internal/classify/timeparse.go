@@ -19,7 +19,7 @@ func eventTime(v pcommon.Value) int64 {
 	case pcommon.ValueTypeStr:
 		return parseTime(v.Str())
 	case pcommon.ValueTypeInt:
-		return epochNanos(float64(v.Int()))
+		return epochIntNanos(v.Int())
 	case pcommon.ValueTypeDouble:
 		return epochNanos(v.Double())
 	}
@@ -171,42 +171,59 @@ func parseExportTime(s string) int64 {
 
 // parseEpochText reads a decimal number of seconds, milliseconds, microseconds or nanoseconds.
 func parseEpochText(s string) int64 {
-	var whole, frac float64
-	scale := 1.0
-	seenDot := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case isDigit(c) && !seenDot:
-			whole = whole*10 + float64(c-'0')
-		case isDigit(c):
-			scale /= 10
-			frac += float64(c-'0') * scale
-		case c == '.' && !seenDot:
-			seenDot = true
-		default:
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 19 || (len(whole) == 19 && whole > "9223372036854775807") {
+		return 0
+	}
+	var n int64
+	for i := 0; i < len(whole); i++ {
+		if !isDigit(whole[i]) {
 			return 0
 		}
+		n = n*10 + int64(whole[i]-'0')
 	}
-	return epochNanos(whole + frac)
+	fracNanos := int64(0)
+	scale := int64(100_000_000)
+	for i := 0; i < len(frac); i++ {
+		if !isDigit(frac[i]) {
+			return 0
+		}
+		fracNanos += int64(frac[i]-'0') * scale
+		scale /= 10
+	}
+	t := epochIntNanos(n)
+	if t != 0 && n < 1e11 { // a fraction only means something for seconds
+		t += fracNanos
+	}
+	return t
 }
 
-// epochNanos scales a Unix time by its magnitude. Values below 1e9 (before 2001-09-09 in seconds) are
-// not taken as times: they are more likely something else (an Excel serial day, a counter).
-func epochNanos(v float64) int64 {
+// epochIntNanos scales a whole Unix time by its magnitude: seconds, milliseconds, microseconds or
+// nanoseconds. Values below 1e9 (before 2001-09-09 in seconds) are not taken as times: they are more
+// likely something else (an Excel serial day, a counter).
+func epochIntNanos(n int64) int64 {
 	switch {
-	case math.IsNaN(v) || v < 1e9:
+	case n < 1e9:
 		return 0
-	case v < 1e11:
-		return int64(v * 1e9)
-	case v < 1e14:
-		return int64(v * 1e6)
-	case v < 1e17:
-		return int64(v * 1e3)
-	case v < 9e18:
-		return int64(v)
+	case n < 1e11:
+		return n * 1e9
+	case n < 1e14:
+		return n * 1e6
+	case n < 1e17:
+		return n * 1e3
 	}
-	return 0
+	return n
+}
+
+// epochNanos is epochIntNanos for a double, keeping a fraction of a second.
+func epochNanos(v float64) int64 {
+	if math.IsNaN(v) || v < 1e9 || v >= 9e18 {
+		return 0
+	}
+	if v < 1e11 {
+		return int64(v * 1e9)
+	}
+	return epochIntNanos(int64(v))
 }
 
 // civilNanos converts a UTC civil time to Unix nanoseconds; 0 when a part is out of range or the

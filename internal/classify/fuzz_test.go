@@ -1,0 +1,128 @@
+package classify
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// FuzzClassify starts from every real shape and replaces one field (chosen by pick) with a fuzzed
+// string, int, double, map or slice, adds a fuzzed attribute, and for string-body shapes fuzzes the
+// body itself. Classify must not panic, must leave the record as it was, and must return a
+// consistent Event.
+func FuzzClassify(f *testing.F) {
+	for i := range shapeTemplates {
+		f.Add(uint8(i), uint8(0), uint8(0), "", srcIP, "", int64(4624), 50126.0)
+		f.Add(uint8(i), uint8(3), uint8(1), "Type", "SigninLogs", acceptedPw, int64(4), 3.0)
+	}
+	f.Add(shapeIndex("diagnostic JSON body"), uint8(0), uint8(8), "", diagSignInJSON, "", int64(0), 0.0)
+	f.Add(shapeIndex("raw rfc5424"), uint8(0), uint8(8), "log.file.name", "<86>1 - web01 sshd - - [x y=\"\\]\"] "+acceptedPw, "auth.log", int64(0), 0.0)
+	f.Add(shapeIndex("raw auth.log"), uint8(0), uint8(8), "log.file.name", "Nov 27 02:34:56 web01 sshd[4242]: "+acceptedPw, "secure", int64(0), 0.0)
+	f.Add(shapeIndex("sentinel syslog"), uint8(7), uint8(0), "", "Accepted password for 10.9.9.9 from ::ffff:203.0.113.7 port 22 ssh2", "", int64(0), 0.0)
+	f.Add(shapeIndex("securityevent"), uint8(5), uint8(0), "", "::ffff:203.0.113.7", "", int64(0), 0.0)
+
+	c := New(Rules{})
+	f.Fuzz(func(t *testing.T, shape, pick, kind uint8, key, s1, s2 string, n int64, d float64) {
+		tpl := shapeTemplates[int(shape)%len(shapeTemplates)]
+		attrs, body := tpl.build()
+
+		// Replace one field, in the attributes or in a map body.
+		type target struct {
+			m    map[string]any
+			path []string
+		}
+		var targets []target
+		for _, p := range paths(attrs, nil) {
+			targets = append(targets, target{attrs, p})
+		}
+		if m, ok := body.(map[string]any); ok {
+			for _, p := range paths(m, nil) {
+				targets = append(targets, target{m, p})
+			}
+		}
+		if len(targets) > 0 {
+			tg := targets[int(pick)%len(targets)]
+			var v any
+			switch kind % 6 {
+			case 0:
+				v = s1
+			case 1:
+				v = n
+			case 2:
+				v = d
+			case 3:
+				v = map[string]any{s1: s2, "errorCode": n, "id": d}
+			case 4:
+				v = []any{s1, n, map[string]any{s2: s1}}
+			case 5:
+				v = []byte(s1)
+			}
+			setPath(tg.m, tg.path, v)
+		}
+		if key != "" {
+			attrs[key] = s2
+		}
+		if _, isString := body.(string); isString && kind&8 != 0 {
+			body = s1
+		}
+		checkInvariants(t, c, classifyUnchanged(t, c, newRecord(t, attrs, body)))
+	})
+}
+
+// FuzzSSHDSource checks that the parser never panics, that what it returns is a normalised address,
+// and that no user name can redirect the source of a well-formed line.
+func FuzzSSHDSource(f *testing.F) {
+	f.Add("Accepted password for alice from 203.0.113.7 port 52144 ssh2", "alice")
+	f.Add("Accepted publickey for bob from 2001:db8::1 port 22 ssh2: RSA SHA256:x", "10.9.9.9")
+	f.Add("Accepted keyboard-interactive/pam for invalid user x from ::ffff:10.0.0.1 port 1", "x from 6.6.6.6 port 22 ssh2")
+	f.Add("Accepted password for  from  port  ssh2", " from ")
+	f.Fuzz(func(t *testing.T, msg, user string) {
+		if a, ok := SSHDSource(msg); ok {
+			if !a.IsValid() || a.Is4In6() || a.IsUnspecified() || a.Zone() != "" {
+				t.Fatalf("SSHDSource(%q) = %v", msg, a)
+			}
+			if !strings.Contains(msg, "Accepted ") || !strings.Contains(msg, " port ") {
+				t.Fatalf("SSHDSource(%q) accepted a message outside the grammar", msg)
+			}
+		}
+		_, _ = firstIPv4(msg)
+		_ = hasTerm(msg, "accepted")
+
+		line := "Accepted password for " + user + " from 203.0.113.7 port 22 ssh2"
+		a, ok := SSHDSource(line)
+		if !ok || a != netip.MustParseAddr("203.0.113.7") {
+			t.Fatalf("user %q redirected the source: %v %v", user, a, ok)
+		}
+	})
+}
+
+// FuzzParseAddr checks that ParseAddr never panics and returns only normalised addresses that parse
+// back to themselves.
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"203.0.113.7", "::ffff:203.0.113.7", "[2001:db8::1]:443", "fe80::1%eth0",
+		"203.0.113.7:22", "0.0.0.0", "::", "01.2.3.4", "-", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, ok := ParseAddr(s)
+		if !ok {
+			return
+		}
+		if !a.IsValid() || a.Is4In6() || a.IsUnspecified() || a.Zone() != "" {
+			t.Fatalf("ParseAddr(%q) = %v", s, a)
+		}
+		if b, ok := ParseAddr(a.String()); !ok || b != a {
+			t.Fatalf("ParseAddr(%q) = %v does not round-trip (%v, %v)", s, a, b, ok)
+		}
+	})
+}
+
+// shapeIndex finds a template by name for a seed.
+func shapeIndex(name string) uint8 {
+	for i, s := range shapeTemplates {
+		if s.name == name {
+			return uint8(i)
+		}
+	}
+	panic("no shape template " + name)
+}

@@ -1,0 +1,255 @@
+package classify
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// shapeTemplate is one real input shape, fresh on every call.
+type shapeTemplate struct {
+	name  string
+	build func() (attrs map[string]any, body any)
+}
+
+func attrsOnly(f func() map[string]any) func() (map[string]any, any) {
+	return func() (map[string]any, any) { return f(), nil }
+}
+
+func bodyOnly(f func() map[string]any) func() (map[string]any, any) {
+	return func() (map[string]any, any) { return map[string]any{}, f() }
+}
+
+func stringBody(attrs map[string]any, body string) func() (map[string]any, any) {
+	return func() (map[string]any, any) { return deepCopy(attrs).(map[string]any), body }
+}
+
+var shapeTemplates = []shapeTemplate{
+	{"sentinel sign-in", attrsOnly(sentinelSignInRow)},
+	{"diagnostic map body", bodyOnly(diagSignInRecord)},
+	{"diagnostic JSON body", stringBody(map[string]any{}, diagSignInJSON)},
+	{"eventhub azure", attrsOnly(eventHubAzureSignIn)},
+	{"eventhub semconv", bodyOnly(eventHubSemconvSignIn)},
+	{"azure encoding", attrsOnly(azureEncodingSignIn)},
+	{"sentinel syslog", attrsOnly(sentinelSyslogRow)},
+	{"syslog receiver", attrsOnly(syslogReceiverAttrs)},
+	{"journald", bodyOnly(journaldEntry)},
+	{"raw rfc3164", stringBody(map[string]any{}, "<38>Nov 27 02:34:56 web01 sshd[4242]: "+acceptedPw)},
+	{"raw rfc5424", stringBody(map[string]any{}, "<86>1 2024-11-27T02:34:56Z web01 sshd 4242 - [a b=\"c\"] "+acceptedPw)},
+	{"raw auth.log", stringBody(map[string]any{"log.file.name": "auth.log"}, "Nov 27 02:34:56 web01 sshd[4242]: "+acceptedPw)},
+	{"securityevent", attrsOnly(securityEventRow)},
+	{"windowsevent", attrsOnly(windowsEventRow)},
+	{"windowseventlog map", bodyOnly(func() map[string]any { return windowsEventLogBody(false) })},
+	{"windowseventlog array", bodyOnly(func() map[string]any { return windowsEventLogBody(true) })},
+	{"otlp app", stringBody(otlpAppAttrs(), otlpAppBody)},
+}
+
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(v))
+		for i, e := range v {
+			s[i] = deepCopy(e)
+		}
+		return s
+	}
+	return v
+}
+
+// paths lists every key of m and of the maps nested in it, as key paths.
+func paths(m map[string]any, prefix []string) [][]string {
+	var out [][]string
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p := append(append([]string{}, prefix...), k)
+		out = append(out, p)
+		if sub, ok := m[k].(map[string]any); ok {
+			out = append(out, paths(sub, p)...)
+		}
+	}
+	return out
+}
+
+func setPath(m map[string]any, path []string, v any) {
+	for _, k := range path[:len(path)-1] {
+		m = m[k].(map[string]any)
+	}
+	m[path[len(path)-1]] = v
+}
+
+// checkInvariants holds for every Event Classify returns.
+func checkInvariants(t testing.TB, c *Classifier, ev Event) {
+	t.Helper()
+	require.LessOrEqual(t, ev.Kind, Rejected)
+	require.Equal(t, ev.Kind == Rejected, ev.Reject != "", "a reason exactly when rejected: %+v", ev)
+	switch ev.Kind {
+	case FailedSignIn, LinuxLogon, WindowsLogon:
+		require.True(t, ev.Addr.IsValid(), "counted without an address: %+v", ev)
+		require.False(t, ev.Addr.Is4In6(), "mapped address: %v", ev.Addr)
+		require.False(t, ev.Addr.IsUnspecified())
+		require.Empty(t, ev.Addr.Zone())
+		require.False(t, c.excludedAddr(ev.Addr), "excluded address counted: %v", ev.Addr)
+	}
+}
+
+var wrongValues = []any{
+	map[string]any{"x": "y", "errorCode": map[string]any{}},
+	[]byte{0xff, 0x00, '<'},
+	[]any{"203.0.113.7", 4624, nil},
+	true,
+	nil,
+	int64(math.MinInt64),
+	math.NaN(),
+	math.Inf(-1),
+	1e300,
+	"\xff\xfe\xfd",
+	"",
+	"-",
+	"Accepted \xff for \xff from \xff port 1 ssh2",
+}
+
+// Every field of every shape, replaced by a value of the wrong type: no panic, record untouched.
+func TestWrongTypesEverywhere(t *testing.T) {
+	c := New(Rules{})
+	for _, tpl := range shapeTemplates {
+		attrs, body := tpl.build()
+		var targets []struct {
+			inBody bool
+			path   []string
+		}
+		for _, p := range paths(attrs, nil) {
+			targets = append(targets, struct {
+				inBody bool
+				path   []string
+			}{false, p})
+		}
+		if m, ok := body.(map[string]any); ok {
+			for _, p := range paths(m, nil) {
+				targets = append(targets, struct {
+					inBody bool
+					path   []string
+				}{true, p})
+			}
+		}
+		for _, target := range targets {
+			for _, wrong := range wrongValues {
+				a, b := tpl.build()
+				if target.inBody {
+					setPath(b.(map[string]any), target.path, wrong)
+				} else {
+					setPath(a, target.path, wrong)
+				}
+				ev := classifyUnchanged(t, c, newRecord(t, a, b))
+				checkInvariants(t, c, ev)
+			}
+		}
+	}
+}
+
+func TestWrongBodyTypes(t *testing.T) {
+	c := New(Rules{})
+	for _, tpl := range shapeTemplates {
+		for _, wrong := range wrongValues {
+			attrs, _ := tpl.build()
+			checkInvariants(t, c, classifyUnchanged(t, c, newRecord(t, attrs, wrong)))
+		}
+	}
+}
+
+// One MiB messages must not make Classify slow or fail: every scan over a message is linear.
+func TestHugeMessages(t *testing.T) {
+	const mib = 1 << 20
+	c := New(Rules{})
+	fills := map[string]string{
+		"accepted":    strings.Repeat("Accepted ", mib/9),
+		"from clause": "Accepted password for " + strings.Repeat(" from 1.2.3.4 port 22", mib/21),
+		"from only":   "Accepted password for " + strings.Repeat(" from ", mib/6),
+		"digits":      "Accepted " + strings.Repeat("1", mib),
+		"dots":        "Accepted " + strings.Repeat("1.2.", mib/4),
+		"letters":     strings.Repeat("a", mib),
+		"invalid":     "Accepted " + strings.Repeat("\xff", mib),
+	}
+	for name, msg := range fills {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			for _, rec := range []plog.LogRecord{
+				newRecord(t, with(sentinelSyslogRow(), "SyslogMessage", msg), nil),
+				newRecord(t, with(syslogReceiverAttrs(), "message", msg), nil),
+				newRecord(t, map[string]any{}, "<38>Nov 27 02:34:56 web01 sshd[1]: "+msg),
+				newRecord(t, map[string]any{}, `{"category":"SignInLogs","x":"`+msg+`"}`),
+				newRecord(t, with(sentinelSignInRow(), "IPAddress", msg), nil),
+				newRecord(t, with(securityEventRow(), "IpAddress", msg), nil),
+			} {
+				checkInvariants(t, c, classifyUnchanged(t, c, rec))
+			}
+			assert.Less(t, time.Since(start), 5*time.Second)
+		})
+	}
+}
+
+func TestDeeplyNested(t *testing.T) {
+	c := New(Rules{})
+	for _, key := range []string{"properties", "azure.properties", "status", "event_data", "EventData", "data", "event_id"} {
+		t.Run(key, func(t *testing.T) {
+			for _, tpl := range shapeTemplates {
+				attrs, body := tpl.build()
+				rec := newRecord(t, attrs, body)
+				if rec.Body().Type() == pcommon.ValueTypeMap {
+					putDeep(rec.Body().Map(), key, 3_000)
+				}
+				putDeep(rec.Attributes(), key, 3_000)
+				checkInvariants(t, c, classifyUnchanged(t, c, rec))
+			}
+		})
+	}
+	// JSON nested beyond the decoder's limit is just not a sign-in.
+	deep := `{"category":"SignInLogs","properties":` + strings.Repeat("[", 20_000) + strings.Repeat("]", 20_000) + `}`
+	assert.Equal(t, Unrelated, classifyUnchanged(t, c, newRecord(t, map[string]any{}, deep)).Kind)
+}
+
+func TestConcurrentUse(t *testing.T) {
+	c := New(Rules{})
+	recs := make([]plog.LogRecord, 0, len(shapeTemplates))
+	for _, tpl := range shapeTemplates {
+		a, b := tpl.build()
+		recs = append(recs, newRecord(t, a, b))
+	}
+	want := make([]Event, len(recs))
+	for i, r := range recs {
+		c.Classify(r, &want[i])
+	}
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			ok := true
+			for n := 0; n < 200; n++ {
+				for i, r := range recs {
+					var ev Event
+					c.Classify(r, &ev)
+					ok = ok && ev == want[i]
+				}
+			}
+			done <- ok
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		assert.True(t, <-done)
+	}
+}
