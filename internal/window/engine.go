@@ -229,18 +229,22 @@ func (e *Engine[P]) Logon(addr netip.Addr, t int64, host string, payload P, out 
 	if l.done == e.allTables() {
 		return out
 	}
+	e.wait(l)
+	return out
+}
+
+// wait keeps l until failures complete it, evicting the oldest waiting logon when the bound is
+// reached (or dropping l itself when it is older than all of them).
+func (e *Engine[P]) wait(l *pendingLogon[P]) {
 	if len(e.logons.heap) >= e.cfg.MaxPendingLogons {
+		e.Stats.EvictedLogons++
 		oldest := e.logons.heap[0]
-		if oldest.time > t {
-			// The new logon is older than every waiting one: it is the one that matters least.
-			e.Stats.EvictedLogons++
-			return out
+		if oldest.time > l.time {
+			return
 		}
 		e.logons.remove(oldest)
-		e.Stats.EvictedLogons++
 	}
 	e.logons.add(l, e.cfg.Tables)
-	return out
 }
 
 func (e *Engine[P]) emit(out []Alert[P], l *pendingLogon[P], tb, n int, first, last int64) []Alert[P] {

@@ -1,0 +1,219 @@
+package window
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"slices"
+)
+
+// Snapshots start with this magic and version; anything else is refused as incompatible.
+const (
+	snapshotMagic   = "AHLCSNAP"
+	snapshotVersion = 1
+)
+
+// ErrIncompatible marks a snapshot that was made by another version or under another
+// configuration (threshold, window, tables): its state would decide differently, so it is ignored.
+var ErrIncompatible = errors.New("incompatible snapshot")
+
+// Snapshot encodes the engine's whole state; encode turns a waiting logon's payload into bytes.
+// The encoding ends with a CRC-32 so a torn or corrupt checkpoint is detected on Restore.
+func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, error) {
+	b := make([]byte, 0, 64+e.ips.len()*40+len(e.logons.heap)*512)
+	b = append(b, snapshotMagic...)
+	b = append(b, snapshotVersion)
+	b = binary.AppendVarint(b, int64(e.cfg.Threshold))
+	b = binary.AppendVarint(b, e.cfg.Window)
+	b = binary.AppendVarint(b, int64(e.cfg.Tables))
+	b = binary.AppendVarint(b, e.clock)
+
+	b = binary.AppendUvarint(b, uint64(e.ips.len()))
+	// Oldest first, so a restore into a smaller bound keeps the newest.
+	for i := e.ips.head; i != nilIndex; i = e.ips.rec(i).next {
+		r := e.ips.rec(i)
+		b = append(b, r.key[:]...)
+		for tb := 0; tb < maxTables; tb++ {
+			f := e.ips.failures(i, r, tb)
+			b = binary.AppendUvarint(b, uint64(len(f)))
+			for _, t := range f {
+				b = binary.AppendVarint(b, t)
+			}
+		}
+	}
+
+	logons := slices.Clone(e.logons.heap)
+	slices.SortFunc(logons, func(a, b *pendingLogon[P]) int { return compareInt(a.time, b.time) })
+	b = binary.AppendUvarint(b, uint64(len(logons)))
+	for _, l := range logons {
+		b = append(b, l.key[:]...)
+		b = binary.AppendVarint(b, l.time)
+		b = append(b, l.done)
+		b = appendString(b, l.host)
+		mark := len(b)
+		b = binary.AppendUvarint(b, 0) // room for the payload length, rewritten below
+		start := len(b)
+		var err error
+		if b, err = encode(b, &l.payload); err != nil {
+			return nil, fmt.Errorf("encoding a waiting logon: %w", err)
+		}
+		payload := slices.Clone(b[start:])
+		b = binary.AppendUvarint(b[:mark], uint64(len(payload)))
+		b = append(b, payload...)
+	}
+
+	b = binary.AppendUvarint(b, uint64(len(e.suppressed)))
+	for k, last := range e.suppressed {
+		b = append(b, k.addr[:]...)
+		b = appendString(b, k.host)
+		b = append(b, byte(k.table))
+		b = binary.AppendVarint(b, last)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
+}
+
+// Restore replaces the engine's state with a snapshot. On any error the engine is left empty
+// and the error says why (ErrIncompatible for another version or configuration).
+func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err error) {
+	fresh := New[P](e.cfg)
+	defer func() {
+		if err != nil {
+			*e = *fresh
+		}
+	}()
+	if len(data) < len(snapshotMagic)+5 || string(data[:len(snapshotMagic)]) != snapshotMagic {
+		return fmt.Errorf("%w: not a snapshot", ErrIncompatible)
+	}
+	body, sum := data[:len(data)-4], binary.BigEndian.Uint32(data[len(data)-4:])
+	if crc32.ChecksumIEEE(body) != sum {
+		return errors.New("corrupt snapshot: checksum mismatch")
+	}
+	r := reader{b: body[len(snapshotMagic):]}
+	if v := r.byte(); v != snapshotVersion {
+		return fmt.Errorf("%w: version %d, want %d", ErrIncompatible, v, snapshotVersion)
+	}
+	threshold, window, tables := r.varint(), r.varint(), r.varint()
+	if r.err == nil && (threshold != int64(e.cfg.Threshold) || window != e.cfg.Window || tables != int64(e.cfg.Tables)) {
+		return fmt.Errorf("%w: made with signin_threshold %d, window %d ns, %d table counts", ErrIncompatible, threshold, window, tables)
+	}
+	*e = *New[P](e.cfg)
+	e.clock = r.varint()
+
+	for n := r.count(16 + maxTables); n > 0 && r.err == nil; n-- {
+		var key ipKey
+		copy(key[:], r.bytes(16))
+		for tb := 0; tb < maxTables; tb++ {
+			for m := r.count(1); m > 0 && r.err == nil; m-- {
+				e.ips.add(key, tb, r.varint(), e.horizon(), e.cfg.Window, e.k)
+			}
+		}
+	}
+
+	for n := r.count(16 + 4); n > 0 && r.err == nil; n-- {
+		var key ipKey
+		copy(key[:], r.bytes(16))
+		t := r.varint()
+		done := r.byte()
+		host := string(r.bytes(int(r.count(1))))
+		raw := r.bytes(int(r.count(1)))
+		if r.err != nil {
+			break
+		}
+		payload, err := decode(raw)
+		if err != nil {
+			return fmt.Errorf("corrupt snapshot: waiting logon: %w", err)
+		}
+		if done >= 1<<e.cfg.Tables {
+			return errors.New("corrupt snapshot: waiting logon marks")
+		}
+		e.wait(&pendingLogon[P]{key: key, addr: key.Addr(), time: t, host: host, payload: payload, done: done})
+	}
+
+	for n := r.count(16 + 3); n > 0 && r.err == nil; n-- {
+		var k suppressKey
+		copy(k.addr[:], r.bytes(16))
+		k.host = string(r.bytes(int(r.count(1))))
+		k.table = int(r.byte())
+		e.suppressed[k] = r.varint()
+	}
+	if r.err != nil {
+		return fmt.Errorf("corrupt snapshot: %w", r.err)
+	}
+	if len(r.b) != 0 {
+		return errors.New("corrupt snapshot: trailing bytes")
+	}
+	return nil
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// reader decodes a snapshot, remembering the first error instead of panicking.
+type reader struct {
+	b   []byte
+	err error
+}
+
+var errTruncated = errors.New("truncated")
+
+func (r *reader) fail() {
+	if r.err == nil {
+		r.err = errTruncated
+	}
+	r.b = nil
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) < 1 {
+		r.fail()
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) bytes(n int) []byte {
+	if n < 0 || len(r.b) < n {
+		r.fail()
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a length whose items take at least minSize bytes each, refusing lengths that the
+// remaining bytes cannot hold (so a corrupt length cannot make Restore allocate or loop for long).
+func (r *reader) count(minSize int) uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 || v > uint64(len(r.b)-n)/uint64(minSize) {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
