@@ -2,6 +2,7 @@ package aadhostlogincorrelation
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ const scopeName = "github.com/secops-otel/aadhostlogincorrelation"
 // to the state backend and appends the alerts it returns.
 type correlationProcessor struct {
 	cfg        *Config
+	id         component.ID
 	logger     *zap.Logger
 	classifier *classify.Classifier
 	telemetry  *telemetry
@@ -43,6 +45,7 @@ type correlationProcessor struct {
 	tables  [2]string // SigninTable attribute per table index of the backend
 	// lastResource is the last resource copied for waiting logons; it is never modified.
 	lastResource pcommon.Resource
+	checkpoints  *checkpointer // nil without storage
 }
 
 func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationProcessor, error) {
@@ -56,6 +59,7 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 	}
 	p := &correlationProcessor{
 		cfg:    cfg,
+		id:     set.ID,
 		logger: set.Logger,
 		classifier: classify.New(classify.Rules{
 			ExcludedResultTypes: cfg.ExcludedResultTypes,
@@ -91,13 +95,18 @@ func (p *correlationProcessor) sizes() (int, int) {
 	return p.backend.Sizes()
 }
 
-func (p *correlationProcessor) start(context.Context, component.Host) error { return nil }
+func (p *correlationProcessor) start(ctx context.Context, host component.Host) error {
+	return p.startCheckpoints(ctx, host, p.id)
+}
 
+// shutdown runs after the pipeline stopped sending batches: the final state is saved, then the
+// backend is closed.
 func (p *correlationProcessor) shutdown(ctx context.Context) error {
+	err := p.stopCheckpoints(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.telemetry.shutdown()
-	return p.backend.Close(ctx)
+	return errors.Join(err, p.backend.Close(ctx))
 }
 
 // processLogs is the pipeline's entry: pass-through records are never changed or dropped
@@ -237,13 +246,18 @@ func (c *batchCounts) rejectedBy(reason string) {
 
 // telemetry reports through the mdatagen TelemetryBuilder, with attribute sets built once.
 type telemetry struct {
-	tb       *metadata.TelemetryBuilder
-	kinds    [classify.Rejected + 1]metric.AddOption
-	rejected [numRejectReasons]metric.AddOption
-	evictIP  metric.AddOption
-	evictLog metric.AddOption
-	evictSup metric.AddOption
-	backend  metric.AddOption
+	tb         *metadata.TelemetryBuilder
+	kinds      [classify.Rejected + 1]metric.AddOption
+	rejected   [numRejectReasons]metric.AddOption
+	evictIP    metric.AddOption
+	evictLog   metric.AddOption
+	evictSup   metric.AddOption
+	backend    metric.AddOption
+	checkpoint metric.AddOption
+}
+
+func (t *telemetry) checkpointError(ctx context.Context) {
+	t.tb.ProcessorAadhostlogincorrelationStateErrors.Add(ctx, 1, t.checkpoint)
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
@@ -266,6 +280,7 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 	t.evictLog = metric.WithAttributeSet(attrSet("reason", "max_pending_logons"))
 	t.evictSup = metric.WithAttributeSet(attrSet("reason", "suppress_marks"))
 	t.backend = metric.WithAttributeSet(attrSet("reason", "backend"))
+	t.checkpoint = metric.WithAttributeSet(attrSet("reason", "checkpoint"))
 	return t, nil
 }
 

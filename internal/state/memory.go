@@ -43,3 +43,17 @@ func (m *Memory) Counters() Counters { return Counters{Stats: m.Engine.Stats} }
 
 // Close implements Backend.
 func (m *Memory) Close(context.Context) error { return nil }
+
+// Snapshot encodes the whole state for a checkpoint.
+func (m *Memory) Snapshot() ([]byte, error) {
+	return m.Engine.Snapshot(func(b []byte, l *alert.Logon) ([]byte, error) { return l.AppendBinary(b) })
+}
+
+// Restore replaces the state with a checkpoint made by Snapshot; on error the state is empty.
+func (m *Memory) Restore(data []byte) error {
+	return m.Engine.Restore(data, func(b []byte) (alert.Logon, error) {
+		var l alert.Logon
+		err := l.UnmarshalBinary(b)
+		return l, err
+	})
+}

@@ -1,0 +1,123 @@
+package aadhostlogincorrelation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
+)
+
+// checkpointKey is the storage key of the state.
+const checkpointKey = "state"
+
+// checkpointer saves the backend's state into a storage extension periodically and at shutdown,
+// and restores it at start.
+type checkpointer struct {
+	client   storage.Client
+	interval time.Duration
+	stop     chan struct{}
+	done     sync.WaitGroup
+	saved    atomic.Int64 // checkpoints written
+}
+
+// startCheckpoints finds the storage extension, restores the last checkpoint and starts saving.
+// A missing or corrupt checkpoint is reported and ignored; a missing extension is an error.
+func (p *correlationProcessor) startCheckpoints(ctx context.Context, host component.Host, id component.ID) error {
+	cp, ok := p.backend.(state.Checkpointer)
+	if p.cfg.Storage == nil || !ok {
+		return nil
+	}
+	ext, found := host.GetExtensions()[*p.cfg.Storage]
+	if !found {
+		return fmt.Errorf("storage: invalid value %q: no such extension in service::extensions", p.cfg.Storage.String())
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return fmt.Errorf("storage: invalid value %q: not a storage extension", p.cfg.Storage.String())
+	}
+	client, err := se.GetClient(ctx, component.KindProcessor, id, "")
+	if err != nil {
+		return fmt.Errorf("storage: %q: %w", p.cfg.Storage.String(), err)
+	}
+	data, err := client.Get(ctx, checkpointKey)
+	switch {
+	case err != nil:
+		p.telemetry.checkpointError(ctx)
+		p.logger.Warn("cannot read the checkpoint; starting with empty state", zap.Error(err))
+	case data == nil:
+		p.logger.Info("no checkpoint yet; starting with empty state")
+	default:
+		p.mu.Lock()
+		err = cp.Restore(data)
+		ips, logons := p.backend.Sizes()
+		p.mu.Unlock()
+		if err != nil {
+			level := p.logger.Warn
+			if errors.Is(err, window.ErrIncompatible) {
+				level = p.logger.Info
+			}
+			level("checkpoint ignored; starting with empty state", zap.Error(err), zap.Int("bytes", len(data)))
+			p.telemetry.checkpointError(ctx)
+		} else {
+			p.logger.Info("state restored from checkpoint", zap.Int("tracked_ips", ips), zap.Int("pending_logons", logons), zap.Int("bytes", len(data)))
+		}
+	}
+	p.checkpoints = &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{})}
+	p.checkpoints.done.Add(1)
+	go p.checkpointLoop()
+	return nil
+}
+
+func (p *correlationProcessor) checkpointLoop() {
+	c := p.checkpoints
+	defer c.done.Done()
+	ticker := time.NewTicker(c.interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-ticker.C:
+			p.saveCheckpoint(context.Background())
+		}
+	}
+}
+
+// saveCheckpoint snapshots under the batch lock (so the state is consistent) and writes outside it.
+func (p *correlationProcessor) saveCheckpoint(ctx context.Context) {
+	p.mu.Lock()
+	data, err := p.backend.(state.Checkpointer).Snapshot()
+	p.mu.Unlock()
+	if err == nil {
+		err = p.checkpoints.client.Set(ctx, checkpointKey, data)
+	}
+	if err == nil {
+		p.checkpoints.saved.Add(1)
+	}
+	if err != nil {
+		p.telemetry.checkpointError(ctx)
+		p.logger.Warn("checkpoint failed; state since the last one would be lost on a crash", zap.Error(err))
+	}
+}
+
+// stopCheckpoints stops the loop, saves the final state and closes the client.
+func (p *correlationProcessor) stopCheckpoints(ctx context.Context) error {
+	c := p.checkpoints
+	if c == nil {
+		return nil
+	}
+	close(c.stop)
+	c.done.Wait()
+	p.saveCheckpoint(ctx)
+	p.checkpoints = nil
+	return c.client.Close(ctx)
+}

@@ -1,0 +1,263 @@
+package state
+
+import (
+	"context"
+	"crypto/tls"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/alert"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
+)
+
+// applyScript applies a whole batch atomically in Redis and returns its alerts (see the file for
+// the key layout and the time representation).
+//
+//go:embed redis.lua
+var applyScript string
+
+// RedisOptions say where the shared state lives.
+type RedisOptions struct {
+	Addr     string // host:port
+	Username string
+	Password string
+	DB       int
+	TLS      *tls.Config // nil: plain TCP
+	// KeyPrefix starts every key; collectors that share state use the same prefix and settings.
+	KeyPrefix string
+	// Timeout bounds each batch's round trip, connecting included.
+	Timeout time.Duration
+}
+
+// Redis keeps the state in a Redis server shared by a fleet of collectors: each batch is applied by
+// one Lua script, atomically and in one round trip, so collectors that receive interleaved parts of
+// an attack emit each alert exactly once between them. It is not safe for concurrent use; the
+// processor serialises batches.
+//
+// Event times travel as whole microseconds and the nanoseconds below them, and every decision in the
+// script compares such pairs: decisions are exact to the nanosecond, as in memory.
+type Redis struct {
+	client  *redis.Client
+	sha     string
+	cfg     window.Config
+	prefix  string
+	timeout time.Duration
+	keys    []string
+
+	args []any
+	sent []int // index in the batch of each event sent, in order
+	buf  []byte
+
+	clock         int64 // the fleet's clock as of the last batch
+	ips, logons   int   // fleet-wide sizes as of the last batch
+	counters      Counters
+	roundTrips    int64
+	scriptReloads int64
+}
+
+// expireLimit bounds the IPs and logons one batch expires, so a batch's time in Redis stays short
+// even when a large state ages out at once; the rest goes with the next batches.
+const expireLimit = 1000
+
+// NewRedis returns a backend on the Redis server of opts. It does not connect: the first batch
+// does, and every batch after a failure tries again.
+func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
+	if cfg.Tables < 1 {
+		cfg.Tables = 1
+	}
+	client := redis.NewClient(&redis.Options{
+		Addr:      opts.Addr,
+		Username:  opts.Username,
+		Password:  opts.Password,
+		DB:        opts.DB,
+		TLSConfig: opts.TLS,
+		// A batch never waits longer than the timeout, and is never sent twice: a retried script
+		// could count the same failures twice.
+		DialTimeout:           opts.Timeout,
+		ReadTimeout:           opts.Timeout,
+		WriteTimeout:          opts.Timeout,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            -1,
+		DialerRetries:         1,
+		PoolSize:              4,
+		Protocol:              2,
+		DisableIdentity:       true,
+		MaintNotificationsConfig: &maintnotifications.Config{
+			Mode: maintnotifications.ModeDisabled,
+		},
+	})
+	p := opts.KeyPrefix
+	return &Redis{
+		client:  client,
+		sha:     redis.NewScript(applyScript).Hash(),
+		cfg:     cfg,
+		prefix:  p,
+		timeout: opts.Timeout,
+		keys:    []string{p + "clock", p + "seq", p + "ips", p + "logons"},
+	}
+}
+
+// Apply implements Backend: one EVALSHA (EVAL when the server does not know the script, e.g. after
+// a restart) with every sign-in and logon of the batch. A batch with no event that is not from the
+// future makes no round trip.
+func (r *Redis) Apply(ctx context.Context, wall, maxSkew int64, events []Event, out []Alert) ([]Alert, error) {
+	r.args = r.header(r.args[:0], maxSkew)
+	r.sent = r.sent[:0]
+	r.buf = r.buf[:0]
+	for i := range events {
+		ev := &events[i]
+		if ev.Time > wall+maxSkew {
+			ev.Verdict = window.Future
+			continue
+		}
+		ev.Verdict = window.Current
+		var err error
+		if r.args, err = r.appendEvent(r.args, ev); err != nil {
+			r.counters.Errors++ // a logon that cannot be encoded cannot wait in Redis; count it
+			continue
+		}
+		r.sent = append(r.sent, i)
+	}
+	if len(r.sent) == 0 {
+		return out, nil
+	}
+	r.args[11] = len(r.sent)
+
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	r.roundTrips++
+	res, err := r.client.EvalSha(ctx, r.sha, r.keys, r.args...).Result()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		r.scriptReloads++
+		res, err = r.client.Eval(ctx, applyScript, r.keys, r.args...).Result()
+	}
+	clear(r.args) // drop references to this batch's payloads
+	if err != nil {
+		return out, fmt.Errorf("redis %s: %w", r.client.Options().Addr, err)
+	}
+	return r.read(res, events, out)
+}
+
+// header appends the script's fixed arguments (ARGV 1 to 12; 12, the event count, is set later).
+func (r *Redis) header(args []any, maxSkew int64) []any {
+	c := &r.cfg
+	wu, wn := split(c.Window)
+	su, sn := split(c.Suppress)
+	ttl := (2*c.Window + c.Suppress + max(maxSkew, 0) + int64(time.Millisecond) - 1) / int64(time.Millisecond)
+	return append(args, r.prefix, c.Threshold+1, c.Tables, wu, wn, su, sn,
+		c.MaxTrackedIPs, c.MaxPendingLogons, ttl, expireLimit, 0)
+}
+
+// appendEvent appends one event's seven arguments.
+func (r *Redis) appendEvent(args []any, ev *Event) ([]any, error) {
+	u, n := split(ev.Time)
+	ip := ev.Addr.Unmap().WithZone("").String()
+	if !ev.Logon {
+		table := ev.Table
+		if r.cfg.Tables == 1 {
+			table = 0
+		}
+		return append(args, "f", table, ip, u, n, "", ""), nil
+	}
+	// Payloads share one buffer per batch; a slice stays valid when a later append moves the buffer.
+	var err error
+	start := len(r.buf)
+	if r.buf, err = ev.Payload.AppendBinary(r.buf); err != nil {
+		return args, err
+	}
+	payload := r.buf[start:len(r.buf):len(r.buf)]
+	return append(args, "l", 0, ip, u, n, ev.Payload.Computer, payload), nil
+}
+
+// read decodes the script's reply: verdicts, alerts, counters and sizes.
+func (r *Redis) read(res any, events []Event, out []Alert) ([]Alert, error) {
+	reply, ok := res.([]any)
+	if !ok || len(reply) != 7 {
+		return out, fmt.Errorf("redis: unexpected reply %T", res)
+	}
+	verdicts, _ := reply[0].(string)
+	if len(verdicts) != len(r.sent) {
+		return out, fmt.Errorf("redis: %d verdicts for %d events", len(verdicts), len(r.sent))
+	}
+	for j, i := range r.sent {
+		if verdicts[j] == 'l' {
+			events[i].Verdict = window.Late
+		}
+	}
+	alerts, _ := reply[1].([]any)
+	for a := 0; a+8 <= len(alerts); a += 8 {
+		f := alerts[a : a+8]
+		idx := toInt(f[0])
+		var l alert.Logon
+		if idx >= 0 && idx < int64(len(r.sent)) {
+			l = events[r.sent[idx]].Payload
+		} else {
+			payload, _ := f[1].(string)
+			if err := l.UnmarshalBinary([]byte(payload)); err != nil {
+				r.counters.Errors++ // a corrupt waiting logon cannot alert; count it, keep the batch
+				continue
+			}
+		}
+		out = append(out, Alert{
+			Payload: l, Addr: l.Addr, Host: l.Computer, Time: l.Time,
+			Table: int(toInt(f[2])), Count: int(toInt(f[3])),
+			First: join(toInt(f[4]), toInt(f[5])), Last: join(toInt(f[6]), toInt(f[7])),
+		})
+	}
+	if s, _ := reply[2].([]any); len(s) == 6 {
+		st := &r.counters.Stats
+		st.EvictedIPs += toInt(s[0])
+		st.EvictedLogons += toInt(s[1])
+		st.Suppressed += toInt(s[2])
+		st.ExpiredIPs += toInt(s[3])
+		st.ExpiredLogons += toInt(s[4])
+		st.FailuresCompacted += toInt(s[5])
+	}
+	r.ips, r.logons = int(toInt(reply[3])), int(toInt(reply[4]))
+	r.clock = join(toInt(reply[5]), toInt(reply[6]))
+	return out, nil
+}
+
+func toInt(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case string:
+		n, _ := strconv.ParseInt(x, 10, 64)
+		return n
+	}
+	return 0
+}
+
+// split turns Unix nanoseconds into whole microseconds (floored) and the nanoseconds below them.
+func split(t int64) (u, n int64) {
+	u, n = t/1000, t%1000
+	if n < 0 {
+		u, n = u-1, n+1000
+	}
+	return u, n
+}
+
+func join(u, n int64) int64 { return u*1000 + n }
+
+// Sizes implements Backend: the fleet's tracked IPs and waiting logons as of the last batch.
+func (r *Redis) Sizes() (int, int) { return r.ips, r.logons }
+
+// Counters implements Backend.
+func (r *Redis) Counters() Counters { return r.counters }
+
+// Clock returns the fleet's clock (the largest event time accepted by any collector) as of the
+// last batch.
+func (r *Redis) Clock() int64 { return r.clock }
+
+// RoundTrips returns how many batches were sent to Redis and how many of them had to send the
+// script itself because the server did not know it.
+func (r *Redis) RoundTrips() (batches, reloads int64) { return r.roundTrips, r.scriptReloads }
+
+// Close implements Backend.
+func (r *Redis) Close(context.Context) error { return r.client.Close() }

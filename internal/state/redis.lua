@@ -1,0 +1,410 @@
+-- Applies one batch of failed sign-ins and host logons to the state a fleet of collectors shares,
+-- atomically, and returns the alerts they complete. It is the Redis twin of internal/window's
+-- Engine: same decisions (fires), same late rule against one clock for the whole fleet, same bounds.
+--
+-- Times. Redis' Lua numbers are doubles, exact only up to 2^53, and Unix nanoseconds (~1.8e18) are
+-- not. A time is therefore a pair (u, n): whole microseconds since the epoch (exact in a double until
+-- the year 2255) and the nanoseconds below them (0 to 999). Sorted-set scores are u; members start
+-- with n as three digits, so Redis' order (score, then member) is nanosecond order. Every
+-- comparison below is on pairs: decisions are exact to the nanosecond, as in memory.
+--
+-- Keys (P is the key prefix; tb the table index; ip the normalised address):
+--   KEYS[1] P..'clock'   "u n": the largest event time the fleet accepted
+--   KEYS[2] P..'seq'     counter; makes failure members and logon ids unique across the fleet
+--   KEYS[3] P..'ips'     sorted set: tracked IPs by their newest failure (expiry, max_tracked_ips)
+--   KEYS[4] P..'logons'  sorted set: waiting logon ids by time (expiry, max_pending_logons)
+--   P..'f:'..tb..'|'..ip          sorted set of failure times; member nnn..id
+--   P..'w:'..tb..'|'..ip          sorted set of logons waiting for table tb; member nnn..id
+--   P..'l:'..id                   hash of a waiting logon: a ip, n ns, d done bits, h host, m member, p payload
+--   P..'s:'..tb..'|'..ip..'|'..host   suppress mark: "u n" of the last alert
+-- Every key is also given a TTL (ARGV[10] ms, 2 windows + suppress + skew) after each write: a safety
+-- net that bounds memory if the fleet stops; the event-time expiry below is what the rule relies on.
+--
+-- ARGV: 1 prefix, 2 k (threshold+1), 3 tables, 4-5 window (u n), 6-7 suppress (u n), 8 max IPs,
+-- 9 max pending logons, 10 TTL ms, 11 expiry limit per batch, 12 event count, then 7 per event:
+-- kind ('f' failure, 'l' logon), table, ip, u, n, host, encoded payload (host and payload are empty
+-- for a failure).
+--
+-- Reply: { verdicts ('c' current / 'l' late, one per event), alerts (8 per alert: event index or -1,
+-- payload or '', table, count, first u, first n, last u, last n), stats, tracked IPs, waiting logons,
+-- clock u, clock n }.
+
+local P = ARGV[1]
+local K = tonumber(ARGV[2])
+local TABLES = tonumber(ARGV[3])
+local WU, WN = tonumber(ARGV[4]), tonumber(ARGV[5])
+local SU, SN = tonumber(ARGV[6]), tonumber(ARGV[7])
+local MAX_IPS = tonumber(ARGV[8])
+local MAX_LOGONS = tonumber(ARGV[9])
+local TTL = ARGV[10]
+local EXPIRE_LIMIT = tonumber(ARGV[11])
+local N = tonumber(ARGV[12])
+local FIRST, STRIDE = 13, 7
+
+local CLOCK, SEQ, IPS, LOGONS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local W2U, W2N = WU * 2, WN * 2 -- two windows, normalised below
+if W2N >= 1000 then W2U, W2N = W2U + 1, W2N - 1000 end
+local ALL = 2 ^ TABLES - 1
+local SUPPRESS = SU > 0 or SN > 0
+
+local call = redis.call
+local fmt, sub = string.format, string.sub
+
+-- Pairs.
+
+local function int(x) return fmt('%d', x) end
+
+local function norm(u, n)
+  if n < 0 then return u - 1, n + 1000 end
+  if n >= 1000 then return u + 1, n - 1000 end
+  return u, n
+end
+
+local function lt(au, an, bu, bn) return au < bu or (au == bu and an < bn) end
+local function plus(au, an, bu, bn) return norm(au + bu, an + bn) end
+local function minus(au, an, bu, bn) return norm(au - bu, an - bn) end
+
+local function parse(s)
+  local u, n = string.match(s, '^(-?%d+) (%d+)$')
+  return tonumber(u), tonumber(n)
+end
+
+local function pair(u, n) return int(u) .. ' ' .. int(n) end
+
+local function ns3(n) return fmt('%03d', n) end
+
+-- The state of this call.
+
+local clock_u, clock_n = 0, 0
+do
+  local c = call('GET', CLOCK)
+  if c then clock_u, clock_n = parse(c) end
+end
+local moved = false -- the clock advanced since the last expiry
+local seq = call('INCR', SEQ)
+local alerts = {}
+local stats = { evicted_ips = 0, evicted_logons = 0, suppressed = 0, expired_ips = 0, expired_logons = 0, compacted = 0 }
+local batch_logons = {} -- logon id -> event index, for logons of this batch (their payload is at the client)
+
+local function fkey(tb, ip) return P .. 'f:' .. tb .. '|' .. ip end
+local function wkey(tb, ip) return P .. 'w:' .. tb .. '|' .. ip end
+local function lkey(id) return P .. 'l:' .. id end
+
+-- failures_between returns the failures of key in [a, b] (inclusive, exact), ascending, as
+-- parallel arrays of u, n and member.
+local function failures_between(key, au, an, bu, bn)
+  local raw = call('ZRANGEBYSCORE', key, int(au), int(bu), 'WITHSCORES')
+  local fu, fn, fm = {}, {}, {}
+  for i = 1, #raw, 2 do
+    local m = raw[i]
+    local u, n = tonumber(raw[i + 1]), tonumber(sub(m, 1, 3))
+    if not lt(u, n, au, an) and not lt(bu, bn, u, n) then
+      fu[#fu + 1], fn[#fn + 1], fm[#fm + 1] = u, n, m
+    end
+  end
+  return fu, fn, fm
+end
+
+-- fires is window.fires: whether K failures of f (ascending), together with the logon time t, fit
+-- in one interval of length window (inclusive); if so, the failures of the first such interval.
+local function fires(fu, fn, tu, tn)
+  local len = #fu
+  for i = 1, len - K + 1 do
+    local lou, lon = fu[i], fn[i]
+    if lt(tu, tn, lou, lon) then lou, lon = tu, tn end
+    local hiu, hin = fu[i + K - 1], fn[i + K - 1]
+    if lt(hiu, hin, tu, tn) then hiu, hin = tu, tn end
+    local eu, en = plus(lou, lon, WU, WN)
+    if not lt(eu, en, hiu, hin) then
+      local j = i + K
+      while j <= len and not lt(eu, en, fu[j], fn[j]) do j = j + 1 end
+      return true, j - i, fu[i], fn[i], fu[j - 1], fn[j - 1]
+    end
+  end
+  return false
+end
+
+-- Compaction, as window.compact: drop failures that can never change a decision, so a sprayed
+-- IP's set stays short.
+
+local function lower(fu, fn, au, an) -- first index with f >= a
+  local lo, hi = 1, #fu + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if lt(fu[mid], fn[mid], au, an) then lo = mid + 1 else hi = mid end
+  end
+  return lo
+end
+
+local function upper(fu, fn, bu, bn) -- first index with f > b
+  local lo, hi = 1, #fu + 1
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if lt(bu, bn, fu[mid], fn[mid]) then hi = mid else lo = mid + 1 end
+  end
+  return lo
+end
+
+local function others(fu, fn, j, au, an) -- failures in [a, a+window] except index j
+  local bu, bn = plus(au, an, WU, WN)
+  local lo, hi = lower(fu, fn, au, an), upper(fu, fn, bu, bn)
+  local c = hi - lo
+  if j >= lo and j < hi then c = c - 1 end
+  return c
+end
+
+local function redundant(fu, fn, j)
+  local xu, xn = fu[j], fn[j]
+  local su, sn = minus(xu, xn, WU, WN)
+  if others(fu, fn, j, su, sn) < K then return false end
+  local i = j - 1
+  while i >= 1 and not lt(fu[i], fn[i], su, sn) do
+    if not (fu[i] == xu and fn[i] == xn) then
+      local au, an = plus(fu[i], fn[i], 0, 1)
+      if others(fu, fn, j, au, an) < K then return false end
+    end
+    i = i - 1
+  end
+  return true
+end
+
+local function compact(key)
+  local raw = call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  local fu, fn, fm = {}, {}, {}
+  for i = 1, #raw, 2 do
+    fu[#fu + 1], fn[#fn + 1], fm[#fm + 1] = tonumber(raw[i + 1]), tonumber(sub(raw[i], 1, 3)), raw[i]
+  end
+  local j = 1
+  while j <= #fu do
+    if redundant(fu, fn, j) then
+      table.remove(fu, j)
+      table.remove(fn, j)
+      call('ZREM', key, table.remove(fm, j))
+      stats.compacted = stats.compacted + 1
+    else
+      j = j + 1
+    end
+  end
+end
+
+-- Dropping state.
+
+local function drop_ip(ip)
+  for tb = 0, TABLES - 1 do call('DEL', fkey(tb, ip)) end
+  call('ZREM', IPS, ip)
+end
+
+local function drop_logon(id)
+  local l = call('HMGET', lkey(id), 'a', 'd', 'm')
+  if l[1] then
+    local done = tonumber(l[2])
+    for tb = 0, TABLES - 1 do
+      if bit.band(done, 2 ^ tb) == 0 then call('ZREM', wkey(tb, l[1]), l[3]) end
+    end
+    call('DEL', lkey(id))
+  end
+  call('ZREM', LOGONS, id)
+end
+
+-- expire drops, up to EXPIRE_LIMIT of each, the IPs whose newest failure and the logons that are
+-- older than clock - 2 windows: no current event can pair with them.
+local function expire()
+  moved = false
+  local hu = minus(clock_u, clock_n, W2U, W2N) -- whole microseconds: below hu is below the horizon
+  for _, ip in ipairs(call('ZRANGEBYSCORE', IPS, '-inf', '(' .. int(hu), 'LIMIT', 0, EXPIRE_LIMIT)) do
+    drop_ip(ip)
+    stats.expired_ips = stats.expired_ips + 1
+  end
+  for _, id in ipairs(call('ZRANGEBYSCORE', LOGONS, '-inf', '(' .. int(hu), 'LIMIT', 0, EXPIRE_LIMIT)) do
+    drop_logon(id)
+    stats.expired_logons = stats.expired_logons + 1
+  end
+end
+
+-- Alerts.
+
+-- emit appends the alert of logon (id, its event index or -1) for table tb, unless a suppress mark
+-- of (ip, host, tb) is closer than suppress to the logon time.
+local function emit(idx, id, ip, host, lu, ln, tb, count, au, an, bu, bn)
+  if SUPPRESS then
+    local skey = P .. 's:' .. tb .. '|' .. ip .. '|' .. host
+    local prev = call('GET', skey)
+    if prev then
+      local pu, pn = parse(prev)
+      local du, dn
+      if lt(pu, pn, lu, ln) then du, dn = minus(lu, ln, pu, pn) else du, dn = minus(pu, pn, lu, ln) end
+      if lt(du, dn, SU, SN) then
+        stats.suppressed = stats.suppressed + 1
+        return
+      end
+    end
+    call('SET', skey, pair(lu, ln), 'PX', TTL)
+  end
+  local payload = ''
+  if idx < 0 then payload = call('HGET', lkey(id), 'p') or '' end
+  local a = alerts
+  a[#a + 1] = idx
+  a[#a + 1] = payload
+  a[#a + 1] = tb
+  a[#a + 1] = count
+  a[#a + 1] = au
+  a[#a + 1] = an
+  a[#a + 1] = bu
+  a[#a + 1] = bn
+end
+
+-- fire_between alerts, for table tb, every logon of ip waiting with a time in [from, to], given the
+-- failures f of (tb, ip) that cover those logons' windows.
+local function fire_between(tb, ip, fu, fn, fromu, fromn, tou, ton)
+  local key = wkey(tb, ip)
+  local raw = call('ZRANGEBYSCORE', key, int(fromu), int(tou), 'WITHSCORES')
+  local bitv = 2 ^ tb
+  for i = 1, #raw, 2 do
+    local m = raw[i]
+    local lu, ln = tonumber(raw[i + 1]), tonumber(sub(m, 1, 3))
+    if not lt(lu, ln, fromu, fromn) and not lt(tou, ton, lu, ln) then
+      call('ZREM', key, m)
+      local id = sub(m, 4)
+      local l = call('HMGET', lkey(id), 'd', 'h')
+      local ok, count, au, an, bu, bn = fires(fu, fn, lu, ln)
+      if l[1] and ok then
+        local done = tonumber(l[1]) + bitv
+        emit(batch_logons[id] or -1, id, ip, l[2], lu, ln, tb, count, au, an, bu, bn)
+        if done == ALL then
+          call('DEL', lkey(id))
+          call('ZREM', LOGONS, id)
+        else
+          call('HSET', lkey(id), 'd', done)
+        end
+      end
+    end
+  end
+end
+
+-- Events.
+
+local function track_ip(ip, tu)
+  if call('ZCARD', IPS) >= MAX_IPS and not call('ZSCORE', IPS, ip) then
+    if moved then expire() end
+    if call('ZCARD', IPS) >= MAX_IPS then
+      drop_ip(call('ZPOPMIN', IPS)[1])
+      stats.evicted_ips = stats.evicted_ips + 1
+    end
+  end
+  call('ZADD', IPS, 'GT', int(tu), ip)
+end
+
+local function failure(i, tb, ip, tu, tn)
+  track_ip(ip, tu)
+  local key = fkey(tb, ip)
+  local hu = minus(clock_u, clock_n, W2U, W2N)
+  call('ZREMRANGEBYSCORE', key, '-inf', '(' .. int(hu))
+  call('ZADD', key, int(tu), ns3(tn) .. seq .. '.' .. i)
+  call('PEXPIRE', key, TTL)
+  if call('ZCARD', key) >= 4 * K then compact(key) end
+
+  if call('EXISTS', wkey(tb, ip)) == 0 then return end
+  -- Only runs of K failures that hold the new one can make a logon fire now; each run that fits in
+  -- the window makes every logon in [last - window, first + window] fire. Those logons lie within a
+  -- window of t, so the failures within two windows of t decide them.
+  local au, an = minus(tu, tn, W2U, W2N)
+  local bu, bn = plus(tu, tn, W2U, W2N)
+  local fu, fn = failures_between(key, au, an, bu, bn)
+  local lo = lower(fu, fn, tu, tn)
+  if lo > #fu or fu[lo] ~= tu or fn[lo] ~= tn then return end -- compacted away: it changed no decision
+  local hi = upper(fu, fn, tu, tn) - 1
+  for s = math.max(1, lo - K + 1), hi do
+    if s + K - 1 > #fu then break end
+    local e = s + K - 1
+    local eu, en = plus(fu[s], fn[s], WU, WN)
+    if not lt(eu, en, fu[e], fn[e]) then
+      local fromu, fromn = minus(fu[e], fn[e], WU, WN)
+      fire_between(tb, ip, fu, fn, fromu, fromn, eu, en)
+      if call('EXISTS', wkey(tb, ip)) == 0 then break end
+    end
+  end
+end
+
+local function logon(i, ip, host, tu, tn, payload)
+  local done = 0
+  local au, an = minus(tu, tn, WU, WN)
+  local bu, bn = plus(tu, tn, WU, WN)
+  for tb = 0, TABLES - 1 do
+    local fu, fn = failures_between(fkey(tb, ip), au, an, bu, bn)
+    local ok, count, fau, fan, fbu, fbn = fires(fu, fn, tu, tn)
+    if ok then
+      done = done + 2 ^ tb
+      emit(i, '', ip, host, tu, tn, tb, count, fau, fan, fbu, fbn)
+    end
+  end
+  if done == ALL then return end
+
+  if call('ZCARD', LOGONS) >= MAX_LOGONS then
+    if moved then expire() end
+    if call('ZCARD', LOGONS) >= MAX_LOGONS then
+      local oldest = call('ZRANGE', LOGONS, 0, 0, 'WITHSCORES')
+      local ou = tonumber(oldest[2])
+      local on = tonumber(call('HGET', lkey(oldest[1]), 'n') or '0')
+      stats.evicted_logons = stats.evicted_logons + 1
+      if lt(tu, tn, ou, on) then
+        return -- older than every waiting logon: it is the one that matters least
+      end
+      drop_logon(oldest[1])
+    end
+  end
+  local id = seq .. '.' .. i
+  local m = ns3(tn) .. id
+  local key = lkey(id)
+  call('HSET', key, 'a', ip, 'n', tn, 'd', done, 'h', host, 'm', m, 'p', payload)
+  call('PEXPIRE', key, TTL)
+  call('ZADD', LOGONS, int(tu), id)
+  for tb = 0, TABLES - 1 do
+    if bit.band(done, 2 ^ tb) == 0 then
+      local w = wkey(tb, ip)
+      call('ZADD', w, int(tu), m)
+      call('PEXPIRE', w, TTL)
+    end
+  end
+  batch_logons[id] = i
+end
+
+-- The batch, in order.
+
+local verdicts = {}
+local late_u, late_n = minus(clock_u, clock_n, WU, WN)
+for i = 0, N - 1 do
+  local o = FIRST + i * STRIDE
+  local kind, tb, ip = ARGV[o], tonumber(ARGV[o + 1]), ARGV[o + 2]
+  local tu, tn = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
+  if lt(tu, tn, late_u, late_n) then
+    verdicts[#verdicts + 1] = 'l'
+  else
+    verdicts[#verdicts + 1] = 'c'
+    if lt(clock_u, clock_n, tu, tn) then
+      clock_u, clock_n = tu, tn
+      late_u, late_n = minus(clock_u, clock_n, WU, WN)
+      moved = true
+    end
+    if kind == 'f' then
+      failure(i, tb, ip, tu, tn)
+    else
+      logon(i, ip, ARGV[o + 5], tu, tn, ARGV[o + 6])
+    end
+  end
+end
+expire()
+
+call('SET', CLOCK, pair(clock_u, clock_n), 'PX', TTL)
+call('PEXPIRE', SEQ, TTL)
+call('PEXPIRE', IPS, TTL)
+call('PEXPIRE', LOGONS, TTL)
+
+return {
+  table.concat(verdicts),
+  alerts,
+  { stats.evicted_ips, stats.evicted_logons, stats.suppressed, stats.expired_ips, stats.expired_logons, stats.compacted },
+  call('ZCARD', IPS),
+  call('ZCARD', LOGONS),
+  clock_u,
+  clock_n,
+}
