@@ -1,0 +1,87 @@
+package e2e_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every shipped configuration is accepted by the binary's own validate command.
+func TestExampleConfigsValidate(t *testing.T) {
+	root := repoRoot(t)
+	configs, err := filepath.Glob(filepath.Join(root, "examples", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs = append(configs, filepath.Join(root, "examples", "demo", "config.yaml"))
+	if len(configs) < 5 {
+		t.Fatalf("found only %d example configs: %v", len(configs), configs)
+	}
+	for _, config := range configs {
+		rel, _ := filepath.Rel(root, config)
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			if err, out := runCollector(t, time.Minute, "validate", "--config", config); err != nil {
+				t.Fatalf("validate --config %s: %v\n%s", rel, err, out)
+			}
+		})
+	}
+}
+
+// badValueConfig is a minimal pipeline whose processor settings come from the test case. The otlp
+// receiver asks for port 0: the collector must fail before it binds anything.
+const badValueConfig = `
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:0
+processors:
+  aadhostlogincorrelation:
+{{ .Settings }}
+exporters:
+  debug:
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [aadhostlogincorrelation]
+      exporters: [debug]
+`
+
+// A configuration with a bad value fails at start, and the message names the key and the value.
+func TestBadValueFailsAtStart(t *testing.T) {
+	cases := []struct {
+		name     string
+		settings string
+		want     []string // substrings of the collector's output
+	}{
+		{"negative threshold", "    signin_threshold: -1", []string{"signin_threshold", "-1"}},
+		{"unknown count_tables", "    count_tables: sometimes", []string{"count_tables", "sometimes"}},
+		{"unknown emit", "    emit: everything", []string{"emit", "everything"}},
+		{"zero window", "    window: 0s", []string{"window", "0s"}},
+		{"bad CIDR", "    excluded_ips: [\"10.0.0.0/33\"]", []string{"excluded_ips", "10.0.0.0/33"}},
+		{"negative suppress", "    suppress: -1m", []string{"suppress", "-1m"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			config := writeConfig(t, badValueConfig, map[string]string{"Settings": tc.settings})
+			for _, args := range [][]string{{"--config", config}, {"validate", "--config", config}} {
+				err, out := runCollector(t, time.Minute, args...)
+				if err == nil {
+					t.Fatalf("collector %v with %q succeeded; want a failure naming %q\n%s", args[0], tc.settings, tc.want, out)
+				}
+				for _, want := range tc.want {
+					if !strings.Contains(out, want) {
+						t.Errorf("collector %v with %q: output does not name %q:\n%s", args[0], tc.settings, want, out)
+					}
+				}
+			}
+		})
+	}
+}
