@@ -267,7 +267,7 @@ func TestBurstFromOneIPStaysBounded(t *testing.T) {
 		e.Failure(0, attacker, i, nil)
 	}
 	idx := e.ips.index[keyOf(attacker)]
-	assert.LessOrEqual(t, len(e.ips.more[moreKey(idx, 0)]), 6*(cfg.Threshold+1))
+	assert.LessOrEqual(t, len(e.ips.lists[e.ips.rec(idx).list[0]]), 6*(cfg.Threshold+1))
 	out := e.Logon(attacker, 100_000, "h", 1, nil)
 	assert.Len(t, out, 1)
 }

@@ -16,14 +16,15 @@ func keyOf(a netip.Addr) ipKey { return a.Unmap().As16() }
 // Addr returns the key as a normalised address.
 func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 
-// ipRecord is one tracked IP: 56 bytes. A table's single failure lives inline; a second one moves
-// the table's failures to a slice in ipTable.more, which only IPs under attack need.
+// ipRecord is one tracked IP: 64 bytes. A table's single failure lives inline; a second one moves
+// the table's failures to a slice in ipTable.lists, which only IPs under attack need.
 type ipRecord struct {
 	key        ipKey
 	newest     int64 // latest failure time, the order of expiry and eviction
 	prev, next uint32
 	first      [maxTables]int64
 	count      [maxTables]uint32
+	list       [maxTables]uint32 // index in ipTable.lists when count > 1
 }
 
 const (
@@ -36,20 +37,21 @@ const (
 // found through a map from key to slot, and linked in order of newest failure so the IPs that
 // matter least are at the head.
 type ipTable struct {
-	index  map[ipKey]uint32
-	chunks [][]ipRecord
-	free   []uint32
-	used   uint32 // slots handed out so far, slot 0 included
-	head   uint32
-	tail   uint32
-	more   map[uint32][]int64 // slot<<1|table -> sorted failures, when more than one
-	max    int
-	window []int64 // scratch for the single-failure view
+	index     map[ipKey]uint32
+	chunks    [][]ipRecord
+	free      []uint32
+	used      uint32 // slots handed out so far, slot 0 included
+	head      uint32
+	tail      uint32
+	lists     [][]int64 // sorted failures of the tables with more than one
+	freeLists []uint32
+	max       int
+	window    []int64 // scratch for the single-failure view
 }
 
 func (t *ipTable) init(max int) {
 	t.index = map[ipKey]uint32{}
-	t.more = map[uint32][]int64{}
+	t.lists = [][]int64{nil} // list 0 is never used
 	t.max = max
 	t.used = 1
 	t.chunks = [][]ipRecord{make([]ipRecord, chunkSize)}
@@ -60,7 +62,21 @@ func (t *ipTable) len() int { return len(t.index) }
 
 func (t *ipTable) rec(i uint32) *ipRecord { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
-func moreKey(i uint32, tb int) uint32 { return i<<1 | uint32(tb) }
+func (t *ipTable) newList(f []int64) uint32 {
+	if n := len(t.freeLists); n > 0 {
+		i := t.freeLists[n-1]
+		t.freeLists = t.freeLists[:n-1]
+		t.lists[i] = f
+		return i
+	}
+	t.lists = append(t.lists, f)
+	return uint32(len(t.lists) - 1)
+}
+
+func (t *ipTable) freeList(i uint32) {
+	t.lists[i] = nil
+	t.freeLists = append(t.freeLists, i)
+}
 
 // failures returns the sorted failure times of one table of slot i. The slice is only valid until
 // the next call.
@@ -72,7 +88,7 @@ func (t *ipTable) failures(i uint32, r *ipRecord, tb int) []int64 {
 		t.window[0] = r.first[tb]
 		return t.window
 	}
-	return t.more[moreKey(i, tb)]
+	return t.lists[r.list[tb]]
 }
 
 // add records a failure and returns the table's failures after it, and whether an IP had to be
@@ -99,11 +115,10 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 		first := r.first[tb]
 		pair := make([]int64, 2, 4)
 		pair[0], pair[1] = min(first, ts), max(first, ts)
-		t.more[moreKey(i, tb)] = pair
+		r.list[tb] = t.newList(pair)
 		r.count[tb] = 2
 	default:
-		mk := moreKey(i, tb)
-		list := t.more[mk]
+		list := t.lists[r.list[tb]]
 		if list[0] < horizon {
 			// Failures older than the horizon can no longer pair with any current event.
 			cut, _ := slices.BinarySearch(list, horizon)
@@ -115,9 +130,10 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 		}
 		if len(list) == 1 {
 			r.first[tb] = list[0]
-			delete(t.more, mk)
+			t.freeList(r.list[tb])
+			r.list[tb] = 0
 		} else {
-			t.more[mk] = list
+			t.lists[r.list[tb]] = list
 		}
 		r.count[tb] = uint32(len(list))
 	}
@@ -158,7 +174,7 @@ func (t *ipTable) drop(i uint32) {
 	r := t.rec(i)
 	for tb := 0; tb < maxTables; tb++ {
 		if r.count[tb] > 1 {
-			delete(t.more, moreKey(i, tb))
+			t.freeList(r.list[tb])
 		}
 	}
 	delete(t.index, r.key)
