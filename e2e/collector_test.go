@@ -65,8 +65,8 @@ func repoRoot(t *testing.T) string {
 }
 
 // runCollector runs the collector with args to completion (validate, or a start that must fail) and
-// returns its exit error and combined output.
-func runCollector(t *testing.T, timeout time.Duration, args ...string) (error, string) {
+// returns its combined output and exit error.
+func runCollector(t *testing.T, timeout time.Duration, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -76,7 +76,7 @@ func runCollector(t *testing.T, timeout time.Duration, args ...string) (error, s
 	if ctx.Err() != nil {
 		t.Fatalf("collector %v did not exit within %s; output:\n%s", args, timeout, out)
 	}
-	return err, string(out)
+	return string(out), err
 }
 
 // writeConfig renders a config template into a file of the test's temporary folder.
@@ -100,7 +100,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -111,7 +111,7 @@ func freeUDPPort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
@@ -147,8 +147,7 @@ func startCollector(t *testing.T, configPath string, healthPort int) {
 			}
 		case <-time.After(20 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("collector did not stop within 20s of SIGTERM")
+			t.Errorf("collector did not stop within 20s of SIGTERM; killed: %v", <-exited)
 		}
 		_ = logFile.Close()
 		if t.Failed() {

@@ -485,7 +485,7 @@ func sendOTLPGRPC(t *testing.T, endpoint string, lrsFill func(plog.LogRecordSlic
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	ld := newLogs(lrsFill)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -513,7 +513,7 @@ func sendOTLPHTTP(t *testing.T, port int, asJSON bool, lrsFill func(plog.LogReco
 	if err != nil {
 		t.Fatalf("OTLP/HTTP export: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("OTLP/HTTP export (%s): status %s", contentType, resp.Status)
 	}
@@ -537,7 +537,7 @@ func sendSyslog(t *testing.T, network string, port int, lines []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	for _, line := range lines {
 		if network == "tcp" {
 			line += "\n" // non-transparent framing, as logger and rsyslog send over TCP

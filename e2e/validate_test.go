@@ -22,7 +22,7 @@ func TestExampleConfigsValidate(t *testing.T) {
 		rel, _ := filepath.Rel(root, config)
 		t.Run(rel, func(t *testing.T) {
 			t.Parallel()
-			if err, out := runCollector(t, time.Minute, "validate", "--config", config); err != nil {
+			if out, err := runCollector(t, time.Minute, "validate", "--config", config); err != nil {
 				t.Fatalf("validate --config %s: %v\n%s", rel, err, out)
 			}
 		})
@@ -72,7 +72,7 @@ func TestBadValueFailsAtStart(t *testing.T) {
 			t.Parallel()
 			config := writeConfig(t, badValueConfig, map[string]string{"Settings": tc.settings})
 			for _, args := range [][]string{{"--config", config}, {"validate", "--config", config}} {
-				err, out := runCollector(t, time.Minute, args...)
+				out, err := runCollector(t, time.Minute, args...)
 				if err == nil {
 					t.Fatalf("collector %v with %q succeeded; want a failure naming %q\n%s", args[0], tc.settings, tc.want, out)
 				}

@@ -186,7 +186,9 @@ func (d *demo) writeAuthLog(path string) error {
 	w := bufio.NewWriter(f)
 	for _, l := range d.authLines {
 		// rsyslog's RSYSLOG_FileFormat (Debian 12 default): RFC 3339 with microseconds, no PRI.
-		fmt.Fprintf(w, "%s %s %s: %s\n", l.t.Format("2006-01-02T15:04:05.000000-07:00"), l.host, l.tag, l.msg)
+		if _, err := fmt.Fprintf(w, "%s %s %s: %s\n", l.t.Format("2006-01-02T15:04:05.000000-07:00"), l.host, l.tag, l.msg); err != nil {
+			return err
+		}
 	}
 	if err := w.Flush(); err != nil {
 		return err
