@@ -96,33 +96,63 @@ type discriminators struct {
 	category      field // Azure diagnostic-settings category (also the semantic-conventions body)
 	azureCategory field // azure_event_hub "azure" format and azure_encoding
 	fileName      field // log.file.name (filelog)
+	facility      field // syslog receiver facility, to drop other facilities before reading more
+	eventID       field // EventID or event_id, to drop other events before reading more
 	appname       bool  // syslog receiver ...
 	message       bool  // ... with message
 	journal       bool  // journald MESSAGE
-	eventID       bool  // windowseventlog event_id ...
+	eventLog      bool  // windowseventlog event_id ...
 	channel       bool  // ... with channel
 }
 
+// discriminatorLengths has bit n set when some discriminator key is n bytes long.
+const discriminatorLengths = 1<<len("Type") | 1<<len("appname") | 1<<len("category") |
+	1<<len("log.file.name") | 1<<len("azure.category")
+
+// maybeDiscriminator is the inlined first test of every key: its length.
+func maybeDiscriminator(k string) bool {
+	return len(k) < 64 && discriminatorLengths&(uint64(1)<<len(k)) != 0
+}
+
+// note records k when it is a discriminator. It switches on the length first: most keys of an
+// unrelated record are then dismissed without a single string comparison.
 func (d *discriminators) note(k string, v pcommon.Value) {
-	switch k {
-	case "Type":
-		d.typ.set(v)
-	case "category":
-		d.category.set(v)
-	case "azure.category":
-		d.azureCategory.set(v)
-	case "log.file.name":
-		d.fileName.set(v)
-	case "appname":
-		d.appname = true
-	case "message":
-		d.message = true
-	case "MESSAGE":
-		d.journal = true
-	case "event_id":
-		d.eventID = true
-	case "channel":
-		d.channel = true
+	switch len(k) {
+	case 4:
+		if k == "Type" {
+			d.typ.set(v)
+		}
+	case 7:
+		switch k {
+		case "appname":
+			d.appname = true
+		case "message":
+			d.message = true
+		case "MESSAGE":
+			d.journal = true
+		case "channel":
+			d.channel = true
+		case "EventID":
+			d.eventID.set(v)
+		}
+	case 8:
+		switch k {
+		case "category":
+			d.category.set(v)
+		case "event_id":
+			d.eventID.set(v)
+			d.eventLog = true
+		case "facility":
+			d.facility.set(v)
+		}
+	case 13:
+		if k == "log.file.name" {
+			d.fileName.set(v)
+		}
+	case 14:
+		if k == "azure.category" {
+			d.azureCategory.set(v)
+		}
 	}
 }
 
@@ -133,46 +163,65 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 	in := input{attrs: rec.Attributes()}
 	var d discriminators
 	for k, v := range in.attrs.All() {
-		d.note(k, v)
+		if maybeDiscriminator(k) {
+			d.note(k, v)
+		}
 	}
 	body := rec.Body()
 	bodyType := body.Type()
 	if bodyType == pcommon.ValueTypeMap {
 		in.body, in.hasBody = body.Map(), true
 		for k, v := range in.body.All() {
-			d.note(k, v)
+			if maybeDiscriminator(k) {
+				d.note(k, v)
+			}
 		}
 	}
 
-	if typ, ok := d.typ.str(); ok && c.sentinel(&in, typ, ev) {
-		return
-	}
-	if cat, ok := d.azureCategory.str(); ok {
-		if t, ok := signInTable(cat); ok {
-			c.signIn(&in, t, ev)
+	if d.typ.ok() {
+		if typ, ok := d.typ.str(); ok && c.sentinel(&in, typ, &d, ev) {
 			return
 		}
 	}
-	if cat, ok := d.category.str(); ok {
-		if t, ok := signInTable(cat); ok {
+	if d.azureCategory.ok() || d.category.ok() {
+		if t, ok := signInCategory(d.azureCategory, d.category); ok {
 			c.signIn(&in, t, ev)
 			return
 		}
 	}
 	switch {
-	case d.eventID && d.channel:
-		c.windows(&in, SecurityEvent, ev)
+	case d.eventLog && d.channel:
+		if mayBeLogon(d.eventID) {
+			c.windows(&in, SecurityEvent, ev)
+		}
 	case d.appname && d.message:
-		c.syslogReceiver(&in, ev)
+		if n, ok := d.facility.integer(); !ok || facilityName(n) != "" {
+			c.syslogReceiver(&in, ev)
+		}
 	case d.journal:
 		c.journald(&in, ev)
 	case bodyType == pcommon.ValueTypeStr:
-		c.stringBody(body.Str(), d.fileName, ev)
+		if s := body.Str(); s != "" && firstByteMayMatter[s[0]] {
+			c.stringBody(s, d.fileName, ev)
+		}
 	}
 }
 
+// signInCategory returns the sign-in table named by azure.category, else by category.
+func signInCategory(azureCategory, category field) (Table, bool) {
+	if cat, ok := azureCategory.str(); ok {
+		if t, ok := signInTable(cat); ok {
+			return t, true
+		}
+	}
+	if cat, ok := category.str(); ok {
+		return signInTable(cat)
+	}
+	return 0, false
+}
+
 // sentinel dispatches on a Log Analytics Type; false when the table is not one of the rule's.
-func (c *Classifier) sentinel(in *input, typ string, ev *Event) bool {
+func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Event) bool {
 	switch {
 	case strings.EqualFold(typ, "SigninLogs"):
 		c.signIn(in, SigninLogs, ev)
@@ -181,13 +230,25 @@ func (c *Classifier) sentinel(in *input, typ string, ev *Event) bool {
 	case strings.EqualFold(typ, "Syslog"):
 		c.sentinelSyslog(in, ev)
 	case strings.EqualFold(typ, "SecurityEvent"):
-		c.windows(in, SecurityEvent, ev)
+		if mayBeLogon(d.eventID) {
+			c.windows(in, SecurityEvent, ev)
+		}
 	case strings.EqualFold(typ, "WindowsEvent"):
-		c.windows(in, WindowsEvent, ev)
+		if mayBeLogon(d.eventID) {
+			c.windows(in, WindowsEvent, ev)
+		}
 	default:
 		return false
 	}
 	return true
+}
+
+// firstByteMayMatter marks the bytes a string body the rule can use starts with: JSON (perhaps after
+// white space), a syslog PRI, or the digit or month that starts a syslog timestamp.
+var firstByteMayMatter = [256]bool{
+	'{': true, ' ': true, '\t': true, '\r': true, '\n': true, '<': true,
+	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
+	'J': true, 'F': true, 'M': true, 'A': true, 'S': true, 'O': true, 'N': true, 'D': true,
 }
 
 // stringBody looks at a string body: a diagnostic-settings JSON sign-in or a raw syslog line.
@@ -198,7 +259,7 @@ func (c *Classifier) stringBody(s string, fileName field, ev *Event) {
 	}
 	switch b := s[0]; {
 	case b == '{' || b == ' ' || b == '\t' || b == '\r' || b == '\n':
-		if t := strings.TrimLeft(s, " \t\r\n"); strings.HasPrefix(t, "{") {
+		if t := trimLeadingSpace(s); strings.HasPrefix(t, "{") {
 			c.jsonSignIn(t, ev)
 		}
 	case b == '<':
@@ -209,4 +270,12 @@ func (c *Classifier) stringBody(s string, fileName field, ev *Event) {
 			c.rawSyslog(s, ev)
 		}
 	}
+}
+
+// trimLeadingSpace drops leading ASCII white space (strings.TrimLeft builds its cut set per call).
+func trimLeadingSpace(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n') {
+		s = s[1:]
+	}
+	return s
 }

@@ -101,7 +101,8 @@ func TestSignIns(t *testing.T) {
 		{name: "missing ResultType", attrs: with(sentinelSignInRow(), "ResultType", absent), kind: Rejected, reject: RejectMissingResultType},
 		{name: "empty ResultType", attrs: with(sentinelSignInRow(), "ResultType", " "), kind: Rejected, reject: RejectMissingResultType},
 		{name: "ResultType of wrong type", attrs: with(sentinelSignInRow(), "ResultType", map[string]any{"x": 1}), kind: Rejected, reject: RejectBadResultType},
-		{name: "success with missing address is a sign-in", attrs: with(sentinelSignInRow(), "ResultType", "0", "IPAddress", absent), kind: SignIn},
+		{name: "success with missing address", attrs: with(sentinelSignInRow(), "ResultType", "0", "IPAddress", absent), kind: Rejected, reject: RejectMissingAddress},
+		{name: "success with bad address", attrs: with(sentinelSignInRow(), "ResultType", "0", "IPAddress", "-"), kind: Rejected, reject: RejectBadAddress},
 
 		// Azure diagnostic settings.
 		{name: "diagnostic/map body", body: diagSignInRecord(), kind: FailedSignIn, addr: srcIP, check: failed},
@@ -303,6 +304,8 @@ func TestLinuxLogons(t *testing.T) {
 		{name: "receiver/number decides over text", attrs: with(syslogReceiverAttrs(), "facility", 3), kind: Unrelated},
 		{name: "receiver/sudo", attrs: with(syslogReceiverAttrs(), "appname", "sudo"), kind: Unrelated},
 		{name: "receiver/in a map body", body: syslogReceiverAttrs(), kind: LinuxLogon, check: receiver},
+		{name: "receiver/timestamp attribute", attrs: with(syslogReceiverAttrs(), "timestamp", "2024-11-27T02:34:56Z"), kind: LinuxLogon,
+			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56Z"), ev.Time) }},
 
 		// journald receiver.
 		{name: "journald/body", body: journaldEntry(), kind: LinuxLogon, addr: srcIP,

@@ -49,7 +49,7 @@ func facilityFromText(s string) string {
 
 // facilityFrom reads a facility field that may be a name, a number, or a number as text.
 func facilityFrom(f field) string {
-	if !f.ok {
+	if !f.ok() {
 		return ""
 	}
 	if n, ok := integer(f.v); ok {
@@ -140,9 +140,8 @@ func (c *Classifier) sentinelSyslog(in *input, ev *Event) {
 }
 
 // syslogReceiverFields are the attributes the syslog receiver (pkg/stanza's syslog parser) sets.
-// Its record Timestamp carries the time; there is no time attribute.
 type syslogReceiverFields struct {
-	appname, message, facility, facilityText, hostname field
+	appname, message, facility, facilityText, hostname, timestamp field
 }
 
 func (s *syslogReceiverFields) take(k string, v pcommon.Value) {
@@ -157,6 +156,8 @@ func (s *syslogReceiverFields) take(k string, v pcommon.Value) {
 		s.facilityText.set(v)
 	case "hostname":
 		s.hostname.set(v)
+	case "timestamp": // normally moved to the record Timestamp; kept when a pipeline parses into attributes
+		s.timestamp.set(v)
 	}
 }
 
@@ -177,6 +178,7 @@ func (c *Classifier) syslogReceiver(in *input, ev *Event) {
 	l.process = s.appname.text()
 	l.message = s.message.text()
 	l.computer = s.hostname.text()
+	l.time = s.timestamp.time()
 	c.finishLinux(l, ev)
 }
 

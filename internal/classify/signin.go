@@ -108,14 +108,14 @@ func (c *Classifier) signIn(in *input, t Table, ev *Event) {
 
 // resultCode reads ResultType, else status.errorCode.
 func (c *Classifier) resultCode(result, status field) (string, valueState) {
-	if !result.ok {
+	if !result.ok() {
 		if m, ok := status.asMap(); ok {
 			if v, ok := m.Get("errorCode"); ok {
-				result = field{v: v, ok: true}
+				result = field{v}
 			}
 		}
 	}
-	if !result.ok {
+	if !result.ok() {
 		return "", valueMissing
 	}
 	code, ok := canonicalCode(result.v, c.excludedResults)
@@ -132,7 +132,7 @@ func (c *Classifier) resultCode(result, status field) (string, valueState) {
 func firstAddress(candidates ...field) (string, valueState) {
 	state := valueMissing
 	for _, f := range candidates {
-		if !f.ok {
+		if !f.ok() {
 			continue
 		}
 		state = valueBad
@@ -145,8 +145,9 @@ func firstAddress(candidates ...field) (string, valueState) {
 	return "", state
 }
 
-// finishSignIn decides the kind of a sign-in from its ResultType and address. A sign-in whose
-// ResultType is excluded is a SignIn whatever its address; otherwise the address must count.
+// finishSignIn decides the kind of a sign-in from its ResultType and address. A recognised sign-in
+// whose ResultType or address cannot be read is Rejected, whatever its result: it is a sign-in the
+// pipeline delivers without the data the rule needs, and that is worth counting.
 func (c *Classifier) finishSignIn(ev *Event, code string, codeState valueState, ip string, ipState valueState) {
 	switch codeState {
 	case valueMissing:
@@ -157,29 +158,30 @@ func (c *Classifier) finishSignIn(ev *Event, code string, codeState valueState, 
 		return
 	}
 	ev.ResultType = code
-	excludedResult := false
+	if ipState == valueMissing {
+		ev.Kind, ev.Reject = Rejected, RejectMissingAddress
+		return
+	}
+	addr, ok := ParseAddr(ip)
+	if !ok {
+		ev.Kind, ev.Reject = Rejected, RejectBadAddress
+		return
+	}
+	ev.Addr = addr
+	ev.Kind = FailedSignIn
+	if c.excludedResult(code) || c.excludedAddr(addr) {
+		ev.Kind = SignIn
+	}
+}
+
+// excludedResult reports whether a canonical ResultType is one the rule does not count as a failure.
+func (c *Classifier) excludedResult(code string) bool {
 	for _, x := range c.excludedResults {
 		if code == x {
-			excludedResult = true
-			break
+			return true
 		}
 	}
-	addr, addrOK := ParseAddr(ip)
-	if addrOK {
-		ev.Addr = addr
-	}
-	switch {
-	case excludedResult:
-		ev.Kind = SignIn
-	case ipState == valueMissing:
-		ev.Kind, ev.Reject = Rejected, RejectMissingAddress
-	case !addrOK:
-		ev.Kind, ev.Reject = Rejected, RejectBadAddress
-	case c.excludedAddr(addr):
-		ev.Kind = SignIn
-	default:
-		ev.Kind = FailedSignIn
-	}
+	return false
 }
 
 // diagSignIn is the part of an Azure diagnostic-settings sign-in record (category SignInLogs or
@@ -252,7 +254,8 @@ func canonicalNumber(s string) string {
 // jsonSignIn classifies a string body holding one diagnostic-settings record. The substring checks
 // keep the JSON decoder away from every other JSON body.
 func (c *Classifier) jsonSignIn(s string, ev *Event) {
-	if !strings.Contains(s, `"category"`) || !strings.Contains(s, "SignInLogs") {
+	// "SignInLogs" first: its first byte is rarer in JSON than the quote that starts "category".
+	if !strings.Contains(s, "SignInLogs") || !strings.Contains(s, `"category"`) {
 		return
 	}
 	var r diagSignIn

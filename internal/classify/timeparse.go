@@ -27,7 +27,7 @@ func eventTime(v pcommon.Value) int64 {
 }
 
 func (f field) time() int64 {
-	if !f.ok {
+	if !f.ok() {
 		return 0
 	}
 	return eventTime(f.v)

@@ -9,21 +9,23 @@ import (
 )
 
 // field is one value found during a single pass over a record's maps. The first value found wins,
-// so attributes (walked first) take precedence over the body map.
+// so attributes (walked first) take precedence over the body map. The zero field is "not found".
 type field struct {
-	v  pcommon.Value
-	ok bool
+	v pcommon.Value
 }
 
+// ok reports whether the field was found.
+func (f field) ok() bool { return f.v != pcommon.Value{} }
+
 func (f *field) set(v pcommon.Value) {
-	if !f.ok {
-		f.v, f.ok = v, true
+	if !f.ok() {
+		f.v = v
 	}
 }
 
 // str returns the field's value when it is a string.
 func (f field) str() (string, bool) {
-	if !f.ok || f.v.Type() != pcommon.ValueTypeStr {
+	if !f.ok() || f.v.Type() != pcommon.ValueTypeStr {
 		return "", false
 	}
 	return f.v.Str(), true
@@ -38,7 +40,7 @@ func (f field) text() string {
 // asMap returns the field's value when it is a map. Value.Map panics on other types, so never call it
 // without this check.
 func (f field) asMap() (pcommon.Map, bool) {
-	if !f.ok || f.v.Type() != pcommon.ValueTypeMap {
+	if !f.ok() || f.v.Type() != pcommon.ValueTypeMap {
 		return pcommon.Map{}, false
 	}
 	return f.v.Map(), true
@@ -59,7 +61,7 @@ func integer(v pcommon.Value) (int64, bool) {
 }
 
 func (f field) integer() (int64, bool) {
-	if !f.ok {
+	if !f.ok() {
 		return 0, false
 	}
 	return integer(f.v)

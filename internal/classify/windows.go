@@ -10,6 +10,29 @@ import (
 // eventSuccessfulLogon is Windows Security event 4624, "An account was successfully logged on".
 const eventSuccessfulLogon = 4624
 
+// eventNumber reads an EventID given as a number, a number in text, or the windowseventlog
+// receiver's event_id{id, qualifiers}.
+func eventNumber(f field) (int64, bool) {
+	if m, ok := f.asMap(); ok {
+		v, ok := m.Get("id")
+		if !ok {
+			return 0, false
+		}
+		f = field{v}
+	}
+	return f.integer()
+}
+
+// mayBeLogon is the early test on an EventID found among the discriminators: false only when it is
+// there and is not 4624, so that the other fields of the many other events are never read.
+func mayBeLogon(eventID field) bool {
+	if !eventID.ok() {
+		return true
+	}
+	n, ok := eventNumber(eventID)
+	return !ok || n == eventSuccessfulLogon
+}
+
 // windowsFields are the fields of the three Windows shapes, found in one pass:
 //
 //   - Sentinel SecurityEvent: EventID, LogonType, IpAddress and the projected columns at top level
@@ -115,14 +138,7 @@ func (c *Classifier) windows(in *input, src LogonSource, ev *Event) {
 	var w windowsFields
 	in.each(w.take)
 
-	id := w.eventID
-	if m, ok := id.asMap(); ok { // windowseventlog: event_id{id, qualifiers}
-		id = field{}
-		if v, ok := m.Get("id"); ok {
-			id = field{v: v, ok: true}
-		}
-	}
-	if n, ok := id.integer(); !ok || n != eventSuccessfulLogon {
+	if n, ok := eventNumber(w.eventID); !ok || n != eventSuccessfulLogon {
 		return
 	}
 
@@ -139,13 +155,13 @@ func (c *Classifier) windows(in *input, src LogonSource, ev *Event) {
 			targetUser:   w.targetUserName.text(),
 			targetDomain: w.targetDomainName.text(),
 		}
-		if w.logonType.ok {
+		if w.logonType.ok() {
 			l.logonTypeState = valueBad
 			if n, ok := integer(w.logonType.v); ok {
 				l.logonTypeState, l.logonTypeNum = valueOK, n
 			}
 		}
-		if w.ipAddress.ok {
+		if w.ipAddress.ok() {
 			l.ipState = valueBad
 			if s, ok := w.ipAddress.str(); ok {
 				l.ip, l.ipState = s, valueOK
