@@ -195,3 +195,27 @@ func TestMissingStorageExtensionFailsStart(t *testing.T) {
 	assert.Contains(t, err.Error(), `storage: invalid value "file_storage/nowhere"`)
 	require.NoError(t, proc.Shutdown(context.Background()))
 }
+
+// TestShutdownLetsTheInFlightBatchFinish: a batch being processed when shutdown starts
+// completes, and the state saved at shutdown includes it.
+func TestShutdownLetsTheInFlightBatchFinish(t *testing.T) {
+	rig := newStorageRig(t)
+	h1, stop1, _, p1 := rig.start(t, time.Hour)
+	b := newBatch().failures(signinLogs, attackerIP, 6, at(0)).unrelated(100_000)
+	consumed := make(chan error, 1)
+	go func() { consumed <- h1.proc.ConsumeLogs(context.Background(), b.ld) }()
+	// Shut down only once the batch holds the processor.
+	for p1.mu.TryLock() {
+		p1.mu.Unlock()
+		select {
+		case <-consumed:
+			t.Fatal("the batch finished before shutdown could start; make it bigger")
+		default:
+		}
+	}
+	stop1()
+	require.NoError(t, <-consumed)
+	h2, stop2, _, _ := rig.start(t, time.Hour)
+	defer stop2()
+	assert.Len(t, h2.consume(newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))), 1)
+}

@@ -115,7 +115,7 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
-	p.collect(ld)
+	p.collect(ld, now.UnixNano())
 
 	before := p.backend.Counters()
 	var err error
@@ -133,7 +133,7 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		case window.Late:
 			p.counts.late++
 		case window.Future:
-			p.counts.rejected[rejectFuture]++
+			p.counts.rejectedBy(rejectFuture)
 		}
 	}
 	p.telemetry.record(ctx, &p.counts, before, p.backend.Counters(), len(p.alerts))
@@ -156,7 +156,7 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 }
 
 // collect classifies every record of ld into p.events and p.counts.
-func (p *correlationProcessor) collect(ld plog.Logs) {
+func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 	p.events = p.events[:0]
 	p.counts = batchCounts{}
 	ev := &p.event
@@ -173,12 +173,12 @@ func (p *correlationProcessor) collect(ld plog.Logs) {
 				p.counts.kinds[ev.Kind]++
 				switch ev.Kind {
 				case classify.FailedSignIn:
-					p.events = append(p.events, state.Event{Table: int(ev.Table), Addr: ev.Addr, Time: eventTime(lr, ev)})
+					p.events = append(p.events, state.Event{Table: int(ev.Table), Addr: ev.Addr, Time: eventTime(lr, ev, now)})
 				case classify.LinuxLogon, classify.WindowsLogon:
 					if resource == (pcommon.Resource{}) {
 						resource = p.keepResource(rl.Resource())
 					}
-					t := eventTime(lr, ev)
+					t := eventTime(lr, ev, now)
 					p.events = append(p.events, state.Event{Logon: true, Addr: ev.Addr, Time: t, Payload: alert.NewLogon(ev, t, resource)})
 				case classify.Rejected:
 					p.counts.rejectedBy(ev.Reject)
@@ -202,27 +202,30 @@ func (p *correlationProcessor) keepResource(res pcommon.Resource) pcommon.Resour
 	return last
 }
 
-// eventTime is the LogRecord Timestamp, else the record's schema time, else its ObservedTimestamp.
-func eventTime(lr plog.LogRecord, ev *classify.Event) int64 {
+// eventTime is the LogRecord Timestamp, else the record's schema time, else its
+// ObservedTimestamp, else (a record with no time at all) now.
+func eventTime(lr plog.LogRecord, ev *classify.Event, now int64) int64 {
 	if t := int64(lr.Timestamp()); t != 0 {
 		return t
 	}
 	if ev.Time != 0 {
 		return ev.Time
 	}
-	return int64(lr.ObservedTimestamp())
+	if t := int64(lr.ObservedTimestamp()); t != 0 {
+		return t
+	}
+	return now
 }
 
-// Reasons for rejections the processor itself decides.
-const (
-	rejectFuture = iota
-	rejectAddress
-	rejectMissingAddress
-	rejectOther
-	numRejectReasons
-)
+// Reasons for rejections: the classifier's, and the one the clock decides.
+const rejectFuture = "future_time"
 
-var rejectReasonNames = [numRejectReasons]string{"future_time", "bad_address", "missing_address", "bad_value"}
+var rejectReasonNames = [...]string{
+	rejectFuture, classify.RejectMissingAddress, classify.RejectBadAddress, classify.RejectMissingResultType,
+	classify.RejectBadResultType, classify.RejectBadLogonType, "bad_value",
+}
+
+const numRejectReasons = len(rejectReasonNames)
 
 // batchCounts are one batch's counts, reported to telemetry in one go.
 type batchCounts struct {
@@ -234,14 +237,13 @@ type batchCounts struct {
 }
 
 func (c *batchCounts) rejectedBy(reason string) {
-	switch reason {
-	case "bad_address":
-		c.rejected[rejectAddress]++
-	case "missing_address":
-		c.rejected[rejectMissingAddress]++
-	default:
-		c.rejected[rejectOther]++
+	for i, name := range rejectReasonNames {
+		if name == reason {
+			c.rejected[i]++
+			return
+		}
 	}
+	c.rejected[numRejectReasons-1]++
 }
 
 // telemetry reports through the mdatagen TelemetryBuilder, with attribute sets built once.
