@@ -235,7 +235,7 @@ func TestFutureStampsCannotExpireState(t *testing.T) {
 	h := newHarness(t, nil)
 	h.consume(newBatch().failures(signinLogs, attackerIP, 6, at(0)))
 	far := newBatch().
-		failures(signinLogs, "198.51.100.8", 1, time.Now().Add(48*time.Hour)).   // rejected: beyond the skew
+		failures(signinLogs, "198.51.100.8", 1, time.Now().Add(48*time.Hour)).  // rejected: beyond the skew
 		failures(signinLogs, "198.51.100.9", 1, time.Now().Add(4*time.Minute)). // believed: within the skew
 		sshd("web09", "sshd", accepted("mallory", "198.51.100.10"), 4, time.Now().Add(72*time.Hour))
 	assert.Empty(t, h.consume(far))
