@@ -140,6 +140,16 @@ func TestSignIns(t *testing.T) {
 			kind: FailedSignIn, addr: srcIP,
 			check: func(t *testing.T, ev Event) { assert.Equal(t, AADNonInteractiveUserSignInLogs, ev.Table) },
 		},
+		{
+			name: "diagnostic/JSON string body, escaped address",
+			body: `{"category":"SignInLogs","resultType":"50126","callerIpAddress":"203.0.113.\u0037","properties":{"ipAddress":""}}`,
+			kind: FailedSignIn, addr: srcIP,
+		},
+		{
+			name: "diagnostic/JSON string body, bad escape in address",
+			body: `{"category":"SignInLogs","resultType":"50126","callerIpAddress":"203.0.113.\x"}`,
+			kind: Unrelated,
+		},
 		{name: "diagnostic/JSON string body, other category", body: strings.Replace(diagSignInJSON, `"SignInLogs"`, `"AuditLogs"`, 1), kind: Unrelated},
 		{name: "diagnostic/truncated JSON", body: diagSignInJSON[:len(diagSignInJSON)/2], kind: Unrelated},
 		{

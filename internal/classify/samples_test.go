@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"encoding/csv"
 	"net/netip"
 	"os"
@@ -17,11 +18,9 @@ import (
 // removed ("TimeGenerated [UTC]" → "TimeGenerated").
 func loadSample(t testing.TB, name string) []map[string]any {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)
-	defer f.Close()
-	r := csv.NewReader(f)
-	records, err := r.ReadAll()
+	records, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	require.NoError(t, err)
 	require.NotEmpty(t, records)
 	header := records[0]

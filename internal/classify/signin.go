@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -214,6 +215,10 @@ func (j *jsonScalar) UnmarshalJSON(b []byte) error {
 	case len(b) == 0 || string(b) == "null":
 		return nil
 	case b[0] == '"':
+		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 {
+			j.s, j.set = string(b[1:len(b)-1]), true // no escapes: the common case, without a decoder
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			j.set, j.bad = true, true

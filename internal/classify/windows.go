@@ -23,14 +23,14 @@ func eventNumber(f field) (int64, bool) {
 	return f.integer()
 }
 
-// mayBeLogon is the early test on an EventID found among the discriminators: false only when it is
-// there and is not 4624, so that the other fields of the many other events are never read.
+// mayBeLogon is the early test on an EventID found among the discriminators: false when it is there
+// and is not 4624, so that the other fields of the many other events are never read.
 func mayBeLogon(eventID field) bool {
 	if !eventID.ok() {
 		return true
 	}
 	n, ok := eventNumber(eventID)
-	return !ok || n == eventSuccessfulLogon
+	return ok && n == eventSuccessfulLogon
 }
 
 // windowsFields are the fields of the three Windows shapes, found in one pass:
@@ -122,7 +122,6 @@ type windowsEventData struct {
 
 // windowsLogon is what every Windows shape yields before the rule's tests.
 type windowsLogon struct {
-	logonType      string // as given, to be read as a whole number
 	logonTypeState valueState
 	logonTypeNum   int64
 	ip             string
