@@ -3,11 +3,15 @@ package aadhostlogincorrelation
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configtls"
 )
 
 // Values of Config.CountTables.
@@ -56,12 +60,41 @@ type Config struct {
 	Storage *component.ID `mapstructure:"storage"`
 	// CheckpointInterval is how often state is saved to Storage (also saved at shutdown).
 	CheckpointInterval time.Duration `mapstructure:"checkpoint_interval"`
+	// State is "memory" (this collector's own) or "redis" (shared by a fleet of collectors).
+	State string `mapstructure:"state"`
+	// Redis is where the shared state lives when State is "redis".
+	Redis RedisConfig `mapstructure:"redis"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
 }
 
 var _ component.Config = (*Config)(nil)
+
+// RedisConfig is the Redis server a fleet of collectors shares its state in (shared/SPEC.md section 6).
+type RedisConfig struct {
+	// Endpoint is the server's host:port.
+	Endpoint string `mapstructure:"endpoint"`
+	// Username and Password authenticate (Redis ACL, or requirepass with no username); pass the
+	// password from the environment: ${env:REDIS_PASSWORD}.
+	Username string              `mapstructure:"username"`
+	Password configopaque.String `mapstructure:"password"`
+	// DB is the database number.
+	DB int `mapstructure:"db"`
+	// TLS is the client TLS configuration; the default (insecure) is plain TCP.
+	TLS configtls.ClientConfig `mapstructure:"tls"`
+	// KeyPrefix starts every key; collectors that share state use the same prefix and settings.
+	KeyPrefix string `mapstructure:"key_prefix"`
+	// Timeout is the longest a batch waits for Redis; past it the batch passes uncorrelated.
+	Timeout time.Duration `mapstructure:"timeout"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// maxRedisDuration bounds window, suppress and max_clock_skew with state redis: the script keeps
+// times as microseconds in Lua doubles, exact below 2^53.
+const maxRedisDuration = 100 * 365 * 24 * time.Hour
 
 func createDefaultConfig() component.Config {
 	return &Config{
@@ -76,6 +109,12 @@ func createDefaultConfig() component.Config {
 		MaxPendingLogons:    1_000_000,
 		MaxClockSkew:        5 * time.Minute,
 		CheckpointInterval:  30 * time.Second,
+		State:               StateMemory,
+		Redis: RedisConfig{
+			TLS:       configtls.ClientConfig{Insecure: true},
+			KeyPrefix: "aadhostlogin:",
+			Timeout:   500 * time.Millisecond,
+		},
 	}
 }
 
@@ -128,7 +167,51 @@ func (c *Config) Validate() error {
 	if c.Storage != nil && c.CheckpointInterval <= 0 {
 		bad("checkpoint_interval", c.CheckpointInterval, "must be a positive duration")
 	}
+	switch c.State {
+	case StateMemory:
+	case StateRedis:
+		errs = append(errs, c.validateRedis()...)
+	default:
+		bad("state", fmt.Sprintf("%q", c.State), `must be "memory" or "redis"`)
+	}
 	return errors.Join(errs...)
+}
+
+// validateRedis checks the redis block, which state "redis" requires.
+func (c *Config) validateRedis() []error {
+	var errs []error
+	bad := func(key string, value any, why string) {
+		errs = append(errs, fmt.Errorf("redis.%s: invalid value %v: %s", key, value, why))
+	}
+	r := &c.Redis
+	if r.Endpoint == "" {
+		bad("endpoint", `""`, `required when state is "redis" (host:port of the Redis server)`)
+	} else if host, port, err := net.SplitHostPort(r.Endpoint); err != nil {
+		bad("endpoint", fmt.Sprintf("%q", r.Endpoint), "not host:port: "+strings.TrimPrefix(err.Error(), "address "+r.Endpoint+": "))
+	} else if n, err := strconv.Atoi(port); host == "" || err != nil || n < 1 || n > 65535 {
+		bad("endpoint", fmt.Sprintf("%q", r.Endpoint), "want host:port with a host and a port from 1 to 65535")
+	}
+	if r.DB < 0 {
+		bad("db", r.DB, "must be 0 or more")
+	}
+	if r.KeyPrefix == "" {
+		bad("key_prefix", `""`, "must not be empty: the keys would mix with other data in the database")
+	}
+	if r.Timeout <= 0 {
+		bad("timeout", r.Timeout, "must be a positive duration")
+	}
+	for _, d := range []struct {
+		key   string
+		value time.Duration
+	}{{"window", c.Window}, {"suppress", c.Suppress}, {"max_clock_skew", c.MaxClockSkew}} {
+		if d.value > maxRedisDuration {
+			errs = append(errs, fmt.Errorf("%s: invalid value %v: with state redis it must be at most 100 years", d.key, d.value))
+		}
+	}
+	if c.Storage != nil {
+		errs = append(errs, fmt.Errorf("storage: invalid value %q: state redis keeps the state in Redis; storage checkpoints state memory only", c.Storage.String()))
+	}
+	return errs
 }
 
 // parsePrefixes turns excluded_ips entries (addresses or CIDR prefixes) into prefixes.

@@ -1,6 +1,7 @@
 package aadhostlogincorrelation
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
@@ -32,13 +34,34 @@ func TestLoadConfig(t *testing.T) {
 		MaxClockSkew:        time.Minute,
 		Storage:             &storage,
 		CheckpointInterval:  10 * time.Second,
+		State:               StateMemory,
+		Redis:               createDefaultConfig().(*Config).Redis,
 	}
+	shared := createDefaultConfig().(*Config)
+	shared.State = StateRedis
+	shared.Redis = RedisConfig{
+		Endpoint: "redis.example.internal:6380",
+		Username: "collector",
+		Password: "not-a-real-secret",
+		DB:       2,
+		TLS: configtls.ClientConfig{
+			Insecure:   false,
+			ServerName: "redis.example.internal",
+		},
+		KeyPrefix: "fleet-a:",
+		Timeout:   250 * time.Millisecond,
+	}
+	sharedDefaults := createDefaultConfig().(*Config)
+	sharedDefaults.State = StateRedis
+	sharedDefaults.Redis.Endpoint = "127.0.0.1:6379"
 	for _, tc := range []struct {
 		id   component.ID
 		want component.Config
 	}{
 		{component.NewID(metadata.Type), createDefaultConfig()},
 		{component.NewIDWithName(metadata.Type, "full"), full},
+		{component.NewIDWithName(metadata.Type, "redis"), shared},
+		{component.NewIDWithName(metadata.Type, "redis_defaults"), sharedDefaults},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
 			cfg := NewFactory().CreateDefaultConfig()
@@ -83,6 +106,18 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 		{"negative skew", func(c *Config) { c.MaxClockSkew = -time.Second }, "max_clock_skew: invalid value -1s"},
 		{"logon type out of range", func(c *Config) { c.LogonTypes = []int{99} }, "logon_types: invalid value 99"},
 		{"empty result type", func(c *Config) { c.ExcludedResultTypes = []string{""} }, `excluded_result_types: invalid value ""`},
+		{"unknown state", func(c *Config) { c.State = "etcd" }, `state: invalid value "etcd"`},
+		{"redis without endpoint", func(c *Config) { c.State = StateRedis }, `redis.endpoint: invalid value "": required when state is "redis"`},
+		{"redis endpoint without port", func(c *Config) { c.State, c.Redis.Endpoint = StateRedis, "redis.internal" }, `redis.endpoint: invalid value "redis.internal": not host:port: missing port in address`},
+		{"redis endpoint without host", func(c *Config) { c.State, c.Redis.Endpoint = StateRedis, ":6379" }, `redis.endpoint: invalid value ":6379"`},
+		{"redis endpoint port out of range", func(c *Config) { c.State, c.Redis.Endpoint = StateRedis, "10.0.0.5:70000" }, `redis.endpoint: invalid value "10.0.0.5:70000"`},
+		{"redis zero timeout", func(c *Config) { c.State, c.Redis.Endpoint, c.Redis.Timeout = StateRedis, "10.0.0.5:6379", 0 }, "redis.timeout: invalid value 0s: must be a positive duration"},
+		{"redis negative db", func(c *Config) { c.State, c.Redis.Endpoint, c.Redis.DB = StateRedis, "10.0.0.5:6379", -1 }, "redis.db: invalid value -1"},
+		{"redis empty key prefix", func(c *Config) { c.State, c.Redis.Endpoint, c.Redis.KeyPrefix = StateRedis, "10.0.0.5:6379", "" }, `redis.key_prefix: invalid value ""`},
+		{"redis with storage", func(c *Config) {
+			id := component.MustNewID("file_storage")
+			c.State, c.Redis.Endpoint, c.Storage = StateRedis, "10.0.0.5:6379", &id
+		}, `storage: invalid value "file_storage": state redis keeps the state in Redis`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
@@ -102,4 +137,15 @@ func TestExcludedIPPrefixes(t *testing.T) {
 		s = append(s, p.String())
 	}
 	assert.Equal(t, []string{"127.0.0.1/32", "::1/128", "10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32"}, s)
+}
+
+// TestRedisPasswordIsRedacted: the password never appears when the configuration is printed or
+// marshalled (the collector's own config dumps).
+func TestRedisPasswordIsRedacted(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Redis.Password = "hunter2"
+	conf := confmap.New()
+	require.NoError(t, conf.Marshal(cfg))
+	assert.NotContains(t, fmt.Sprint(conf.ToStringMap()), "hunter2")
+	assert.NotContains(t, fmt.Sprintf("%v %+v", cfg.Redis.Password, cfg.Redis), "hunter2")
 }

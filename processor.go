@@ -3,6 +3,7 @@ package aadhostlogincorrelation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -46,6 +47,9 @@ type correlationProcessor struct {
 	// lastResource is the last resource copied for waiting logons; it is never modified.
 	lastResource pcommon.Resource
 	checkpoints  *checkpointer // nil without storage
+
+	engine   window.Config   // the rule's settings, for the backend start builds (state redis)
+	warnings backendWarnings // state backend failures, logged at most once per backendWarnEvery
 }
 
 func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationProcessor, error) {
@@ -75,14 +79,17 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 		tables = 1
 		p.tables[0] = classify.SigninLogs.String() + "+" + classify.AADNonInteractiveUserSignInLogs.String()
 	}
-	p.backend = state.NewMemory(window.Config{
+	p.engine = window.Config{
 		Threshold:        cfg.SigninThreshold,
 		Window:           int64(cfg.Window),
 		Tables:           tables,
 		MaxTrackedIPs:    cfg.MaxTrackedIPs,
 		MaxPendingLogons: cfg.MaxPendingLogons,
 		Suppress:         int64(cfg.Suppress),
-	})
+	}
+	if cfg.State != StateRedis {
+		p.backend = state.NewMemory(p.engine)
+	} // state redis: start connects, so that validate needs no server
 	if err := tel.observeSizes(p.sizes); err != nil {
 		return nil, err
 	}
@@ -92,11 +99,42 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 func (p *correlationProcessor) sizes() (int, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.backend == nil {
+		return 0, 0
+	}
 	return p.backend.Sizes()
 }
 
 func (p *correlationProcessor) start(ctx context.Context, host component.Host) error {
+	if err := p.startRedis(ctx); err != nil {
+		return err
+	}
 	return p.startCheckpoints(ctx, host, p.id)
+}
+
+// startRedis builds the shared state of state "redis". A server that does not answer yet does not
+// stop the collector: batches pass through uncorrelated until it does.
+func (p *correlationProcessor) startRedis(ctx context.Context) error {
+	if p.cfg.State != StateRedis {
+		return nil
+	}
+	rc := &p.cfg.Redis
+	tlsConfig, err := rc.TLS.LoadTLSConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("redis.tls: %w", err)
+	}
+	backend := state.NewRedis(state.RedisOptions{
+		Addr: rc.Endpoint, Username: rc.Username, Password: string(rc.Password), DB: rc.DB,
+		TLS: tlsConfig, KeyPrefix: rc.KeyPrefix, Timeout: rc.Timeout,
+	}, p.engine)
+	if err := backend.Ping(ctx); err != nil {
+		p.logger.Warn("redis does not answer yet; records pass through uncorrelated until it does",
+			zap.String("endpoint", rc.Endpoint), zap.Error(err))
+	}
+	p.mu.Lock()
+	p.backend = backend
+	p.mu.Unlock()
+	return nil
 }
 
 // shutdown runs after the pipeline stopped sending batches: the final state is saved, then the
@@ -106,6 +144,9 @@ func (p *correlationProcessor) shutdown(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.telemetry.shutdown()
+	if p.backend == nil {
+		return err
+	}
 	return errors.Join(err, p.backend.Close(ctx))
 }
 
@@ -122,7 +163,11 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	p.alerts, err = p.backend.Apply(ctx, now.UnixNano(), int64(p.cfg.MaxClockSkew), p.events, p.alerts[:0])
 	if err != nil {
 		p.counts.stateErrors++
-		p.logger.Warn("state backend failed; records pass through uncorrelated", zap.Error(err))
+		p.warnings.failed(p.logger, now, err)
+		clear(p.events)
+		p.events = p.events[:0] // not judged: no verdict to count
+	} else {
+		p.warnings.succeeded(p.logger)
 	}
 	for i := range p.events {
 		switch ev := &p.events[i]; ev.Verdict {
@@ -332,3 +377,33 @@ func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts ...metric.A
 func (t *telemetry) shutdown() { t.tb.Shutdown() }
 
 func attrSet(key, value string) attribute.Set { return attribute.NewSet(attribute.String(key, value)) }
+
+// backendWarnEvery is the least time between two warnings about a failing state backend (Redis
+// down: every batch fails).
+const backendWarnEvery = 10 * time.Second
+
+// backendWarnings logs state backend failures at most once per backendWarnEvery, with how many it
+// held back, and says when the backend works again.
+type backendWarnings struct {
+	last    time.Time // when the last warning was logged
+	held    int       // failures since then that were not logged
+	failing int       // batches failed in a row
+}
+
+func (w *backendWarnings) failed(logger *zap.Logger, now time.Time, err error) {
+	w.failing++
+	if !w.last.IsZero() && now.Sub(w.last) < backendWarnEvery {
+		w.held++
+		return
+	}
+	logger.Warn("state backend failed; records pass through uncorrelated", zap.Error(err),
+		zap.Int("suppressed_warnings", w.held))
+	w.last, w.held = now, 0
+}
+
+func (w *backendWarnings) succeeded(logger *zap.Logger) {
+	if w.failing > 0 {
+		logger.Info("state backend works again; correlation resumes", zap.Int("failed_batches", w.failing))
+		w.failing = 0
+	}
+}

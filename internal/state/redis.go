@@ -53,16 +53,21 @@ type Redis struct {
 	sent []int // index in the batch of each event sent, in order
 	buf  []byte
 
-	clock         int64 // the fleet's clock as of the last batch
-	ips, logons   int   // fleet-wide sizes as of the last batch
-	counters      Counters
-	roundTrips    int64
-	scriptReloads int64
+	clock       int64 // the fleet's clock as of the last batch
+	ips, logons int   // fleet-wide sizes as of the last batch
+	counters    Counters
+	loaded      bool // the server has the script, as far as we know
+	roundTrips  int64
+	scriptSent  int64
 }
 
 // expireLimit bounds the IPs and logons one batch expires, so a batch's time in Redis stays short
 // even when a large state ages out at once; the rest goes with the next batches.
 const expireLimit = 1000
+
+// minTTL is the shortest TTL a key gets: the TTL is a wall-clock safety net (two windows, plus
+// suppress and skew), and a window of seconds must not make state vanish between two batches.
+const minTTL = time.Minute
 
 // NewRedis returns a backend on the Redis server of opts. It does not connect: the first batch
 // does, and every batch after a failure tries again.
@@ -84,7 +89,7 @@ func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
 		ContextTimeoutEnabled: true,
 		MaxRetries:            -1,
 		DialerRetries:         1,
-		PoolSize:              4,
+		PoolSize:              2, // batches are serialised; a second connection covers one being replaced
 		Protocol:              2,
 		DisableIdentity:       true,
 		MaintNotificationsConfig: &maintnotifications.Config{
@@ -130,12 +135,7 @@ func (r *Redis) Apply(ctx context.Context, wall, maxSkew int64, events []Event, 
 
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	r.roundTrips++
-	res, err := r.client.EvalSha(ctx, r.sha, r.keys, r.args...).Result()
-	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		r.scriptReloads++
-		res, err = r.client.Eval(ctx, applyScript, r.keys, r.args...).Result()
-	}
+	res, err := r.eval(ctx)
 	clear(r.args) // drop references to this batch's payloads
 	if err != nil {
 		return out, fmt.Errorf("redis %s: %w", r.client.Options().Addr, err)
@@ -143,12 +143,29 @@ func (r *Redis) Apply(ctx context.Context, wall, maxSkew int64, events []Event, 
 	return r.read(res, events, out)
 }
 
+// eval runs the script by its digest; the first time, and when the server does not know it
+// (NOSCRIPT: restarted, or SCRIPT FLUSH), it sends the script itself, which the server then keeps.
+func (r *Redis) eval(ctx context.Context) (any, error) {
+	r.roundTrips++
+	if r.loaded {
+		res, err := r.client.EvalSha(ctx, r.sha, r.keys, r.args...).Result()
+		if err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
+			return res, err
+		}
+		r.roundTrips++
+	}
+	r.scriptSent++
+	res, err := r.client.Eval(ctx, applyScript, r.keys, r.args...).Result()
+	r.loaded = err == nil
+	return res, err
+}
+
 // header appends the script's fixed arguments (ARGV 1 to 12; 12, the event count, is set later).
 func (r *Redis) header(args []any, maxSkew int64) []any {
 	c := &r.cfg
 	wu, wn := split(c.Window)
 	su, sn := split(c.Suppress)
-	ttl := (2*c.Window + c.Suppress + max(maxSkew, 0) + int64(time.Millisecond) - 1) / int64(time.Millisecond)
+	ttl := max(2*c.Window+c.Suppress+max(maxSkew, 0), int64(minTTL)) / int64(time.Millisecond)
 	return append(args, r.prefix, c.Threshold+1, c.Tables, wu, wn, su, sn,
 		c.MaxTrackedIPs, c.MaxPendingLogons, ttl, expireLimit, 0)
 }
@@ -245,6 +262,13 @@ func split(t int64) (u, n int64) {
 
 func join(u, n int64) int64 { return u*1000 + n }
 
+// Ping checks that the server answers, within the timeout.
+func (r *Redis) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	return r.client.Ping(ctx).Err()
+}
+
 // Sizes implements Backend: the fleet's tracked IPs and waiting logons as of the last batch.
 func (r *Redis) Sizes() (int, int) { return r.ips, r.logons }
 
@@ -255,9 +279,9 @@ func (r *Redis) Counters() Counters { return r.counters }
 // last batch.
 func (r *Redis) Clock() int64 { return r.clock }
 
-// RoundTrips returns how many batches were sent to Redis and how many of them had to send the
-// script itself because the server did not know it.
-func (r *Redis) RoundTrips() (batches, reloads int64) { return r.roundTrips, r.scriptReloads }
+// RoundTrips returns how many requests were sent to Redis (one per batch, two when the server had
+// forgotten the script) and how many of them carried the script itself.
+func (r *Redis) RoundTrips() (requests, scriptSent int64) { return r.roundTrips, r.scriptSent }
 
 // Close implements Backend.
 func (r *Redis) Close(context.Context) error { return r.client.Close() }

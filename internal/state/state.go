@@ -15,7 +15,7 @@ type Event struct {
 	Logon   bool
 	Table   int // sign-in table of a failure (0 SigninLogs, 1 AADNonInteractiveUserSignInLogs)
 	Addr    netip.Addr
-	Time    int64        // event time, Unix nanoseconds
+	Time    int64       // event time, Unix nanoseconds
 	Payload alert.Logon // for logons: what the alert will say
 
 	// Verdict is set by Apply: whether the event was current, late or from the future.
