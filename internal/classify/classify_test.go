@@ -171,6 +171,11 @@ func TestSignIns(t *testing.T) {
 			kind:  FailedSignIn, addr: "198.51.100.9",
 		},
 		{
+			name:  "eventhub azure/net.sock.peer.addr only",
+			attrs: with(eventHubAzureSignIn(), "net.sock.peer.addr", "198.51.100.10", "azure.properties", map[string]any{"userPrincipalName": "bob@contoso.com"}),
+			kind:  FailedSignIn, addr: "198.51.100.10",
+		},
+		{
 			name:  "eventhub azure/errorCode only",
 			attrs: with(eventHubAzureSignIn(), "azure.result.type", absent),
 			kind:  FailedSignIn, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "50126", ev.ResultType) },

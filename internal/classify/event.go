@@ -1,6 +1,26 @@
-// Package classify recognises the input shapes of shared/SPEC.md section 3 in a plog.LogRecord and
-// turns a matching record into an Event: a failed sign-in, or a host logon, with its source address,
-// event time and the fields the alert record projects.
+// Package classify recognises the input shapes of the product contract (section 3) in a
+// plog.LogRecord and turns a matching record into an Event: a failed sign-in, or a host logon, with
+// its source address, event time and the fields the alert record projects.
+//
+// One pass over the attributes (and over a map body) looks for the few keys that tell the shapes
+// apart; only a recognised shape has its other fields read. Fields may sit in the attributes or in
+// a map body (attributes win), and numbers may be strings, ints or doubles.
+//
+//	Type = SigninLogs | AADNonInteractiveUserSignInLogs   Sentinel sign-in
+//	azure.category | category = SignInLogs | NonInteractiveUserSignInLogs
+//	                                      diagnostic settings, azure_event_hub (azure format or
+//	                                      semantic conventions), azure_encoding
+//	string body "{…"category"…SignInLogs…}"  diagnostic-settings JSON, decoded
+//	Type = Syslog                         Sentinel Syslog
+//	appname + message                     syslog receiver (RFC 3164 or 5424)
+//	MESSAGE                               journald receiver
+//	string body "<PRI>…"                  raw syslog line; without PRI only from auth.log* / secure*
+//	                                      (log.file.name)
+//	Type = SecurityEvent | WindowsEvent   Sentinel Windows tables
+//	event_id + channel                    windowseventlog receiver
+//
+// Everything else is Unrelated, and costs one pass over the attribute keys (most dismissed by
+// their length alone) and a look at the body's first byte; it allocates nothing.
 package classify
 
 import "net/netip"
