@@ -41,6 +41,6 @@ func (l *Logon) fields() []*string {
 		&e.Computer, &e.HostIP, &e.SyslogMessage, &e.Facility, &e.ProcessName,
 		&e.Account, &e.AccountType, &e.Activity, &e.EventID, &e.LogonProcessName, &e.LogonType,
 		&e.LogonTypeName, &e.TargetUserSid, &e.TargetUserName, &e.TargetDomainName, &e.ResourceID,
-		&e.User, &e.Reject, &e.ResultType,
+		&e.User, &e.Reject, &e.ResultType, &e.LogonUser,
 	}
 }

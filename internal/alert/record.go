@@ -71,14 +71,12 @@ func Fill(lr plog.LogRecord, l *Logon, f Firing, observed time.Time) {
 	a.PutInt("DomainIndex", int64(dot))
 	a.PutStr("HostNameDomain", domain)
 
-	user := ""
 	switch e.Source {
 	case classify.Syslog:
 		a.PutStr("HostIP", e.HostIP)
 		a.PutStr("SyslogMessage", e.SyslogMessage)
 		a.PutStr("Facility", e.Facility)
 		a.PutStr("ProcessName", e.ProcessName)
-		user = sshdUser(e.SyslogMessage)
 	default:
 		account := e.Account
 		if account == "" && e.TargetUserName != "" {
@@ -97,10 +95,6 @@ func Fill(lr plog.LogRecord, l *Logon, f Firing, observed time.Time) {
 		a.PutStr("TargetUserName", e.TargetUserName)
 		a.PutStr("TargetDomainName", e.TargetDomainName)
 		a.PutStr("_ResourceId", e.ResourceID)
-		user = e.TargetUserName
-		if user == "" {
-			user = account
-		}
 	}
 
 	a.PutStr("SigninTable", f.Table)
@@ -115,7 +109,7 @@ func Fill(lr plog.LogRecord, l *Logon, f Firing, observed time.Time) {
 	a.PutStr("security_rule.version", RuleVersion)
 	a.PutStr("source.address", ip)
 	a.PutStr("host.name", e.Computer)
-	a.PutStr("user.name", user)
+	a.PutStr("user.name", e.LogonUser)
 	putStrings(a.PutEmptySlice("threat.tactic.name"), Tactics)
 	putStrings(a.PutEmptySlice("threat.technique.id"), Techniques)
 }
@@ -150,17 +144,4 @@ func accountType(account string) string {
 		return "User"
 	}
 	return ""
-}
-
-// sshdUser takes the user from "Accepted <method> for [invalid user ]<user> from <addr> port <n>".
-func sshdUser(msg string) string {
-	_, rest, ok := strings.Cut(msg, " for ")
-	if !ok {
-		return ""
-	}
-	i := strings.LastIndex(rest, " from ")
-	if i < 0 {
-		return ""
-	}
-	return strings.TrimPrefix(rest[:i], "invalid user ")
 }

@@ -76,6 +76,17 @@ type input struct {
 	attrs   pcommon.Map
 	body    pcommon.Map
 	hasBody bool
+	// stamped records carry a LogRecord Timestamp, which the caller prefers: their schema time
+	// fields are not parsed.
+	stamped bool
+}
+
+// time reads a schema time field unless the record is stamped.
+func (in *input) time(f field) int64 {
+	if in.stamped {
+		return 0
+	}
+	return f.time()
 }
 
 // each calls take for every attribute, then for every key of a map body.
@@ -160,7 +171,7 @@ func (d *discriminators) note(k string, v pcommon.Value) {
 // the record. The strings in ev alias the record's values.
 func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 	*ev = Event{}
-	in := input{attrs: rec.Attributes()}
+	in := input{attrs: rec.Attributes(), stamped: rec.Timestamp() != 0}
 	var d discriminators
 	for k, v := range in.attrs.All() {
 		if maybeDiscriminator(k) {

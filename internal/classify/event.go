@@ -126,8 +126,8 @@ type Event struct {
 	// Addr is the source address, parsed and normalised (IPv4-mapped IPv6 unmapped, zone dropped).
 	Addr netip.Addr
 	// Time is the event time in Unix nanoseconds found in the record's schema fields (TimeGenerated,
-	// time, createdDateTime, ...), or 0 when the record carries none. The caller prefers the
-	// LogRecord Timestamp and falls back to ObservedTimestamp.
+	// time, createdDateTime, ...), or 0 when the record carries none. It is not read from records
+	// that have a LogRecord Timestamp, which the caller prefers (and it falls back to ObservedTimestamp).
 	Time int64
 
 	// Failed sign-ins.

@@ -135,7 +135,7 @@ func (c *Classifier) sentinelSyslog(in *input, ev *Event) {
 	l.message = s.message.text()
 	l.computer = s.computer.text()
 	l.hostIP = s.hostIP.text()
-	l.time = s.time.time()
+	l.time = in.time(s.time)
 	c.finishLinux(l, ev)
 }
 
@@ -178,7 +178,7 @@ func (c *Classifier) syslogReceiver(in *input, ev *Event) {
 	l.process = s.appname.text()
 	l.message = s.message.text()
 	l.computer = s.hostname.text()
-	l.time = s.timestamp.time()
+	l.time = in.time(s.timestamp)
 	c.finishLinux(l, ev)
 }
 
@@ -221,7 +221,7 @@ func (c *Classifier) journald(in *input, ev *Event) {
 	}
 	l.message = s.message.text()
 	l.computer = s.hostname.text()
-	l.time = s.realtime.time() // microseconds since the epoch, as text
+	l.time = in.time(s.realtime) // microseconds since the epoch, as text
 	c.finishLinux(l, ev)
 }
 

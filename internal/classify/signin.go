@@ -97,9 +97,9 @@ func (c *Classifier) signIn(in *input, t Table, ev *Event) {
 	if ev.User == "" {
 		ev.User = s.propUser.text()
 	}
-	ev.Time = s.time.time()
+	ev.Time = in.time(s.time)
 	if ev.Time == 0 {
-		ev.Time = s.created.time()
+		ev.Time = in.time(s.created)
 	}
 
 	code, codeState := c.resultCode(s.result, s.status)

@@ -198,7 +198,7 @@ func (c *Classifier) windows(in *input, src LogonSource, ev *Event) {
 	*ev = Event{
 		Kind:             WindowsLogon,
 		Addr:             addr,
-		Time:             w.time.time(),
+		Time:             in.time(w.time),
 		Source:           src,
 		Computer:         w.computer.text(),
 		LogonUser:        l.targetUser,

@@ -1,0 +1,90 @@
+package alert
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+)
+
+func sampleLogon() Logon {
+	res := pcommon.NewResource()
+	res.Attributes().PutStr("host.name", "web01")
+	res.Attributes().PutInt("process.pid", 42)
+	ev := classify.Event{
+		Kind: classify.WindowsLogon, Source: classify.SecurityEvent, Addr: netip.MustParseAddr("2001:db8::7"),
+		Computer: "dc01.contoso.com", Account: `CONTOSO\alice`, EventID: "4624", LogonType: "3",
+		TargetUserName: "alice", TargetDomainName: "CONTOSO", LogonUser: "alice", ResourceID: "/subscriptions/0",
+	}
+	return NewLogon(&ev, 1_764_000_000_123_456_789, res)
+}
+
+func TestEncodingRoundTrip(t *testing.T) {
+	l := sampleLogon()
+	b, err := l.MarshalBinary()
+	require.NoError(t, err)
+	var got Logon
+	require.NoError(t, got.UnmarshalBinary(b))
+	assert.Equal(t, l.Event, got.Event)
+	assert.Equal(t, l.Time, got.Time)
+	assert.Equal(t, l.Resource.Attributes().AsRaw(), got.Resource.Attributes().AsRaw())
+}
+
+func TestEncodingRefusesDamage(t *testing.T) {
+	l := sampleLogon()
+	b, err := l.MarshalBinary()
+	require.NoError(t, err)
+	for i := range b {
+		var got Logon
+		assert.Error(t, got.UnmarshalBinary(b[:i]), "cut at %d", i)
+	}
+	b[0] = 99
+	var got Logon
+	assert.ErrorContains(t, got.UnmarshalBinary(b), "version")
+}
+
+func TestLongFieldsAreBounded(t *testing.T) {
+	ev := classify.Event{Kind: classify.LinuxLogon, Addr: netip.MustParseAddr("203.0.113.7"),
+		SyslogMessage: strings.Repeat("x", 1<<20)}
+	l := NewLogon(&ev, 1, pcommon.Resource{})
+	assert.LessOrEqual(t, len(l.SyslogMessage), maxFieldLen+len("…"))
+	assert.True(t, strings.HasSuffix(l.SyslogMessage, "…"))
+}
+
+func TestKQLColumns(t *testing.T) {
+	for _, tc := range []struct {
+		computer, host string
+		dot            int
+		domain         string
+	}{
+		{"web01.contoso.com", "web01", 5, "contoso.com"},
+		{"DC01", "DC01", -1, "DC01"},
+		{"", "", -1, ""},
+		{".x", "", 0, "x"},
+	} {
+		host, dot, domain := splitComputer(tc.computer)
+		assert.Equal(t, []any{tc.host, tc.dot, tc.domain}, []any{host, dot, domain}, tc.computer)
+	}
+	assert.Equal(t, "Machine", accountType(`CONTOSO\WIN-FS01$`))
+	assert.Equal(t, "User", accountType(`CONTOSO\alice`))
+	assert.Equal(t, "", accountType(""))
+}
+
+func FuzzUnmarshalLogon(f *testing.F) {
+	l := sampleLogon()
+	b, _ := l.MarshalBinary()
+	f.Add(b)
+	f.Add([]byte{encodingVersion})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got Logon
+		if got.UnmarshalBinary(data) == nil {
+			// Anything accepted encodes again.
+			_, _ = got.MarshalBinary()
+		}
+	})
+}
