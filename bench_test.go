@@ -27,8 +27,8 @@ func benchBatchOf(kind string) plog.Logs {
 		case "logons":
 			b.sshd("web01", "sshd", accepted("alice", ip), 4, t)
 		case "mix":
-			// About 90% unrelated traffic; the rest sign-ins (most successful), failures and logons,
-			// with one attacker whose burst and logon alert.
+			// 90% unrelated traffic; the rest successful sign-ins, failures, sshd and Windows
+			// logons, with one attacker whose failures and logon make one alert per batch.
 			switch {
 			case i%10 != 0:
 				b.unrelated(1)
@@ -38,8 +38,8 @@ func benchBatchOf(kind string) plog.Logs {
 				b.signin(signinLogs, attackerIP, "50126", t)
 			case i%40 == 20:
 				b.sshd("web01", "sshd", accepted("alice", ip), 4, t)
-			case i%200 == 30:
-				b.sshd("web01", "sshd", accepted("alice", attackerIP), 4, t)
+			case i%1000 == 30:
+				b.sshd("web01", "sshd", accepted("alice", attackerIP), 4, t) // one alert per batch
 			default:
 				b.securityEvent("dc01", ip, 3, t)
 			}

@@ -44,9 +44,10 @@ type correlationProcessor struct {
 	alerts  []state.Alert
 	counts  batchCounts
 	tables  [2]string // SigninTable attribute per table index of the backend
-	// lastResource is the last resource copied for waiting logons; it is never modified.
-	lastResource pcommon.Resource
-	checkpoints  *checkpointer // nil without storage
+	// keptResources are the last resources copied for waiting logons; they are never modified.
+	keptResources []pcommon.Resource
+	nextKept      int
+	checkpoints   *checkpointer // nil without storage
 
 	engine   window.Config   // the rule's settings, for the backend start builds (state redis)
 	warnings backendWarnings // state backend failures, logged at most once per backendWarnEvery
@@ -70,9 +71,10 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 			ExcludedIPs:         prefixes,
 			LogonTypes:          cfg.LogonTypes,
 		}),
-		telemetry: tel,
-		now:       time.Now,
-		tables:    [2]string{classify.SigninLogs.String(), classify.AADNonInteractiveUserSignInLogs.String()},
+		telemetry:     tel,
+		now:           time.Now,
+		tables:        [2]string{classify.SigninLogs.String(), classify.AADNonInteractiveUserSignInLogs.String()},
+		keptResources: make([]pcommon.Resource, 0, 8),
 	}
 	tables := 2
 	if cfg.CountTables == CountTogether {
@@ -233,18 +235,23 @@ func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 	}
 }
 
-// keepResource returns a copy of res that logons can keep, reusing the last copy when it is the
-// same: batches from one source mostly share one resource.
+// keepResource returns a copy of res that logons can keep, reusing a recent copy when it is
+// the same: a stream comes from a handful of sources, so resources repeat.
 func (p *correlationProcessor) keepResource(res pcommon.Resource) pcommon.Resource {
-	last := p.lastResource
-	if last != (pcommon.Resource{}) && last.DroppedAttributesCount() == res.DroppedAttributesCount() &&
-		last.Attributes().Equal(res.Attributes()) {
-		return last
+	for _, kept := range p.keptResources {
+		if kept.DroppedAttributesCount() == res.DroppedAttributesCount() && kept.Attributes().Equal(res.Attributes()) {
+			return kept
+		}
 	}
-	last = pcommon.NewResource()
-	res.CopyTo(last)
-	p.lastResource = last
-	return last
+	kept := pcommon.NewResource()
+	res.CopyTo(kept)
+	if len(p.keptResources) < cap(p.keptResources) {
+		p.keptResources = append(p.keptResources, kept)
+	} else {
+		p.keptResources[p.nextKept] = kept
+		p.nextKept = (p.nextKept + 1) % len(p.keptResources)
+	}
+	return kept
 }
 
 // eventTime is the LogRecord Timestamp, else the record's schema time, else its
