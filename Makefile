@@ -113,12 +113,12 @@ run: $(OTELCOL)
 	@echo "alerts:  printed below by the debug exporter, and written as OTLP JSON to $(CURDIR)/$(ALERTS)"
 	@echo
 	@echo "live data, from another terminal:"
-	@echo "  syslog (TCP, RFC 5424) on 127.0.0.1:5514:"
-	@echo "    logger --server 127.0.0.1 --port 5514 --tcp --rfc5424 -p authpriv.info -t sshd \\"
-	@echo "      'Accepted password for alice from 198.51.100.23 port 50522 ssh2'"
-	@echo "  OTLP gRPC on 127.0.0.1:4317, OTLP/HTTP on 127.0.0.1:4318, e.g. a failed sign-in:"
-	@echo "    curl -sS http://127.0.0.1:4318/v1/logs -H 'Content-Type: application/json' -d '{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"Type\",\"value\":{\"stringValue\":\"SigninLogs\"}},{\"key\":\"IPAddress\",\"value\":{\"stringValue\":\"198.51.100.23\"}},{\"key\":\"ResultType\",\"value\":{\"stringValue\":\"50126\"}},{\"key\":\"UserPrincipalName\",\"value\":{\"stringValue\":\"alice@contoso.com\"}}]}]}]}]}'"
-	@echo "    (six of those, then the logger line above, raise an alert)"
+	@echo "  examples/demo/send-live.sh    six failed sign-ins (OTLP/HTTP) and an SSH logon (syslog) from one address: one alert"
+	@echo "  or by hand:"
+	@echo "    syslog, RFC 5424 over TCP, 127.0.0.1:5514:"
+	@echo "      logger --server 127.0.0.1 --port 5514 --tcp --rfc5424 -p authpriv.info -t sshd 'Accepted password for alice from 198.51.100.23 port 50522 ssh2'"
+	@echo "    OTLP/gRPC 127.0.0.1:4317, OTLP/HTTP 127.0.0.1:4318, e.g. a failed sign-in (more than 5 from one address make it suspicious):"
+	@echo "      curl -sS http://127.0.0.1:4318/v1/logs -H 'Content-Type: application/json' -d '{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":\"'\$$(date +%s%N)'\",\"attributes\":[{\"key\":\"Type\",\"value\":{\"stringValue\":\"SigninLogs\"}},{\"key\":\"IPAddress\",\"value\":{\"stringValue\":\"198.51.100.23\"}},{\"key\":\"ResultType\",\"value\":{\"stringValue\":\"50126\"}}]}]}]}]}'"
 	@echo "Ctrl-C stops the collector."
 	@echo "==========================================================================================="
 	@echo
