@@ -188,6 +188,8 @@ func (s *scenario) failures(n int, table, addr, result string, from time.Time, s
 	}
 }
 
+// buildScenario describes what is sent. The logger logon's host is this machine's short name;
+// useLoggerHost corrects it to what logger really writes.
 func buildScenario(now time.Time) *scenario {
 	t0 := now.Add(-20 * time.Minute).Truncate(time.Second)
 	at := func(minute int) time.Time { return t0.Add(time.Duration(minute) * time.Minute) }
@@ -561,6 +563,44 @@ func sendLogger(t *testing.T, port int, l hostLogon) {
 	}
 }
 
+// useLoggerHost sets the host of the logons sent with logger.
+func (s *scenario) useLoggerHost(host string) {
+	s.loggerHost = host
+	for i := range s.logons {
+		if s.logons[i].via == loggerUDP3164 {
+			s.logons[i].computer = host
+		}
+	}
+}
+
+// loggerHostname asks logger which host name it writes into an RFC 3164 header, by sending one
+// message to a UDP socket of the test.
+func loggerHostname(t *testing.T) string {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	cmd := exec.Command("logger", "--server", "127.0.0.1", "--port", strconv.Itoa(port), "--udp", "--rfc3164", "-t", "probe", "hello")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("logger: %v\n%s", err, out)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 2048)
+	n, _, err := conn.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("reading logger's probe message: %v", err)
+	}
+	// <PRI>Mmm dd hh:mm:ss HOST probe: hello
+	m := regexp.MustCompile(`^<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d (\S+) probe`).FindSubmatch(buf[:n])
+	if m == nil {
+		t.Fatalf("logger's probe message %q has no host name", buf[:n])
+	}
+	return string(m[1])
+}
+
 // ---------------------------------------------------------------------------------------------------
 
 // TestScenario sends sign-ins and host logons over every transport of the distribution and checks the
@@ -574,6 +614,7 @@ func TestScenario(t *testing.T) {
 
 	now := time.Now().UTC()
 	s := buildScenario(now)
+	s.useLoggerHost(loggerHostname(t))
 	want := s.expectedAlerts()
 	if len(want) != 7 {
 		// The scenario is built to produce 7 alerts (A 1, B 1, C 2, D 1, E 1, F 1); a different count
