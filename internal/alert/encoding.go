@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
 // encodingVersion is the first byte of an encoded Logon; a logon of another version is refused.
@@ -26,8 +27,7 @@ func (l *Logon) AppendBinary(b []byte) ([]byte, error) {
 	}
 	b = append(b, a16[:]...)
 	for _, s := range l.fields() {
-		b = binary.AppendUvarint(b, uint64(len(*s)))
-		b = append(b, *s...)
+		b = codec.AppendString(b, *s)
 	}
 	var res []byte
 	if l.Resource != (pcommon.Resource{}) {
@@ -47,22 +47,22 @@ func (l *Logon) MarshalBinary() ([]byte, error) { return l.AppendBinary(nil) }
 
 // UnmarshalBinary decodes a logon encoded by AppendBinary; it never panics on corrupt input.
 func (l *Logon) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
-	if v := d.byte(); v != encodingVersion {
+	d := codec.NewReader(b)
+	if v := d.Byte(); v != encodingVersion {
 		return fmt.Errorf("logon encoding version %d, want %d", v, encodingVersion)
 	}
 	*l = Logon{}
-	l.Source = classify.LogonSource(d.byte())
-	l.Time = d.varint()
+	l.Source = classify.LogonSource(d.Byte())
+	l.Time = d.Varint()
 	var a16 [16]byte
-	copy(a16[:], d.bytes(16))
+	copy(a16[:], d.Bytes(16))
 	l.Addr = netip.AddrFrom16(a16).Unmap()
 	for _, s := range l.fields() {
-		*s = string(d.bytes(int(d.uvarint())))
+		*s = d.String()
 	}
-	if n := d.uvarint(); n > 0 {
-		raw := d.bytes(int(n))
-		if d.err == nil {
+	if n := d.Count(1); n > 0 {
+		raw := d.Bytes(n)
+		if d.Err() == nil {
 			ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
 			if err != nil || ld.ResourceLogs().Len() != 1 {
 				return fmt.Errorf("logon resource: %v", err)
@@ -71,11 +71,11 @@ func (l *Logon) UnmarshalBinary(b []byte) error {
 			ld.ResourceLogs().At(0).Resource().CopyTo(l.Resource)
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = errors.New("trailing bytes")
+	if d.Err() != nil {
+		return fmt.Errorf("logon encoding: %w", d.Err())
 	}
-	if d.err != nil {
-		return fmt.Errorf("logon encoding: %w", d.err)
+	if d.Len() != 0 {
+		return errors.New("logon encoding: trailing bytes")
 	}
 	if l.Source > classify.WindowsEvent {
 		return fmt.Errorf("logon encoding: unknown source %d", l.Source)
@@ -85,60 +85,4 @@ func (l *Logon) UnmarshalBinary(b []byte) error {
 		l.Kind = classify.WindowsLogon
 	}
 	return nil
-}
-
-// decoder reads what AppendBinary wrote, remembering the first error instead of panicking.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-var errShort = errors.New("truncated")
-
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.err = errShort
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) bytes(n int) []byte {
-	if n < 0 || len(d.b) < n {
-		d.err = errShort
-		d.b = nil
-		return nil
-	}
-	out := d.b[:n]
-	d.b = d.b[n:]
-	return out
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[n:]
-	if v > uint64(len(d.b)) {
-		// No length can exceed what is left; refuse it before anything is allocated.
-		d.err = errShort
-		return 0
-	}
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errShort
-		d.b = nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
 // Snapshots start with this magic and version; anything else is refused as incompatible.
@@ -50,7 +52,7 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 		b = append(b, l.key[:]...)
 		b = binary.AppendVarint(b, l.time)
 		b = append(b, l.done)
-		b = appendString(b, l.host)
+		b = codec.AppendString(b, l.host)
 		mark := len(b)
 		b = binary.AppendUvarint(b, 0) // room for the payload length, rewritten below
 		start := len(b)
@@ -66,7 +68,7 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 	b = binary.AppendUvarint(b, uint64(len(e.suppressed)))
 	for k, last := range e.suppressed {
 		b = append(b, k.addr[:]...)
-		b = appendString(b, k.host)
+		b = codec.AppendString(b, k.host)
 		b = append(b, byte(k.table))
 		b = binary.AppendVarint(b, last)
 	}
@@ -89,35 +91,35 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 	if crc32.ChecksumIEEE(body) != sum {
 		return errors.New("corrupt snapshot: checksum mismatch")
 	}
-	r := reader{b: body[len(snapshotMagic):]}
-	if v := r.byte(); v != snapshotVersion {
+	r := codec.NewReader(body[len(snapshotMagic):])
+	if v := r.Byte(); v != snapshotVersion {
 		return fmt.Errorf("%w: version %d, want %d", ErrIncompatible, v, snapshotVersion)
 	}
-	threshold, window, tables := r.varint(), r.varint(), r.varint()
-	if r.err == nil && (threshold != int64(e.cfg.Threshold) || window != e.cfg.Window || tables != int64(e.cfg.Tables)) {
+	threshold, window, tables := r.Varint(), r.Varint(), r.Varint()
+	if r.Err() == nil && (threshold != int64(e.cfg.Threshold) || window != e.cfg.Window || tables != int64(e.cfg.Tables)) {
 		return fmt.Errorf("%w: made with signin_threshold %d, window %d ns, %d table counts", ErrIncompatible, threshold, window, tables)
 	}
 	*e = *New[P](e.cfg)
-	e.clock = r.varint()
+	e.clock = r.Varint()
 
-	for n := r.count(16 + maxTables); n > 0 && r.err == nil; n-- {
+	for n := r.Count(16 + maxTables); n > 0 && r.Err() == nil; n-- {
 		var key ipKey
-		copy(key[:], r.bytes(16))
+		copy(key[:], r.Bytes(16))
 		for tb := 0; tb < maxTables; tb++ {
-			for m := r.count(1); m > 0 && r.err == nil; m-- {
-				e.ips.add(key, tb, r.varint(), e.horizon(), e.cfg.Window, e.k)
+			for m := r.Count(1); m > 0 && r.Err() == nil; m-- {
+				e.ips.add(key, tb, r.Varint(), e.horizon(), e.cfg.Window, e.k)
 			}
 		}
 	}
 
-	for n := r.count(16 + 4); n > 0 && r.err == nil; n-- {
+	for n := r.Count(16 + 4); n > 0 && r.Err() == nil; n-- {
 		var key ipKey
-		copy(key[:], r.bytes(16))
-		t := r.varint()
-		done := r.byte()
-		host := string(r.bytes(int(r.count(1))))
-		raw := r.bytes(int(r.count(1)))
-		if r.err != nil {
+		copy(key[:], r.Bytes(16))
+		t := r.Varint()
+		done := r.Byte()
+		host := r.String()
+		raw := r.Bytes(r.Count(1))
+		if r.Err() != nil {
 			break
 		}
 		payload, err := decode(raw)
@@ -130,17 +132,17 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		e.wait(&pendingLogon[P]{key: key, addr: key.Addr(), time: t, host: host, payload: payload, done: done})
 	}
 
-	for n := r.count(16 + 3); n > 0 && r.err == nil; n-- {
+	for n := r.Count(16 + 3); n > 0 && r.Err() == nil; n-- {
 		var k suppressKey
-		copy(k.addr[:], r.bytes(16))
-		k.host = string(r.bytes(int(r.count(1))))
-		k.table = int(r.byte())
-		e.suppressed[k] = r.varint()
+		copy(k.addr[:], r.Bytes(16))
+		k.host = r.String()
+		k.table = int(r.Byte())
+		e.suppressed[k] = r.Varint()
 	}
-	if r.err != nil {
-		return fmt.Errorf("corrupt snapshot: %w", r.err)
+	if r.Err() != nil {
+		return fmt.Errorf("corrupt snapshot: %w", r.Err())
 	}
-	if len(r.b) != 0 {
+	if r.Len() != 0 {
 		return errors.New("corrupt snapshot: trailing bytes")
 	}
 	return nil
@@ -154,66 +156,4 @@ func compareInt(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// reader decodes a snapshot, remembering the first error instead of panicking.
-type reader struct {
-	b   []byte
-	err error
-}
-
-var errTruncated = errors.New("truncated")
-
-func (r *reader) fail() {
-	if r.err == nil {
-		r.err = errTruncated
-	}
-	r.b = nil
-}
-
-func (r *reader) byte() byte {
-	if len(r.b) < 1 {
-		r.fail()
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *reader) bytes(n int) []byte {
-	if n < 0 || len(r.b) < n {
-		r.fail()
-		return nil
-	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
-}
-
-func (r *reader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// count reads a length whose items take at least minSize bytes each, refusing lengths that the
-// remaining bytes cannot hold (so a corrupt length cannot make Restore allocate or loop for long).
-func (r *reader) count(minSize int) uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 || v > uint64(len(r.b)-n)/uint64(minSize) {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
 }

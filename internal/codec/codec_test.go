@@ -1,0 +1,34 @@
+package codec
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestReader(t *testing.T) {
+	b := AppendString(nil, "alice")
+	b = binary.AppendVarint(b, -42)
+	b = append(b, 7)
+	r := NewReader(b)
+	assert.Equal(t, "alice", r.String())
+	assert.Equal(t, int64(-42), r.Varint())
+	assert.Equal(t, byte(7), r.Byte())
+	assert.NoError(t, r.Err())
+	assert.Equal(t, 0, r.Len())
+	r.Byte()
+	assert.ErrorIs(t, r.Err(), ErrTruncated)
+}
+
+func TestCountRefusesWhatTheInputCannotHold(t *testing.T) {
+	b := binary.AppendUvarint(nil, 1<<40) // a corrupt length
+	b = append(b, 1, 2, 3)
+	r := NewReader(b)
+	assert.Equal(t, 0, r.Count(1))
+	assert.ErrorIs(t, r.Err(), ErrTruncated)
+	assert.Nil(t, r.Bytes(1), "a failed reader stays failed")
+
+	r = NewReader(append(binary.AppendUvarint(nil, 2), 1, 2, 3, 4))
+	assert.Equal(t, 0, r.Count(3), "two items of three bytes do not fit in four")
+}
