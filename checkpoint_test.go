@@ -208,8 +208,8 @@ func TestShutdownLetsTheInFlightBatchFinish(t *testing.T) {
 	for p1.mu.TryLock() {
 		p1.mu.Unlock()
 		select {
-		case <-consumed:
-			t.Fatal("the batch finished before shutdown could start; make it bigger")
+		case err := <-consumed:
+			t.Fatalf("the batch finished (%v) before shutdown could start; make it bigger", err)
 		default:
 		}
 	}
