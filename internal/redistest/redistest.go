@@ -161,25 +161,46 @@ func (s *Server) Keys(prefix string) []string {
 	return strings.Split(out, "\n")
 }
 
-// CommandCalls returns how many times the server ran each command since it started (INFO
-// commandstats), e.g. calls["evalsha"].
-func (s *Server) CommandCalls() map[string]int {
+// CommandStat is what the server counted for one command since it started.
+type CommandStat struct {
+	Calls int
+	Usec  int // CPU time in the command, scripts' own commands included for EVAL/EVALSHA
+}
+
+// CommandStats returns the server's counts per command (INFO commandstats), e.g. stats["evalsha"].
+func (s *Server) CommandStats() map[string]CommandStat {
 	s.t.Helper()
 	out, err := s.Do("INFO", "commandstats")
 	if err != nil {
 		s.t.Fatalf("INFO commandstats: %v", err)
 	}
-	calls := map[string]int{}
+	stats := map[string]CommandStat{}
 	for _, line := range strings.Split(out, "\r\n") {
-		// cmdstat_evalsha:calls=3,usec=...
-		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":calls=")
-		if !ok || !strings.HasPrefix(line, "cmdstat_") {
+		// cmdstat_evalsha:calls=3,usec=120,usec_per_call=40.00,...
+		name, fields, ok := strings.Cut(line, ":")
+		if !ok || !strings.HasPrefix(name, "cmdstat_") {
 			continue
 		}
-		n, _ := strconv.Atoi(strings.SplitN(rest, ",", 2)[0])
-		calls[name] = n
+		var st CommandStat
+		for _, f := range strings.Split(fields, ",") {
+			k, v, _ := strings.Cut(f, "=")
+			n, _ := strconv.Atoi(v)
+			switch k {
+			case "calls":
+				st.Calls = n
+			case "usec":
+				st.Usec = n
+			}
+		}
+		stats[strings.TrimPrefix(name, "cmdstat_")] = st
 	}
-	return calls
+	return stats
+}
+
+// Scripts returns how many scripts (EVAL and EVALSHA) the server ran since it started.
+func (s *Server) Scripts() int {
+	st := s.CommandStats()
+	return st["eval"].Calls + st["evalsha"].Calls
 }
 
 func freePort(t testing.TB) int {

@@ -15,10 +15,11 @@
 --   KEYS[4] P..'logons'  sorted set: waiting logon ids by time (expiry, max_pending_logons)
 --   P..'f:'..tb..'|'..ip          sorted set of failure times; member nnn..id
 --   P..'w:'..tb..'|'..ip          sorted set of logons waiting for table tb; member nnn..id
---   P..'l:'..id                   hash of a waiting logon: a ip, n ns, d done bits, h host, m member, p payload
+--   P..'l:'..id                   a waiting logon (logon_value): done bits, ns, ip, host, member, payload
 --   P..'s:'..tb..'|'..ip..'|'..host   suppress mark: "u n" of the last alert
--- Every key is also given a TTL (ARGV[10] ms, 2 windows + suppress + skew) after each write: a safety
--- net that bounds memory if the fleet stops; the event-time expiry below is what the rule relies on.
+-- Every key is also given a TTL (ARGV[10] ms: 2 windows + suppress + skew, at least a minute) after
+-- each write: a safety net that bounds memory if the fleet stops; the event-time expiry below is
+-- what the rule relies on.
 --
 -- ARGV: 1 prefix, 2 k (threshold+1), 3 tables, 4-5 window (u n), 6-7 suppress (u n), 8 max IPs,
 -- 9 max pending logons, 10 TTL ms, 11 expiry limit per batch, 12 event count, then 7 per event:
@@ -89,6 +90,35 @@ local batch_logons = {} -- logon id -> event index, for logons of this batch (th
 local function fkey(tb, ip) return P .. 'f:' .. tb .. '|' .. ip end
 local function wkey(tb, ip) return P .. 'w:' .. tb .. '|' .. ip end
 local function lkey(id) return P .. 'l:' .. id end
+
+-- A waiting logon is one string (one SET with its TTL): a header "done ns #ip #host #member", then
+-- the ip, host and member, then the encoded payload.
+local function logon_value(done, tn, ip, host, m, payload)
+  return int(done) .. ' ' .. int(tn) .. ' ' .. #ip .. ' ' .. #host .. ' ' .. #m .. '\n' .. ip .. host .. m .. payload
+end
+
+-- read_logon returns done, ns, ip, host, member and payload of a logon_value (nil for none).
+local function read_logon(v)
+  if not v then return nil end
+  local d, n, la, lh, lm, at = string.match(v, '^(%d+) (%d+) (%d+) (%d+) (%d+)\n()')
+  if not d then return nil end
+  la, lh, lm = tonumber(la), tonumber(lh), tonumber(lm)
+  local ip = sub(v, at, at + la - 1)
+  local host = sub(v, at + la, at + la + lh - 1)
+  local m = sub(v, at + la + lh, at + la + lh + lm - 1)
+  return tonumber(d), tonumber(n), ip, host, m, sub(v, at + la + lh + lm)
+end
+
+-- The number of waiting logons, read once per batch and kept up to date.
+local logon_count
+local function logons_waiting()
+  if not logon_count then logon_count = call('ZCARD', LOGONS) end
+  return logon_count
+end
+local function unlist_logon(id)
+  local n = call('ZREM', LOGONS, id)
+  if logon_count then logon_count = logon_count - n end
+end
 
 -- failures_between returns the failures of key in [a, b] (inclusive, exact), ascending, as
 -- parallel arrays of u, n and member.
@@ -174,17 +204,28 @@ local function compact(key)
   for i = 1, #raw, 2 do
     fu[#fu + 1], fn[#fn + 1], fm[#fm + 1] = tonumber(raw[i + 1]), tonumber(sub(raw[i], 1, 3)), raw[i]
   end
+  local removed = {}
   local j = 1
   while j <= #fu do
-    if redundant(fu, fn, j) then
+    -- Fast rule: with K failures on each side inside one window, every interval holding f[j]
+    -- holds K of them (it reaches back to f[j-K] or, if not, on to f[j+K]).
+    local dense = false
+    if j > K and j + K <= #fu then
+      local eu, en = plus(fu[j - K], fn[j - K], WU, WN)
+      dense = not lt(eu, en, fu[j + K], fn[j + K])
+    end
+    if dense or redundant(fu, fn, j) then
       table.remove(fu, j)
       table.remove(fn, j)
-      call('ZREM', key, table.remove(fm, j))
-      stats.compacted = stats.compacted + 1
+      removed[#removed + 1] = table.remove(fm, j)
     else
       j = j + 1
     end
   end
+  for a = 1, #removed, 500 do -- unpack has a stack limit
+    call('ZREM', key, unpack(removed, a, math.min(a + 499, #removed)))
+  end
+  stats.compacted = stats.compacted + #removed
 end
 
 -- Dropping state.
@@ -195,15 +236,14 @@ local function drop_ip(ip)
 end
 
 local function drop_logon(id)
-  local l = call('HMGET', lkey(id), 'a', 'd', 'm')
-  if l[1] then
-    local done = tonumber(l[2])
+  local done, _, ip, _, m = read_logon(call('GET', lkey(id)))
+  if done then
     for tb = 0, TABLES - 1 do
-      if bit.band(done, 2 ^ tb) == 0 then call('ZREM', wkey(tb, l[1]), l[3]) end
+      if bit.band(done, 2 ^ tb) == 0 then call('ZREM', wkey(tb, ip), m) end
     end
     call('DEL', lkey(id))
   end
-  call('ZREM', LOGONS, id)
+  unlist_logon(id)
 end
 
 -- expire drops, up to EXPIRE_LIMIT of each, the IPs whose newest failure and the logons that are
@@ -223,9 +263,9 @@ end
 
 -- Alerts.
 
--- emit appends the alert of logon (id, its event index or -1) for table tb, unless a suppress mark
--- of (ip, host, tb) is closer than suppress to the logon time.
-local function emit(idx, id, ip, host, lu, ln, tb, count, au, an, bu, bn)
+-- emit appends the alert of a logon (its event index, or -1 and its payload) for table tb, unless a
+-- suppress mark of (ip, host, tb) is closer than suppress to the logon time.
+local function emit(idx, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
   if SUPPRESS then
     local skey = P .. 's:' .. tb .. '|' .. ip .. '|' .. host
     local prev = call('GET', skey)
@@ -240,8 +280,7 @@ local function emit(idx, id, ip, host, lu, ln, tb, count, au, an, bu, bn)
     end
     call('SET', skey, pair(lu, ln), 'PX', TTL)
   end
-  local payload = ''
-  if idx < 0 then payload = call('HGET', lkey(id), 'p') or '' end
+  if idx >= 0 then payload = '' end -- the client has it
   local a = alerts
   a[#a + 1] = idx
   a[#a + 1] = payload
@@ -253,8 +292,8 @@ local function emit(idx, id, ip, host, lu, ln, tb, count, au, an, bu, bn)
   a[#a + 1] = bn
 end
 
--- fire_between alerts, for table tb, every logon of ip waiting with a time in [from, to], given the
--- failures f of (tb, ip) that cover those logons' windows.
+-- fire_between alerts, for table tb, every logon of ip waiting for tb with a time in [from, to],
+-- given the failures f of (tb, ip) that cover those logons' windows.
 local function fire_between(tb, ip, fu, fn, fromu, fromn, tou, ton)
   local key = wkey(tb, ip)
   local raw = call('ZRANGEBYSCORE', key, int(fromu), int(tou), 'WITHSCORES')
@@ -265,16 +304,17 @@ local function fire_between(tb, ip, fu, fn, fromu, fromn, tou, ton)
     if not lt(lu, ln, fromu, fromn) and not lt(tou, ton, lu, ln) then
       call('ZREM', key, m)
       local id = sub(m, 4)
-      local l = call('HMGET', lkey(id), 'd', 'h')
+      local lk = lkey(id)
+      local done, _, _, host, _, payload = read_logon(call('GET', lk))
       local ok, count, au, an, bu, bn = fires(fu, fn, lu, ln)
-      if l[1] and ok then
-        local done = tonumber(l[1]) + bitv
-        emit(batch_logons[id] or -1, id, ip, l[2], lu, ln, tb, count, au, an, bu, bn)
+      if done and ok then -- no logon: it expired (TTL), nothing left to alert
+        done = done + bitv
+        emit(batch_logons[id] or -1, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
         if done == ALL then
-          call('DEL', lkey(id))
-          call('ZREM', LOGONS, id)
+          call('DEL', lk)
+          unlist_logon(id)
         else
-          call('HSET', lkey(id), 'd', done)
+          call('SET', lk, logon_value(done, ln, ip, host, m, payload), 'KEEPTTL')
         end
       end
     end
@@ -283,25 +323,31 @@ end
 
 -- Events.
 
+-- track_ip records ip's newest failure time; a new IP beyond MAX_IPS evicts the IP whose newest
+-- failure is the oldest (never the new one).
 local function track_ip(ip, tu)
-  if call('ZCARD', IPS) >= MAX_IPS and not call('ZSCORE', IPS, ip) then
-    if moved then expire() end
-    if call('ZCARD', IPS) >= MAX_IPS then
-      drop_ip(call('ZPOPMIN', IPS)[1])
-      stats.evicted_ips = stats.evicted_ips + 1
-    end
-  end
-  call('ZADD', IPS, 'GT', int(tu), ip)
+  if call('ZADD', IPS, 'GT', int(tu), ip) == 0 or call('ZCARD', IPS) <= MAX_IPS then return end
+  if moved then expire() end
+  if call('ZCARD', IPS) <= MAX_IPS then return end
+  local oldest = call('ZRANGE', IPS, 0, 1)
+  local victim = oldest[1]
+  if victim == ip then victim = oldest[2] end
+  drop_ip(victim)
+  stats.evicted_ips = stats.evicted_ips + 1
 end
 
 local function failure(i, tb, ip, tu, tn)
   track_ip(ip, tu)
   local key = fkey(tb, ip)
-  local hu = minus(clock_u, clock_n, W2U, W2N)
-  call('ZREMRANGEBYSCORE', key, '-inf', '(' .. int(hu))
   call('ZADD', key, int(tu), ns3(tn) .. seq .. '.' .. i)
   call('PEXPIRE', key, TTL)
-  if call('ZCARD', key) >= 4 * K then compact(key) end
+  if call('ZCARD', key) >= 4 * K then
+    -- Failures older than the horizon can no longer pair with any current event.
+    local hu = minus(clock_u, clock_n, W2U, W2N)
+    if call('ZREMRANGEBYSCORE', key, '-inf', '(' .. int(hu)) == 0 or call('ZCARD', key) >= 4 * K then
+      compact(key)
+    end
+  end
 
   if call('EXISTS', wkey(tb, ip)) == 0 then return end
   -- Only runs of K failures that hold the new one can make a logon fire now; each run that fits in
@@ -327,24 +373,27 @@ end
 
 local function logon(i, ip, host, tu, tn, payload)
   local done = 0
-  local au, an = minus(tu, tn, WU, WN)
-  local bu, bn = plus(tu, tn, WU, WN)
-  for tb = 0, TABLES - 1 do
-    local fu, fn = failures_between(fkey(tb, ip), au, an, bu, bn)
-    local ok, count, fau, fan, fbu, fbn = fires(fu, fn, tu, tn)
-    if ok then
-      done = done + 2 ^ tb
-      emit(i, '', ip, host, tu, tn, tb, count, fau, fan, fbu, fbn)
+  if call('ZSCORE', IPS, ip) then -- most logons come from addresses with no failures at all
+    local au, an = minus(tu, tn, WU, WN)
+    local bu, bn = plus(tu, tn, WU, WN)
+    for tb = 0, TABLES - 1 do
+      local fu, fn = failures_between(fkey(tb, ip), au, an, bu, bn)
+      local ok, count, fau, fan, fbu, fbn = fires(fu, fn, tu, tn)
+      if ok then
+        done = done + 2 ^ tb
+        emit(i, '', ip, host, tu, tn, tb, count, fau, fan, fbu, fbn)
+      end
     end
+    if done == ALL then return end
   end
-  if done == ALL then return end
 
-  if call('ZCARD', LOGONS) >= MAX_LOGONS then
+  if logons_waiting() >= MAX_LOGONS then
     if moved then expire() end
-    if call('ZCARD', LOGONS) >= MAX_LOGONS then
+    if logons_waiting() >= MAX_LOGONS then
       local oldest = call('ZRANGE', LOGONS, 0, 0, 'WITHSCORES')
       local ou = tonumber(oldest[2])
-      local on = tonumber(call('HGET', lkey(oldest[1]), 'n') or '0')
+      local _, on = read_logon(call('GET', lkey(oldest[1])))
+      on = on or 0
       stats.evicted_logons = stats.evicted_logons + 1
       if lt(tu, tn, ou, on) then
         return -- older than every waiting logon: it is the one that matters least
@@ -354,10 +403,10 @@ local function logon(i, ip, host, tu, tn, payload)
   end
   local id = seq .. '.' .. i
   local m = ns3(tn) .. id
-  local key = lkey(id)
-  call('HSET', key, 'a', ip, 'n', tn, 'd', done, 'h', host, 'm', m, 'p', payload)
-  call('PEXPIRE', key, TTL)
+  local waiting = logons_waiting()
+  call('SET', lkey(id), logon_value(done, tn, ip, host, m, payload), 'PX', TTL)
   call('ZADD', LOGONS, int(tu), id)
+  logon_count = waiting + 1
   for tb = 0, TABLES - 1 do
     if bit.band(done, 2 ^ tb) == 0 then
       local w = wkey(tb, ip)

@@ -421,15 +421,24 @@ func TestRedisFleetExactlyOnce(t *testing.T) {
 			for h := range halves {
 				b := newRedisPrefix(t, srv, cfg, prefix)
 				wg.Add(1)
-				go func() {
+				go func() { // no require here: t.FailNow belongs to the test's goroutine
 					defer wg.Done()
-					var got fed
-					feed(t, b, halves[h], 3, &got)
-					mu.Lock()
-					for k := range got.alerts {
-						seen[k]++
+					for start := 0; start < len(halves[h]); start += 3 {
+						var events []Event
+						for _, s := range halves[h][start:min(start+3, len(halves[h]))] {
+							events = append(events, s.event("host"))
+						}
+						out, err := b.Apply(context.Background(), farWall, 0, events, nil)
+						if !assert.NoError(t, err) {
+							return
+						}
+						mu.Lock()
+						for _, a := range out {
+							id, _ := strconv.Atoi(a.Payload.User)
+							seen[[2]int{id, a.Table}]++
+						}
+						mu.Unlock()
 					}
-					mu.Unlock()
 				}()
 			}
 			wg.Wait()
@@ -460,12 +469,14 @@ func TestRedisSharedClock(t *testing.T) {
 func TestRedisFutureEventsStayLocal(t *testing.T) {
 	srv := redistest.Start(t)
 	r := newRedis(t, srv, testConfig())
-	before := srv.CommandCalls()
+	before := srv.Scripts()
 	events := []Event{fail(0, attacker, 10)[0].event("")}
 	_, err := r.Apply(context.Background(), base, 5, events, nil)
 	require.NoError(t, err)
 	assert.Equal(t, window.Future, events[0].Verdict)
-	assert.Equal(t, before["evalsha"]+before["eval"], srv.CommandCalls()["evalsha"]+srv.CommandCalls()["eval"], "nothing to send: no round trip")
+	_, err = r.Apply(context.Background(), base, 5, nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, before, srv.Scripts(), "nothing to send: no round trip")
 	batches, _ := r.RoundTrips()
 	assert.Zero(t, batches)
 }
@@ -477,11 +488,10 @@ func TestRedisOneRoundTripPerBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	steps := scenario(rng, 1000, 50, 10_000)
 	for i, start := 0, 0; start < len(steps); i, start = i+1, start+100 {
-		before := srv.CommandCalls()
+		before := srv.Scripts()
 		var got fed
 		feed(t, r, steps[start:start+100], 100, &got)
-		after := srv.CommandCalls()
-		assert.Equal(t, 1, after["evalsha"]+after["eval"]-before["evalsha"]-before["eval"], "batch %d: scripts run", i)
+		assert.Equal(t, 1, srv.Scripts()-before, "batch %d: scripts run", i)
 	}
 	requests, scriptSent := r.RoundTrips()
 	assert.Equal(t, int64(10), requests)
@@ -560,12 +570,26 @@ func TestRedisCorruptWaitingLogon(t *testing.T) {
 	feed(t, r, []step{logonAt(1, attacker, 20), logonAt(2, attacker, 21)}, 1, &got)
 	keys := srv.Keys("corrupt:l:")
 	require.Len(t, keys, 2)
-	_, err := srv.Do("HSET", keys[0], "p", "\x01garbage")
+	// Keep the header (done, ns, lengths) and what it describes; replace the encoded payload.
+	v, err := srv.Do("GET", keys[0])
+	require.NoError(t, err)
+	header, rest, _ := strings.Cut(v, "\n")
+	f := strings.Fields(header)
+	require.Len(t, f, 5)
+	n := 0
+	for _, l := range f[2:] {
+		x, _ := strconv.Atoi(l)
+		n += x
+	}
+	_, err = srv.Do("SET", keys[0], header+"\n"+rest[:n]+"\x01garbage")
 	require.NoError(t, err)
 	feed(t, r, fail(0, attacker, 10, 11, 12, 13, 14, 15), 10, &got)
 	assert.Len(t, got.alerts, 1)
 	assert.Equal(t, int64(1), r.Counters().Errors)
 }
+
+// slack is what a loaded test machine (race detector, parallel builds) may add to the timeout.
+const slack = 500 * time.Millisecond
 
 // TestRedisDownAndBack: with Redis stopped or paused every batch fails within the timeout; once
 // it is back (empty, so the script must be sent again) correlation resumes.
@@ -592,7 +616,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		_, took, err := apply(fail(0, attacker, 30))
 		require.Error(t, err)
-		assert.Less(t, took, timeout+200*time.Millisecond, "a batch waited %v with Redis down", took)
+		assert.Less(t, took, timeout+slack, "a batch waited %v with Redis down", took)
 	}
 
 	srv.Restart()
@@ -611,6 +635,6 @@ func TestRedisDownAndBack(t *testing.T) {
 	require.NoError(t, err)
 	_, took, err := apply(fail(0, attacker, 70))
 	require.Error(t, err)
-	assert.Less(t, took, timeout+200*time.Millisecond)
+	assert.Less(t, took, timeout+slack)
 	assert.True(t, strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "deadline"), err.Error())
 }
