@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -230,4 +231,28 @@ func TestRedisDownAtStart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, out.LogRecordCount())
 	require.NoError(t, p.shutdown(context.Background()))
+}
+
+// TestRedisOverTLS: the redis.tls block (the collector's configtls) reaches Redis: with the server's
+// CA the processor correlates; without it (system roots only) every batch fails and passes through.
+func TestRedisOverTLS(t *testing.T) {
+	awaitRedisRedial(t)
+	srv, caFile := redistest.StartTLS(t)
+	attack := func() *batch {
+		return newBatch().failures(signinLogs, attackerIP, 6, at(0)).sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))
+	}
+	h := newHarness(t, func(c *Config) {
+		useRedis(srv)(c)
+		c.Redis.TLS = configtls.ClientConfig{Config: configtls.Config{CAFile: caFile}}
+	})
+	assert.Len(t, h.consume(attack()), 1)
+
+	untrusted := newHarness(t, func(c *Config) {
+		useRedis(srv)(c)
+		c.Redis.TLS = configtls.ClientConfig{Insecure: false}
+		c.Redis.Timeout = 300 * time.Millisecond
+	})
+	b := attack()
+	assert.Empty(t, untrusted.consume(b))
+	assert.Equal(t, 7, untrusted.sink.AllLogs()[0].LogRecordCount(), "records pass through")
 }

@@ -5,8 +5,16 @@ package redistest
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -23,6 +31,7 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	tls  *tls.Config // nil: plain TCP
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -30,14 +39,82 @@ type Server struct {
 // Start runs a redis-server for the test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s := newServer(t)
+	s.Restart()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartTLS runs a redis-server that only speaks TLS, with a certificate for 127.0.0.1 signed by a
+// CA of the test's own, and returns it with the CA's PEM file.
+func StartTLS(t testing.TB) (*Server, string) {
+	t.Helper()
+	s := newServer(t)
+	caFile := s.writeCertificates()
+	s.Restart()
+	t.Cleanup(s.Stop)
+	return s, caFile
+}
+
+func newServer(t testing.TB) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server not found (%v): these tests need a real Redis; install the redis-server package (apt-get install -y redis-server)", err)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
-	s.Restart()
-	t.Cleanup(s.Stop)
-	return s
+	return &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t)}
+}
+
+// writeCertificates writes a CA and a server certificate for 127.0.0.1 into the server's folder and
+// sets the client TLS configuration Do uses; it returns the CA's file.
+func (s *Server) writeCertificates() string {
+	s.t.Helper()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		return k
+	}
+	write := func(name, typ string, der []byte) string {
+		path := filepath.Join(s.dir, name)
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			s.t.Fatal(err)
+		}
+		return path
+	}
+	caKey, srvKey := key(), key()
+	now := time.Now()
+	caTemplate := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "redistest CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	srvDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, &srvKey.PublicKey, caKey)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	srvKeyDER, err := x509.MarshalECPrivateKey(srvKey)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	caFile := write("ca.pem", "CERTIFICATE", caDER)
+	write("server.pem", "CERTIFICATE", srvDER)
+	write("server.key", "EC PRIVATE KEY", srvKeyDER)
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	s.tls = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return caFile
 }
 
 // Addr is the server's host:port.
@@ -61,10 +138,15 @@ func (s *Server) Stop() {
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
-	s.cmd = exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+	args := []string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir,
-		"--logfile", filepath.Join(s.dir, "redis.log"))
+		"--logfile", filepath.Join(s.dir, "redis.log")}
+	if s.tls != nil {
+		args = append(args, "--port", "0", "--tls-port", strconv.Itoa(s.port),
+			"--tls-cert-file", filepath.Join(s.dir, "server.pem"), "--tls-key-file", filepath.Join(s.dir, "server.key"),
+			"--tls-ca-cert-file", filepath.Join(s.dir, "ca.pem"), "--tls-auth-clients", "no")
+	}
+	s.cmd = exec.Command(s.bin, args...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
@@ -90,7 +172,13 @@ func (s *Server) Restart() {
 // simple or bulk string as is, an integer in decimal, an array as its lines. It needs no client
 // library, so a test can inspect the server independently of the code under test.
 func (s *Server) Do(args ...string) (string, error) {
-	conn, err := net.DialTimeout("tcp", s.Addr(), time.Second)
+	var conn net.Conn
+	var err error
+	if s.tls != nil {
+		conn, err = tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", s.Addr(), s.tls)
+	} else {
+		conn, err = net.DialTimeout("tcp", s.Addr(), time.Second)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -638,3 +638,47 @@ func TestRedisDownAndBack(t *testing.T) {
 	assert.Less(t, took, timeout+slack)
 	assert.True(t, strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "deadline"), err.Error())
 }
+
+// aclRules are the least a collector's Redis user needs (docs/fleet.md): the script and the
+// commands it calls, on the keys under its prefix.
+const aclRules = "~fleet:* +ping +eval +evalsha +get +set +incr +del +exists +pexpire +zadd +zcard +zscore +zrange +zrangebyscore +zrem +zremrangebyscore"
+
+// TestRedisACLUser runs every path of the script (alerts, waiting, suppress, compaction, eviction,
+// expiry) as a Redis ACL user with only aclRules, authenticated with a username and password.
+func TestRedisACLUser(t *testing.T) {
+	srv := redistest.Start(t)
+	_, err := srv.Do(append([]string{"ACL", "SETUSER", "collector", "on", ">s3cret"}, strings.Fields(aclRules)...)...)
+	require.NoError(t, err)
+	cfg := testConfig()
+	cfg.Suppress = 5
+	cfg.MaxTrackedIPs, cfg.MaxPendingLogons = 2, 2
+	r := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "s3cret", KeyPrefix: "fleet:", Timeout: 2 * time.Second}, cfg)
+	defer r.Close(context.Background())
+	require.NoError(t, r.Ping(context.Background()))
+	var burst []step
+	for i := int64(0); i < 40; i++ {
+		burst = append(burst, step{ip: attacker, t: base + 1000 + i})
+	}
+	steps := cat(
+		[]step{logonAt(1, other, 1000), logonAt(2, attacker, 1001), logonAt(3, v6, 1002)}, // 1 is evicted
+		burst, fail(0, other, 1001), fail(0, v6, 1002), // other is evicted
+		[]step{logonAt(4, attacker, 1050), logonAt(5, attacker, 1052)}, // 5 is suppressed
+		fail(0, other, 5000), // everything before expires
+	)
+	var got fed
+	feed(t, r, steps, 7, &got)
+	assert.Equal(t, map[[2]int]bool{{2, 0}: true, {4, 0}: true}, alertKeys(got.alerts))
+	c := r.Counters()
+	assert.Positive(t, c.FailuresCompacted)
+	assert.Positive(t, c.EvictedIPs)
+	assert.Positive(t, c.EvictedLogons)
+	assert.Positive(t, c.Suppressed)
+	assert.Positive(t, c.ExpiredIPs+c.ExpiredLogons)
+	assert.Zero(t, c.Errors)
+
+	wrong := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "wrong", KeyPrefix: "fleet:", Timeout: time.Second}, cfg)
+	defer wrong.Close(context.Background())
+	_, err = wrong.Apply(context.Background(), farWall, 0, []Event{fail(0, attacker, 1)[0].event("")}, nil)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "wrong", "the password never appears in an error")
+}
