@@ -597,7 +597,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	srv := redistest.Start(t)
 	const timeout = 300 * time.Millisecond
 	r := NewRedis(RedisOptions{Addr: srv.Addr(), KeyPrefix: "down:", Timeout: timeout}, testConfig())
-	defer r.Close(context.Background())
+	defer func() { _ = r.Close(context.Background()) }()
 	apply := func(steps []step) ([]Alert, time.Duration, error) {
 		events := make([]Event, len(steps))
 		for i, s := range steps {
@@ -653,7 +653,7 @@ func TestRedisACLUser(t *testing.T) {
 	cfg.Suppress = 5
 	cfg.MaxTrackedIPs, cfg.MaxPendingLogons = 2, 2
 	r := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "s3cret", KeyPrefix: "fleet:", Timeout: 2 * time.Second}, cfg)
-	defer r.Close(context.Background())
+	defer func() { _ = r.Close(context.Background()) }()
 	require.NoError(t, r.Ping(context.Background()))
 	var burst []step
 	for i := int64(0); i < 40; i++ {
@@ -677,7 +677,7 @@ func TestRedisACLUser(t *testing.T) {
 	assert.Zero(t, c.Errors)
 
 	wrong := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "wrong", KeyPrefix: "fleet:", Timeout: time.Second}, cfg)
-	defer wrong.Close(context.Background())
+	defer func() { _ = wrong.Close(context.Background()) }()
 	_, err = wrong.Apply(context.Background(), farWall, 0, []Event{fail(0, attacker, 1)[0].event("")}, nil)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "wrong", "the password never appears in an error")
