@@ -142,11 +142,42 @@ test: $(OTELCOL)
 	OTELCOL_BIN=$(CURDIR)/$(OTELCOL) $(GO) test -count=1 -timeout 10m $(E2E_PKG)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
-.PHONY: bench
-bench: $(STAMPS)/benchstat-$(BENCHSTAT_VERSION)
+# make bench: micro-benchmarks (benchstat-ready, out/bench.txt), a CPU profile of the realistic mix, the
+# end-to-end comparison and alert latency through the built collector (bench/e2e, cmd/loadgen), then
+# BENCHMARKS.md's generated sections (bench/report). Each step is also a target of its own. Benchmarks
+# are measurements, not tests: `make test` runs none of them. E2E_FLAGS passes flags to bench/e2e.
+.PHONY: bench bench-micro bench-profile bench-e2e bench-report
+bench: bench-micro bench-profile bench-e2e bench-report
+
+bench-micro: $(STAMPS)/benchstat-$(BENCHSTAT_VERSION)
 	@mkdir -p $(OUT_DIR)
+	@echo "micro-before $$(cut -d' ' -f1-3 /proc/loadavg)" > $(OUT_DIR)/bench-load.txt
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) $(PROCESSOR_PKGS) | tee $(OUT_DIR)/bench.txt
-	$(BENCHSTAT) $(OUT_DIR)/bench.txt
+	@echo "micro-after $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(OUT_DIR)/bench-load.txt
+	$(BENCHSTAT) $(OUT_DIR)/bench.txt | tee $(OUT_DIR)/benchstat.txt
+
+bench-profile:
+	@mkdir -p $(OUT_DIR)
+	@sed -i '/^profile /d' $(OUT_DIR)/bench-load.txt 2>/dev/null || true
+	@echo "profile $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(OUT_DIR)/bench-load.txt
+	$(GO) test -run '^$$' -bench '^BenchmarkRealisticMix$$' -benchtime 5s -cpuprofile $(OUT_DIR)/mix.cpu.prof \
+		-o $(OUT_DIR)/aadhostlogincorrelation.test .
+	$(GO) tool pprof -top -focus 'correlationProcessor..processLogs' -nodecount 40 \
+		$(OUT_DIR)/aadhostlogincorrelation.test $(OUT_DIR)/mix.cpu.prof > $(OUT_DIR)/profile-flat.txt
+	$(GO) tool pprof -top -cum -focus 'correlationProcessor..processLogs' -nodecount 40 \
+		$(OUT_DIR)/aadhostlogincorrelation.test $(OUT_DIR)/mix.cpu.prof > $(OUT_DIR)/profile-cum.txt
+	@head -n 25 $(OUT_DIR)/profile-flat.txt
+
+bench-e2e: $(OTELCOL)
+	@mkdir -p $(OUT_DIR)
+	@sed -i '/^e2e-/d' $(OUT_DIR)/bench-load.txt 2>/dev/null || true
+	@echo "e2e-before $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(OUT_DIR)/bench-load.txt
+	$(GO) build -o $(OUT_DIR)/loadgen ./cmd/loadgen
+	$(GO) run ./bench/e2e -collector $(OTELCOL) -loadgen $(OUT_DIR)/loadgen -out $(OUT_DIR)/e2e.json $(E2E_FLAGS)
+	@echo "e2e-after $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(OUT_DIR)/bench-load.txt
+
+bench-report:
+	$(GO) run ./bench/report -dir $(OUT_DIR) -o BENCHMARKS.md -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -e2e-flags '$(E2E_FLAGS)'
 
 # Runs every fuzz target (go test -fuzz takes one target of one package at a time) for FUZZTIME.
 .PHONY: fuzz

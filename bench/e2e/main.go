@@ -1,0 +1,323 @@
+// Command e2e compares, in one run, the same collector binary started with two configurations that
+// differ only in the aadhostlogincorrelation processor (otlp receiver → [processor] → batch → otlp
+// exporter to a sink on loopback), driven by the same load generator (cmd/loadgen) for the same time,
+// alternating plain and processor runs. It reports the records per second counted at the sink, their
+// ratio, and the collector's CPU-seconds per million records. Then it measures alert latency through
+// a collector without the batch processor: from sending the deciding logon over OTLP/gRPC to the
+// alert reaching the sink, idle and under background load.
+//
+//	go run ./bench/e2e -collector _build/otelcol-aadhostlogin -loadgen out/loadgen -out out/e2e.json
+//
+// On a machine with at least two CPUs and taskset it pins the collector to the last CPU and the load
+// generator and this program (the sink) to the others, so the two sides do not compete.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+)
+
+type options struct {
+	collector, loadgen, out, workDir string
+	duration, warmup                 time.Duration
+	rounds, batch, concurrency       int
+	attackEvery                      int
+	pin                              bool
+	latencyAttacks                   int
+	latencyLoad                      float64
+	skipThroughput, skipLatency      bool
+}
+
+// Report is what the run measured; bench/report renders it into BENCHMARKS.md.
+type Report struct {
+	Started     time.Time    `json:"started"`
+	Command     string       `json:"command"`
+	Pinning     string       `json:"pinning"`
+	GOMAXPROCS  int          `json:"gomaxprocs_of_bench"`
+	Duration    float64      `json:"duration_seconds"`
+	Warmup      float64      `json:"warmup_seconds"`
+	Batch       int          `json:"batch"`
+	Concurrency int          `json:"concurrency"`
+	AttackEvery int          `json:"attack_every"`
+	Runs        []Run        `json:"runs,omitempty"`
+	Summary     *Summary     `json:"summary,omitempty"`
+	Latency     []LatencyRun `json:"latency,omitempty"`
+}
+
+// Run is one timed run of one configuration.
+type Run struct {
+	Config           string  `json:"config"` // plain or processor
+	Round            int     `json:"round"`
+	RecordsPerSecond float64 `json:"records_per_second"` // at the sink, over the measured interval
+	CPUPerMillion    float64 `json:"collector_cpu_seconds_per_million"`
+	CollectorCPU     float64 `json:"collector_cpu_utilisation"` // CPU-seconds per second
+	LoadgenCPU       float64 `json:"loadgen_cpu_utilisation"`
+	SinkCPU          float64 `json:"sink_cpu_utilisation"` // this process
+	LoadBefore       float64 `json:"load_average_before"`
+	LoadAfter        float64 `json:"load_average_after"`
+	SentRecords      int64   `json:"sent_records"` // acknowledged by the collector, whole run
+	SinkRecords      int64   `json:"sink_records"` // whole run, after draining
+	Attacks          int64   `json:"attacks"`
+	Alerts           int64   `json:"alerts"`
+	FailedBatches    int64   `json:"failed_batches"`
+}
+
+// Summary compares the configurations over all rounds (means of the runs).
+type Summary struct {
+	PlainRecordsPerSecond     float64 `json:"plain_records_per_second"`
+	ProcessorRecordsPerSecond float64 `json:"processor_records_per_second"`
+	Ratio                     float64 `json:"throughput_ratio"`
+	PlainCPUPerMillion        float64 `json:"plain_cpu_seconds_per_million"`
+	ProcessorCPUPerMillion    float64 `json:"processor_cpu_seconds_per_million"`
+	CPURatio                  float64 `json:"cpu_ratio"`
+	BestRoundRatio            float64 `json:"best_round_ratio"`
+	WorstRoundRatio           float64 `json:"worst_round_ratio"`
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.collector, "collector", "_build/otelcol-aadhostlogin", "the collector binary")
+	flag.StringVar(&o.loadgen, "loadgen", "out/loadgen", "the load generator binary (go build -o out/loadgen ./cmd/loadgen)")
+	flag.StringVar(&o.out, "out", "out/e2e.json", "where the JSON report goes")
+	flag.StringVar(&o.workDir, "dir", "out/e2e", "folder for the collectors' configurations and logs")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measured time of each run")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "load before the measured time of each run")
+	flag.IntVar(&o.rounds, "rounds", 2, "rounds of (plain, processor)")
+	flag.IntVar(&o.batch, "batch", 1000, "records per export request of the load generator")
+	flag.IntVar(&o.concurrency, "concurrency", 4, "load generator senders")
+	flag.IntVar(&o.attackEvery, "attack-every", 10, "one attack per this many batches of each sender")
+	flag.BoolVar(&o.pin, "pin", true, "pin the collector and the load side to different CPUs with taskset, when there are two or more")
+	flag.IntVar(&o.latencyAttacks, "latency-attacks", 200, "attacks whose alert latency is measured, per scenario")
+	flag.Float64Var(&o.latencyLoad, "latency-load", 0.5, "background load of the loaded latency scenario, as a fraction of the plain throughput measured (20000 records/s without it)")
+	flag.BoolVar(&o.skipThroughput, "skip-throughput", false, "do not run the throughput comparison")
+	flag.BoolVar(&o.skipLatency, "skip-latency", false, "do not measure alert latency")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	for _, bin := range []string{o.collector, o.loadgen} {
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("%s: %w (make build; go build -o out/loadgen ./cmd/loadgen)", bin, err)
+		}
+	}
+	if err := os.MkdirAll(o.workDir, 0o755); err != nil {
+		return err
+	}
+	rep := Report{
+		Started: time.Now().UTC(), Command: "go run ./bench/e2e " + shellJoin(os.Args[1:]),
+		Duration: o.duration.Seconds(), Warmup: o.warmup.Seconds(), Batch: o.batch,
+		Concurrency: o.concurrency, AttackEvery: o.attackEvery,
+	}
+	collectorCPUs, loadCPUs := pinning(o.pin)
+	if collectorCPUs == "" {
+		rep.Pinning = "none (all processes share every CPU)"
+	} else {
+		// This process holds the sink: it goes with the load generator.
+		if out, err := exec.Command("taskset", "-a", "-p", "-c", loadCPUs, strconv.Itoa(os.Getpid())).CombinedOutput(); err != nil {
+			return fmt.Errorf("taskset on the sink: %v: %s", err, out)
+		}
+		rep.Pinning = fmt.Sprintf("collector on CPU %s; load generator and sink on CPU %s (taskset)", collectorCPUs, loadCPUs)
+	}
+	rep.GOMAXPROCS = runtime.GOMAXPROCS(0)
+	fmt.Printf("pinning: %s\n", rep.Pinning)
+
+	s, err := startSink()
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+
+	if !o.skipThroughput {
+		for round := 1; round <= o.rounds; round++ {
+			for _, c := range []struct{ name, processors string }{
+				{"plain", pipelinePlain}, {"processor", pipelineProcessor},
+			} {
+				r, err := throughputRun(o, s, c.name, c.processors, round, collectorCPUs, loadCPUs)
+				if err != nil {
+					return err
+				}
+				fmt.Printf("round %d %-9s %9.0f records/s  %6.2f CPU-s/M records  collector %.2f CPU  loadgen %.2f CPU  sink %.2f CPU  load %.2f→%.2f  attacks %d alerts %d\n",
+					round, c.name, r.RecordsPerSecond, r.CPUPerMillion, r.CollectorCPU, r.LoadgenCPU, r.SinkCPU,
+					r.LoadBefore, r.LoadAfter, r.Attacks, r.Alerts)
+				rep.Runs = append(rep.Runs, r)
+			}
+		}
+		rep.Summary = summarise(rep.Runs)
+		fmt.Printf("throughput ratio processor/plain %.3f; CPU-s per million records plain %.2f, processor %.2f\n",
+			rep.Summary.Ratio, rep.Summary.PlainCPUPerMillion, rep.Summary.ProcessorCPUPerMillion)
+	}
+
+	if !o.skipLatency {
+		loadRate := 20000.0
+		if rep.Summary != nil {
+			loadRate = o.latencyLoad * rep.Summary.PlainRecordsPerSecond
+		}
+		lat, err := latency(o, s, collectorCPUs, loadCPUs, loadRate)
+		if err != nil {
+			return err
+		}
+		rep.Latency = lat
+	}
+
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(o.out, append(b, '\n'), 0o644)
+}
+
+// pinning returns the CPUs of the collector and of the load side, or "" when not pinning.
+func pinning(want bool) (collectorCPUs, loadCPUs string) {
+	n := runtime.NumCPU()
+	if !want || n < 2 {
+		return "", ""
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return "", ""
+	}
+	if n == 2 {
+		return "1", "0"
+	}
+	// Half the CPUs each, the collector on the upper half.
+	return fmt.Sprintf("%d-%d", n/2, n-1), fmt.Sprintf("0-%d", n/2-1)
+}
+
+// throughputRun runs one configuration under the load generator: warm-up, then the measured
+// interval, then the rest of the load drains.
+func throughputRun(o options, s *sink, name, processors string, round int, collectorCPUs, loadCPUs string) (Run, error) {
+	r := Run{Config: name, Round: round}
+	c, err := startCollector(o.collector, o.workDir, fmt.Sprintf("%s-%d", name, round), processors, s.endpoint, collectorCPUs)
+	if err != nil {
+		return r, err
+	}
+	defer c.stop()
+	sinkStart, alertsStart := s.records.Load(), s.alerts.Load()
+
+	// The load goes on a little past the measured interval, so that it is at full rate throughout.
+	total := o.warmup + o.duration + 2*time.Second
+	var stdout bytes.Buffer
+	lg := pinned(loadCPUs, o.loadgen, "-endpoint", c.receiver, "-duration", total.String(),
+		"-batch", strconv.Itoa(o.batch), "-concurrency", strconv.Itoa(o.concurrency),
+		"-attack-every", strconv.Itoa(o.attackEvery), "-json")
+	lg.Stdout, lg.Stderr = &stdout, os.Stderr
+	if err := lg.Start(); err != nil {
+		return r, err
+	}
+	lgDone := make(chan error, 1)
+	go func() { lgDone <- lg.Wait() }()
+
+	time.Sleep(o.warmup)
+	type snap struct {
+		t                 time.Time
+		sink              int64
+		coll, lgen, self  float64
+		collErr, lgenErr  error
+		selfErr           error
+		loadAverageMinute float64
+	}
+	take := func() snap {
+		var sn snap
+		sn.t = time.Now()
+		sn.sink = s.records.Load()
+		sn.coll, sn.collErr = cpuSeconds(c.pid)
+		sn.lgen, sn.lgenErr = cpuSeconds(lg.Process.Pid)
+		sn.self, sn.selfErr = cpuSeconds(os.Getpid())
+		sn.loadAverageMinute = loadAverage()
+		return sn
+	}
+	a := take()
+	time.Sleep(o.duration)
+	b := take()
+	for _, err := range []error{a.collErr, a.lgenErr, a.selfErr, b.collErr, b.lgenErr, b.selfErr} {
+		if err != nil {
+			return r, fmt.Errorf("reading CPU time: %w", err)
+		}
+	}
+	if err := <-lgDone; err != nil {
+		return r, fmt.Errorf("loadgen: %w", err)
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		return r, fmt.Errorf("loadgen output %q: %w", stdout.String(), err)
+	}
+	s.settle(time.Second, 30*time.Second)
+
+	secs := b.t.Sub(a.t).Seconds()
+	records := float64(b.sink - a.sink)
+	if records == 0 {
+		return r, fmt.Errorf("%s: no record reached the sink in the measured interval; log: %s", name, c.logPath)
+	}
+	r.RecordsPerSecond = records / secs
+	r.CPUPerMillion = (b.coll - a.coll) / records * 1e6
+	r.CollectorCPU = (b.coll - a.coll) / secs
+	r.LoadgenCPU = (b.lgen - a.lgen) / secs
+	r.SinkCPU = (b.self - a.self) / secs
+	r.LoadBefore, r.LoadAfter = a.loadAverageMinute, b.loadAverageMinute
+	r.SentRecords, r.Attacks, r.FailedBatches = res.Records, res.Attacks, res.FailedBatches
+	r.SinkRecords = s.records.Load() - sinkStart
+	r.Alerts = s.alerts.Load() - alertsStart
+	return r, nil
+}
+
+func summarise(runs []Run) *Summary {
+	var sum Summary
+	var nPlain, nProc float64
+	plainByRound := map[int]float64{}
+	for _, r := range runs {
+		if r.Config == "plain" {
+			sum.PlainRecordsPerSecond += r.RecordsPerSecond
+			sum.PlainCPUPerMillion += r.CPUPerMillion
+			nPlain++
+			plainByRound[r.Round] = r.RecordsPerSecond
+		} else {
+			sum.ProcessorRecordsPerSecond += r.RecordsPerSecond
+			sum.ProcessorCPUPerMillion += r.CPUPerMillion
+			nProc++
+		}
+	}
+	sum.PlainRecordsPerSecond /= nPlain
+	sum.PlainCPUPerMillion /= nPlain
+	sum.ProcessorRecordsPerSecond /= nProc
+	sum.ProcessorCPUPerMillion /= nProc
+	sum.Ratio = sum.ProcessorRecordsPerSecond / sum.PlainRecordsPerSecond
+	sum.CPURatio = sum.ProcessorCPUPerMillion / sum.PlainCPUPerMillion
+	var ratios []float64
+	for _, r := range runs {
+		if p, ok := plainByRound[r.Round]; ok && r.Config == "processor" {
+			ratios = append(ratios, r.RecordsPerSecond/p)
+		}
+	}
+	if len(ratios) > 0 {
+		sum.BestRoundRatio, sum.WorstRoundRatio = slices.Max(ratios), slices.Min(ratios)
+	}
+	return &sum
+}
+
+func shellJoin(args []string) string {
+	var b bytes.Buffer
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a)
+	}
+	return b.String()
+}
