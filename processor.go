@@ -298,20 +298,21 @@ func (c *batchCounts) rejectedBy(reason string) {
 	c.rejected[numRejectReasons-1]++
 }
 
-// telemetry reports through the mdatagen TelemetryBuilder, with attribute sets built once.
+// telemetry reports through the mdatagen TelemetryBuilder, with attribute sets built once, as
+// option slices (passing a stored slice costs no allocation per batch).
 type telemetry struct {
 	tb         *metadata.TelemetryBuilder
-	kinds      [classify.Rejected + 1]metric.AddOption
-	rejected   [numRejectReasons]metric.AddOption
-	evictIP    metric.AddOption
-	evictLog   metric.AddOption
-	evictSup   metric.AddOption
-	backend    metric.AddOption
-	checkpoint metric.AddOption
+	kinds      [classify.Rejected + 1][]metric.AddOption
+	rejected   [numRejectReasons][]metric.AddOption
+	evictIP    []metric.AddOption
+	evictLog   []metric.AddOption
+	evictSup   []metric.AddOption
+	backend    []metric.AddOption
+	checkpoint []metric.AddOption
 }
 
 func (t *telemetry) checkpointError(ctx context.Context) {
-	t.tb.ProcessorAadhostlogincorrelationStateErrors.Add(ctx, 1, t.checkpoint)
+	t.tb.ProcessorAadhostlogincorrelationStateErrors.Add(ctx, 1, t.checkpoint...)
 }
 
 func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
@@ -325,16 +326,16 @@ func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
 		classify.LinuxLogon: "linux_logon", classify.WindowsLogon: "windows_logon", classify.Rejected: "rejected",
 	}
 	for k, name := range kindNames {
-		t.kinds[k] = metric.WithAttributeSet(attrSet("kind", name))
+		t.kinds[k] = withAttr("kind", name)
 	}
 	for r, name := range rejectReasonNames {
-		t.rejected[r] = metric.WithAttributeSet(attrSet("reason", name))
+		t.rejected[r] = withAttr("reason", name)
 	}
-	t.evictIP = metric.WithAttributeSet(attrSet("reason", "max_tracked_ips"))
-	t.evictLog = metric.WithAttributeSet(attrSet("reason", "max_pending_logons"))
-	t.evictSup = metric.WithAttributeSet(attrSet("reason", "suppress_marks"))
-	t.backend = metric.WithAttributeSet(attrSet("reason", "backend"))
-	t.checkpoint = metric.WithAttributeSet(attrSet("reason", "checkpoint"))
+	t.evictIP = withAttr("reason", "max_tracked_ips")
+	t.evictLog = withAttr("reason", "max_pending_logons")
+	t.evictSup = withAttr("reason", "suppress_marks")
+	t.backend = withAttr("reason", "backend")
+	t.checkpoint = withAttr("reason", "checkpoint")
 	return t, nil
 }
 
@@ -357,25 +358,25 @@ func (t *telemetry) record(ctx context.Context, c *batchCounts, before, after st
 	tb := t.tb
 	for k, n := range c.kinds {
 		if n > 0 {
-			tb.ProcessorAadhostlogincorrelationRecords.Add(ctx, n, t.kinds[k])
+			tb.ProcessorAadhostlogincorrelationRecords.Add(ctx, n, t.kinds[k]...)
 		}
 	}
 	for r, n := range c.rejected {
 		if n > 0 {
-			tb.ProcessorAadhostlogincorrelationRejected.Add(ctx, n, t.rejected[r])
+			tb.ProcessorAadhostlogincorrelationRejected.Add(ctx, n, t.rejected[r]...)
 		}
 	}
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationFailedSignins, c.failuresCounted)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationLate, c.late)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlerts, int64(alerts))
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlertsSuppressed, after.Suppressed-before.Suppressed)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationFailedSignins, c.failuresCounted, nil)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationLate, c.late, nil)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlerts, int64(alerts), nil)
+	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlertsSuppressed, after.Suppressed-before.Suppressed, nil)
 	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedIPs-before.EvictedIPs, t.evictIP)
 	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedLogons-before.EvictedLogons, t.evictLog)
 	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedSuppress-before.EvictedSuppress, t.evictSup)
 	addIf(ctx, tb.ProcessorAadhostlogincorrelationStateErrors, c.stateErrors+after.Errors-before.Errors, t.backend)
 }
 
-func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts ...metric.AddOption) {
+func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts []metric.AddOption) {
 	if n > 0 {
 		c.Add(ctx, n, opts...)
 	}
@@ -383,7 +384,9 @@ func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts ...metric.A
 
 func (t *telemetry) shutdown() { t.tb.Shutdown() }
 
-func attrSet(key, value string) attribute.Set { return attribute.NewSet(attribute.String(key, value)) }
+func withAttr(key, value string) []metric.AddOption {
+	return []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(key, value)))}
+}
 
 // backendWarnEvery is the least time between two warnings about a failing state backend (Redis
 // down: every batch fails).
