@@ -115,10 +115,19 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// collector is a collector process started by startCollector.
+type collector struct {
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan struct{} // closed when the process has exited; err is then its exit error
+	err     error
+	ended   bool // the test stopped or killed it
+}
+
 // startCollector starts the collector with a config file and waits until its health_check extension
-// on healthPort answers 200. The collector is stopped with SIGTERM when the test ends; if the test
-// failed its log is printed.
-func startCollector(t *testing.T, configPath string, healthPort int) {
+// on healthPort answers 200. Unless the test stopped or killed it, the collector is stopped with
+// SIGTERM when the test ends; if the test failed its log is printed.
+func startCollector(t *testing.T, configPath string, healthPort int) *collector {
 	t.Helper()
 	logPath := filepath.Join(filepath.Dir(configPath), "collector.log")
 	logFile, err := os.Create(logPath)
@@ -131,25 +140,23 @@ func startCollector(t *testing.T, configPath string, healthPort int) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting the collector: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	dumpLog := func() {
-		b, _ := os.ReadFile(logPath)
-		t.Logf("collector log (%s):\n%s", logPath, b)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("collector did not exit cleanly on SIGTERM: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("collector did not stop within 20s of SIGTERM; killed: %v", <-exited)
-		}
+	c := &collector{cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	go func() {
+		c.err = cmd.Wait()
 		_ = logFile.Close()
+		close(c.exited)
+	}()
+
+	dumpLog := func() { t.Logf("collector log (%s):\n%s", logPath, c.log()) }
+	t.Cleanup(func() {
+		select {
+		case <-c.exited:
+			if !c.ended {
+				t.Errorf("collector exited by itself: %v", c.err)
+			}
+		default:
+			c.stop(t)
+		}
 		if t.Failed() {
 			dumpLog()
 		}
@@ -159,15 +166,15 @@ func startCollector(t *testing.T, configPath string, healthPort int) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		select {
-		case err := <-exited:
-			dumpLog()
-			t.Fatalf("collector exited during start: %v", err)
+		case <-c.exited:
+			c.ended = true // reported here; the cleanup prints the log
+			t.Fatalf("collector exited during start: %v", c.err)
 		default:
 		}
 		if resp, err := http.Get(health); err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return
+				return c
 			}
 		}
 		if time.Now().After(deadline) {
@@ -175,6 +182,39 @@ func startCollector(t *testing.T, configPath string, healthPort int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// stop sends SIGTERM and waits for the collector to exit; an exit status other than 0 fails the test.
+func (c *collector) stop(t *testing.T) {
+	t.Helper()
+	c.ended = true
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.exited:
+		if c.err != nil {
+			t.Errorf("collector did not exit cleanly on SIGTERM: %v", c.err)
+		}
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+		t.Errorf("collector did not stop within 20s of SIGTERM; killed: %v", c.err)
+	}
+}
+
+// kill kills the collector with SIGKILL (no shutdown of any kind) and waits until it is gone.
+func (c *collector) kill(t *testing.T) {
+	t.Helper()
+	c.ended = true
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill -9: %v", err)
+	}
+	<-c.exited
+}
+
+// log returns what the collector has written to its log so far.
+func (c *collector) log() string {
+	b, _ := os.ReadFile(c.logPath)
+	return string(b)
 }
 
 // otlpSink is a real OTLP/gRPC logs server on loopback that records every batch it is sent: the

@@ -1,0 +1,609 @@
+package e2e_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// The restart collector: OTLP/gRPC in, the processor, OTLP/gRPC out to a test sink. With a StateDir
+// the processor checkpoints into file_storage there (compacted at start, as examples/restart-safe.yaml
+// does); without one it keeps its state in memory only (the uninterrupted reference run).
+const restartConfig = `
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:{{ .OTLPGRPC }}
+
+processors:
+  aadhostlogincorrelation:
+    window: {{ .Window }}
+{{- if .StateDir }}
+    storage: file_storage
+    checkpoint_interval: {{ .Interval }}
+{{- end }}
+
+exporters:
+  otlp_grpc:
+    endpoint: {{ .Sink }}
+    tls:
+      insecure: true
+
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:{{ .Health }}
+{{- if .StateDir }}
+  file_storage:
+    directory: "{{ .StateDir }}"
+    compaction:
+      on_start: true
+      directory: "{{ .StateDir }}"
+{{- end }}
+
+service:
+  extensions: [health_check{{ if .StateDir }}, file_storage{{ end }}]
+  telemetry:
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: {{ .Metrics }}
+  pipelines:
+    logs:
+      receivers: [otlp]
+      processors: [aadhostlogincorrelation]
+      exporters: [otlp_grpc]
+`
+
+type restartParams struct {
+	OTLPGRPC, Health, Metrics int
+	Sink                      string
+	StateDir                  string // "" for no storage
+	Interval                  string // checkpoint_interval
+	Window                    string
+}
+
+// restartCollector is a running restart collector.
+type restartCollector struct {
+	*collector
+	endpoint string  // its OTLP/gRPC receiver
+	metrics  gateway // its own metrics, read as fleet_test.go reads a gateway's
+}
+
+// startRestartCollector starts a restart collector exporting to sink; stateDir "" runs it without
+// storage.
+func startRestartCollector(t *testing.T, sink *otlpSink, stateDir, interval string) restartCollector {
+	t.Helper()
+	return startRestartCollectorWith(t, restartParams{Sink: sink.endpoint, StateDir: stateDir, Interval: interval, Window: "24h"})
+}
+
+func startRestartCollectorWith(t *testing.T, p restartParams) restartCollector {
+	t.Helper()
+	// freePort releases the port it found, so a later call may find the same one again.
+	ports := map[int]bool{}
+	for len(ports) < 3 {
+		ports[freePort(t)] = true
+	}
+	for port := range ports {
+		switch {
+		case p.OTLPGRPC == 0:
+			p.OTLPGRPC = port
+		case p.Health == 0:
+			p.Health = port
+		default:
+			p.Metrics = port
+		}
+	}
+	p.StateDir = filepath.ToSlash(p.StateDir)
+	c := startCollector(t, writeConfig(t, restartConfig, p), p.Health)
+	return restartCollector{collector: c, endpoint: fmt.Sprintf("127.0.0.1:%d", p.OTLPGRPC), metrics: gateway{metrics: p.Metrics}}
+}
+
+// send sends the records of parts of rs to the collector.
+func (c restartCollector) send(t *testing.T, rs restartScenario, parts ...part) int {
+	t.Helper()
+	return rs.send(t, c.endpoint, parts...)
+}
+
+// requireLog fails the test unless the collector's log has what in it.
+func (c restartCollector) requireLog(t *testing.T, what string) {
+	t.Helper()
+	if !strings.Contains(c.log(), what) {
+		t.Errorf("the collector's log does not say %q", what)
+	}
+}
+
+// checkStateErrors compares the collector's state_errors (checkpoint failures among them) with want.
+func (c restartCollector) checkStateErrors(t *testing.T, want int) {
+	t.Helper()
+	if got := c.metrics.stateErrors(t); got != want {
+		t.Errorf("state_errors = %d, want %d", got, want)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The scenario, cut in two.
+
+// part says when a record of the restart scenario is sent.
+type part int
+
+const (
+	firstHalf  part = iota + 1 // before the restart
+	secondHalf                 // after it
+	// lostPart is sent before the restart too; after a kill -9 it is sent after the last checkpoint
+	// and never again, so its contribution is lost.
+	lostPart
+)
+
+var everyPart = []part{firstHalf, lostPart, secondHalf}
+
+type restartRecord struct {
+	part   part
+	fill   func(plog.LogRecordSlice)
+	signIn *signIn    // what the model sees of the record: a sign-in,
+	logon  *hostLogon // a possible host logon, or neither (noise)
+}
+
+// restartScenario is buildScenario's scenario, every record sent over OTLP/gRPC in the shape its
+// receiver would give it, each record in a part.
+type restartScenario struct {
+	*scenario
+	now     time.Time // what the scenario was built around
+	records []restartRecord
+}
+
+// lostAddr is the address of K, the group whose failure is sent after the last checkpoint.
+const lostAddr = "198.51.100.90"
+
+// buildRestartScenario cuts buildScenario's scenario so that most alerts need records from both
+// sides of the restart:
+//
+//   - A (203.0.113.10): the logon and five failures before, the sixth failure after;
+//   - B (203.0.113.20): three failures before, three and the logon after;
+//   - C (198.51.100.30, both tables): every failure before, the logon after (two alerts);
+//   - D (192.0.2.80): the whole alert before; three more failures after, which must not alert again;
+//   - E (2001:db8::77): the logon before, every failure after;
+//   - F (203.0.113.70): the whole alert before;
+//   - G, H, I (no alert): failures before; what is not a failure (H) and the logons after;
+//   - J (no alert): its logon after;
+//   - K (198.51.100.90, added): the logon and four failures before, one failure in lostPart, the sixth
+//     after: it alerts only if the lost failure is remembered.
+func buildRestartScenario(now time.Time) restartScenario {
+	s := buildScenario(now)
+	for _, l := range s.logons {
+		if l.computer == "bastion01" {
+			s.failures(3, nonInteractive, "192.0.2.80", "50126", l.at.Add(time.Minute), diagnosticMapBody, otlpHTTP)
+		}
+	}
+	kAt := now.Add(-15 * time.Minute).Truncate(time.Second)
+	s.failures(signinThreshold+1, signinLogs, lostAddr, "50126", kAt, sentinelAttributes, otlpGRPC)
+	s.logons = append(s.logons, hostLogon{source: "SecurityEvent", computer: "WIN-JUMP03.corp.example.com", at: kAt.Add(-time.Minute), via: otlpGRPC,
+		eventID: 4624, logonType: 10, addr: lostAddr, account: `CORP\frank`})
+
+	rs := restartScenario{scenario: s, now: now}
+	seen := map[string]int{} // failures so far per address and table
+	for i := range s.signIns {
+		si := &s.signIns[i]
+		n := seen[si.addr+" "+si.table]
+		seen[si.addr+" "+si.table]++
+		p := firstHalf
+		switch si.addr {
+		case "203.0.113.10", "198.51.100.50": // A: the sixth failure; H: what is not a failure
+			if n >= signinThreshold {
+				p = secondHalf
+			}
+		case "203.0.113.20":
+			if n >= 3 {
+				p = secondHalf
+			}
+		case "192.0.2.80":
+			if n > signinThreshold {
+				p = secondHalf
+			}
+		case "2001:db8::77":
+			p = secondHalf
+		case lostAddr:
+			switch n {
+			case signinThreshold - 1:
+				p = lostPart
+			case signinThreshold:
+				p = secondHalf
+			}
+		}
+		rs.records = append(rs.records, restartRecord{part: p, fill: si.appendTo, signIn: si})
+	}
+	for i := range s.logons {
+		l := &s.logons[i]
+		p := firstHalf
+		if addr, ok := logonAddr(*l); ok && slices.Contains([]string{"203.0.113.20", "198.51.100.30", "198.51.100.40",
+			"198.51.100.50", "127.0.0.1", "192.0.2.99"}, addr.String()) {
+			p = secondHalf
+		}
+		fill := l.appendTo
+		if l.source == "Syslog" {
+			fill = l.syslogReceiverRecord
+		}
+		rs.records = append(rs.records, restartRecord{part: p, fill: fill, logon: l})
+	}
+	n := 0
+	for _, lines := range s.noise {
+		for _, text := range lines {
+			rs.records = append(rs.records, restartRecord{part: part(n%2) + firstHalf, fill: func(lrs plog.LogRecordSlice) { lrs.AppendEmpty().Body().SetStr(text) }})
+			n++
+		}
+	}
+	return rs
+}
+
+// alerts is the model's answer (the SPEC's semantics, scenario_test.go) for the records of parts.
+func (rs restartScenario) alerts(parts ...part) []alertKey {
+	var sub scenario
+	for _, r := range rs.records {
+		if !slices.Contains(parts, r.part) {
+			continue
+		}
+		if r.signIn != nil {
+			sub.signIns = append(sub.signIns, *r.signIn)
+		}
+		if r.logon != nil {
+			sub.logons = append(sub.logons, *r.logon)
+		}
+	}
+	return sub.expectedAlerts()
+}
+
+// send sends the records of parts, each in its own OTLP/gRPC request, and returns how many.
+func (rs restartScenario) send(t *testing.T, endpoint string, parts ...part) int {
+	t.Helper()
+	sent := 0
+	for _, p := range parts {
+		for _, r := range rs.records {
+			if r.part == p {
+				sent += sendOTLPGRPC(t, endpoint, r.fill)
+			}
+		}
+	}
+	return sent
+}
+
+// checkCut fails the test unless the cut does what buildRestartScenario says: two alerts before the
+// restart, none from the second half alone, eight in all, seven without K's lost failure.
+func (rs restartScenario) checkCut(t *testing.T) {
+	t.Helper()
+	first, second := rs.alerts(firstHalf, lostPart), rs.alerts(secondHalf)
+	all, withoutLost := rs.alerts(everyPart...), rs.alerts(firstHalf, secondHalf)
+	if len(first) != 2 || len(second) != 0 || len(all) != 8 || len(withoutLost) != 7 {
+		t.Fatalf("the cut scenario's model gives %d alerts before the restart (want 2), %d from the second half alone (want 0), "+
+			"%d in all (want 8), %d without the lost part (want 7): the scenario changed, not the processor", len(first), len(second), len(all), len(withoutLost))
+	}
+	for _, k := range withoutLost {
+		if k.IpAddress == lostAddr {
+			t.Fatalf("the model alerts on %v without the lost failure", k)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Waiting.
+
+// awaitProcessed waits, without lingering, until sink holds passed pass-through records and alerts
+// alerts: with emit: all, a record reaches the sink only after the processor has handled it, and an
+// alert travels in the same batch as the record that decided it.
+func awaitProcessed(t *testing.T, what string, sink *otlpSink, passed, alerts int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, _, through := sink.snapshot()
+		if len(through) >= passed && len(got) >= alerts {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s after 20s: %d of %d records passed through, %d of %d alerts", what, len(through), passed, len(got), alerts)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// startUninterrupted runs the whole scenario through a collector without storage and returns its
+// sink and how many records were sent; the caller awaits it.
+func startUninterrupted(t *testing.T, rs restartScenario) (*otlpSink, int) {
+	t.Helper()
+	sink := startOTLPSink(t)
+	return sink, startRestartCollector(t, sink, "", "").send(t, rs, everyPart...)
+}
+
+// checkpointFile is the file file_storage keeps the processor's checkpoints in.
+func checkpointFile(t *testing.T, dir string) string {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(dir, "processor_aadhostlogincorrelation_*"))
+	if err != nil || len(matches) != 1 {
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("want one processor_aadhostlogincorrelation_* file in the storage directory, have %v (%v)", names, err)
+	}
+	return matches[0]
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// awaitCheckpoints waits until the checkpoint file has been rewritten n times. Every checkpoint is a
+// bbolt transaction, which writes a new meta page (its transaction id), so every checkpoint changes
+// the file's bytes even when the state did not change. The first change seen may be the write of a
+// snapshot taken before the call; the second is the write of a snapshot taken after the first
+// write, hence after the call. It returns the file's content after the n-th change.
+func awaitCheckpoints(t *testing.T, path string, n int, within time.Duration) []byte {
+	t.Helper()
+	last := readFile(t, path)
+	deadline := time.Now().Add(within)
+	for changes := 0; changes < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the checkpoint file was rewritten %d times in %s, want %d", changes, within, n)
+		}
+		time.Sleep(time.Millisecond)
+		if b := readFile(t, path); !bytes.Equal(b, last) {
+			last = b
+			changes++
+		}
+	}
+	return last
+}
+
+// finish waits for the split run's sink (awaitSink lingers so that a late extra alert would be seen)
+// and the uninterrupted run's, then compares: the uninterrupted run made the model's alerts, and the
+// split run made want (a multiset: a duplicate fails).
+func finish(t *testing.T, split *otlpSink, splitSent int, want []alertKey, whole *otlpSink, wholeSent int, rs restartScenario) {
+	t.Helper()
+	all := rs.alerts(everyPart...)
+	awaitProcessed(t, "uninterrupted run", whole, wholeSent, len(all))
+	awaitSink(t, "after the restart", split, splitSent, len(want))
+	wholeAlerts, _, wholePassed := whole.snapshot()
+	splitAlerts, _, splitPassed := split.snapshot()
+	if len(wholePassed) != wholeSent || len(splitPassed) != splitSent {
+		t.Errorf("records passed through: uninterrupted %d of %d, restarted %d of %d", len(wholePassed), wholeSent, len(splitPassed), splitSent)
+	}
+	assertAlertSet(t, "uninterrupted run against the model", wholeAlerts, all)
+	assertAlertSet(t, "restarted run", splitAlerts, want)
+	for _, a := range splitAlerts {
+		checkAlertAttributes(t, rs.scenario, a, rs.now)
+	}
+}
+
+// keys are the alert keys of records.
+func keys(records []plog.LogRecord) []alertKey {
+	var out []alertKey
+	for _, lr := range records {
+		out = append(out, keyOf(lr))
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+// TestRestartCleanStop: half of the scenario, SIGTERM (the checkpoint interval is an hour, so only the
+// save at shutdown counts), a new collector on the same storage, the other half: the alerts are those
+// of an uninterrupted run of the whole scenario, none twice.
+func TestRestartCleanStop(t *testing.T) {
+	collectorBinary(t)
+	rs := buildRestartScenario(time.Now().UTC())
+	rs.checkCut(t)
+	whole, wholeSent := startUninterrupted(t, rs)
+
+	sink, dir := startOTLPSink(t), t.TempDir()
+	c := startRestartCollector(t, sink, dir, "1h")
+	c.requireLog(t, "no checkpoint yet")
+	sent := c.send(t, rs, firstHalf, lostPart)
+	awaitProcessed(t, "first half", sink, sent, len(rs.alerts(firstHalf, lostPart)))
+	c.stop(t)
+
+	c = startRestartCollector(t, sink, dir, "1h")
+	c.requireLog(t, "state restored from checkpoint")
+	sent += c.send(t, rs, secondHalf)
+
+	finish(t, sink, sent, rs.alerts(everyPart...), whole, wholeSent, rs)
+	wholeAlerts, _, _ := whole.snapshot()
+	splitAlerts, _, _ := sink.snapshot()
+	assertAlertSet(t, "restarted run against the uninterrupted run", splitAlerts, keys(wholeAlerts))
+	c.checkStateErrors(t, 0)
+}
+
+// TestRestartAfterKill9: half of the scenario, a periodic checkpoint taken after it, kill -9, a new
+// collector on the same storage, the other half: the alerts are the uninterrupted run's, none twice.
+func TestRestartAfterKill9(t *testing.T) {
+	collectorBinary(t)
+	rs := buildRestartScenario(time.Now().UTC())
+	rs.checkCut(t)
+	whole, wholeSent := startUninterrupted(t, rs)
+
+	sink, dir := startOTLPSink(t), t.TempDir()
+	c := startRestartCollector(t, sink, dir, "200ms")
+	sent := c.send(t, rs, firstHalf, lostPart)
+	awaitProcessed(t, "first half", sink, sent, len(rs.alerts(firstHalf, lostPart)))
+	awaitCheckpoints(t, checkpointFile(t, dir), 2, 5*time.Second)
+	c.kill(t)
+
+	c = startRestartCollector(t, sink, dir, "200ms")
+	c.requireLog(t, "state restored from checkpoint")
+	sent += c.send(t, rs, secondHalf)
+
+	finish(t, sink, sent, rs.alerts(everyPart...), whole, wholeSent, rs)
+	wholeAlerts, _, _ := whole.snapshot()
+	splitAlerts, _, _ := sink.snapshot()
+	assertAlertSet(t, "restarted run against the uninterrupted run", splitAlerts, keys(wholeAlerts))
+	c.checkStateErrors(t, 0)
+}
+
+// TestRestartAfterKill9LosesOnlyWhatFollowedTheCheckpoint: as TestRestartAfterKill9, but K's fifth
+// failure is sent after the last checkpoint and before the kill -9, and never again. Exactly its
+// contribution is lost: K's alert (which needed it) is not made, every other alert is.
+//
+// Which checkpoint is the last is decided by the collector's 200ms ticker, so the test makes sure of
+// it: it sends the lost record right after a checkpoint was written, kills as soon as the record has
+// passed through, and checks that the checkpoint file did not change between the two. Should a
+// checkpoint have slipped in (a very slow machine), that attempt proves nothing and is made again
+// from scratch.
+func TestRestartAfterKill9LosesOnlyWhatFollowedTheCheckpoint(t *testing.T) {
+	collectorBinary(t)
+	rs := buildRestartScenario(time.Now().UTC())
+	rs.checkCut(t)
+	whole, wholeSent := startUninterrupted(t, rs)
+
+	var (
+		sink *otlpSink
+		dir  string
+		sent int
+	)
+	for attempt := 1; ; attempt++ {
+		sink, dir = startOTLPSink(t), t.TempDir()
+		c := startRestartCollector(t, sink, dir, "200ms")
+		sent = c.send(t, rs, firstHalf)
+		awaitProcessed(t, "first half", sink, sent, len(rs.alerts(firstHalf)))
+		file := checkpointFile(t, dir)
+		awaitCheckpoints(t, file, 2, 5*time.Second)
+		before := awaitCheckpoints(t, file, 1, 5*time.Second) // a checkpoint was just written
+		sent += c.send(t, rs, lostPart)
+		awaitProcessed(t, "lost part", sink, sent, len(rs.alerts(firstHalf, lostPart)))
+		c.kill(t)
+		if bytes.Equal(before, readFile(t, file)) {
+			break
+		}
+		if attempt == 5 {
+			t.Fatal("in 5 attempts a checkpoint was always written between the lost record and the kill")
+		}
+		t.Logf("attempt %d: a checkpoint was written between the lost record and the kill; again", attempt)
+	}
+
+	c := startRestartCollector(t, sink, dir, "200ms")
+	c.requireLog(t, "state restored from checkpoint")
+	sent += c.send(t, rs, secondHalf)
+
+	finish(t, sink, sent, rs.alerts(firstHalf, secondHalf), whole, wholeSent, rs)
+	// Against the uninterrupted run: the same alerts but K's.
+	wholeAlerts, _, _ := whole.snapshot()
+	var wholeButK []alertKey
+	for _, k := range keys(wholeAlerts) {
+		if k.IpAddress != lostAddr {
+			wholeButK = append(wholeButK, k)
+		}
+	}
+	if len(wholeButK) != len(wholeAlerts)-1 {
+		t.Errorf("the uninterrupted run made %d alerts for K, want 1", len(wholeAlerts)-len(wholeButK))
+	}
+	splitAlerts, _, _ := sink.snapshot()
+	assertAlertSet(t, "restarted run against the uninterrupted run without K", splitAlerts, wholeButK)
+	c.checkStateErrors(t, 0)
+}
+
+// TestCorruptCheckpointAtStart: a checkpoint made by a clean stop after the first half is damaged, or
+// made under another configuration; a collector started on it reports it (log, state_errors),
+// starts empty and processes the whole scenario normally: all eight alerts, which also shows that
+// nothing of the old state was used (D's and F's alerts, made before the stop, are made again).
+func TestCorruptCheckpointAtStart(t *testing.T) {
+	testDamagedCheckpoint(t, []damage{{
+		// The snapshot inside the storage file is damaged (every copy bbolt keeps of it, live or
+		// freed): the file opens, the checkpoint's CRC does not match.
+		name: "corrupt_snapshot",
+		file: func(b []byte) []byte {
+			b = bytes.Clone(b)
+			for i := 0; ; {
+				j := bytes.Index(b[i:], []byte(snapshotMagic))
+				if j < 0 {
+					return b
+				}
+				i += j + len(snapshotMagic)
+				if i+12 < len(b) {
+					b[i+12] ^= 0xff
+				}
+			}
+		},
+	}, {
+		// A checkpoint made under another configuration (window) is incompatible.
+		name:   "another_window",
+		window: "23h",
+	}})
+}
+
+// snapshotMagic starts every checkpoint the processor writes (internal/window/snapshot.go).
+const snapshotMagic = "AHLCSNAP"
+
+// damage is one way to spoil a good checkpoint.
+type damage struct {
+	name   string
+	file   func([]byte) []byte // rewrites the storage file's bytes
+	window string              // the processor's window when it starts on it ("" the default)
+}
+
+// testDamagedCheckpoint makes one good checkpoint (a clean stop after the first half) and, for every
+// damage in a storage directory of its own, starts a collector on a spoilt copy of it.
+func testDamagedCheckpoint(t *testing.T, damages []damage) {
+	t.Helper()
+	collectorBinary(t)
+	rs := buildRestartScenario(time.Now().UTC())
+	rs.checkCut(t)
+
+	good := t.TempDir()
+	{
+		sink := startOTLPSink(t)
+		c := startRestartCollector(t, sink, good, "1h")
+		sent := c.send(t, rs, firstHalf, lostPart)
+		awaitProcessed(t, "first half", sink, sent, len(rs.alerts(firstHalf, lostPart)))
+		c.stop(t)
+	}
+	goodFile := checkpointFile(t, good)
+	goodBytes := readFile(t, goodFile)
+	if !bytes.Contains(goodBytes, []byte(snapshotMagic)) {
+		t.Fatalf("the checkpoint file holds no snapshot (magic %s)", snapshotMagic)
+	}
+
+	for _, d := range damages {
+		t.Run(d.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := goodBytes
+			if d.file != nil {
+				data = d.file(goodBytes)
+			}
+			if err := os.WriteFile(filepath.Join(dir, filepath.Base(goodFile)), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			window := "24h"
+			if d.window != "" {
+				window = d.window
+			}
+			sink := startOTLPSink(t)
+			c := startRestartCollectorWith(t, restartParams{Sink: sink.endpoint, StateDir: dir, Interval: "1h", Window: window})
+			c.requireLog(t, "starting with empty state")
+			if strings.Contains(c.log(), "state restored from checkpoint") {
+				t.Errorf("the damaged checkpoint was restored")
+			}
+			c.checkStateErrors(t, 1)
+			sent := c.send(t, rs, everyPart...)
+			want := rs.alerts(everyPart...)
+			awaitSink(t, d.name, sink, sent, len(want))
+			alerts, _, passed := sink.snapshot()
+			if len(passed) != sent {
+				t.Errorf("%d of %d records passed through", len(passed), sent)
+			}
+			assertAlertSet(t, d.name, alerts, want)
+			c.stop(t)
+		})
+	}
+}
