@@ -542,6 +542,23 @@ func TestCorruptCheckpointAtStart(t *testing.T) {
 	}})
 }
 
+// TestCorruptCheckpointFileAtStart: the same when the file file_storage keeps the checkpoint in is
+// itself damaged, as README's "What survives what" promises for a corrupt or truncated checkpoint:
+// reported, ignored, never a crash. (With file_storage v0.165.1 the garbage file makes
+// GetClient fail, which the processor returns from Start, so the collector refuses to start; the
+// truncated file makes bbolt fault on its mmap (SIGBUS) while file_storage opens it.)
+func TestCorruptCheckpointFileAtStart(t *testing.T) {
+	testDamagedCheckpoint(t, []damage{{
+		// Garbage: bbolt cannot open it.
+		name: "garbage_file",
+		file: func(b []byte) []byte { return bytes.Repeat([]byte("garbage!"), len(b)/8) },
+	}, {
+		// The file lost its end (a copy cut short, a damaged disk): its pages point past it.
+		name: "truncated_file",
+		file: func(b []byte) []byte { return b[:len(b)/3] },
+	}})
+}
+
 // snapshotMagic starts every checkpoint the processor writes (internal/window/snapshot.go).
 const snapshotMagic = "AHLCSNAP"
 
