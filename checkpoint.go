@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,15 +45,17 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 	if !ok {
 		return fmt.Errorf("storage: invalid value %q: not a storage extension", p.cfg.Storage.String())
 	}
-	client, err := se.GetClient(ctx, component.KindProcessor, id, "")
+	client, data, err := readCheckpoint(ctx, se, id)
 	if err != nil {
-		return fmt.Errorf("storage: %q: %w", p.cfg.Storage.String(), err)
-	}
-	data, err := client.Get(ctx, checkpointKey)
-	switch {
-	case err != nil:
+		// A storage file that cannot be opened (damaged, truncated) must not stop detection: run
+		// without checkpoints, loudly, until the operator removes the file.
 		p.telemetry.checkpointError(ctx)
-		p.logger.Warn("cannot read the checkpoint; starting with empty state", zap.Error(err))
+		p.logger.Error("checkpoint storage unusable; starting with empty state and WITHOUT checkpoints "+
+			"(state will not survive a restart): remove the damaged file from the storage directory",
+			zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
+		return nil
+	}
+	switch {
 	case data == nil:
 		p.logger.Info("no checkpoint yet; starting with empty state")
 	default:
@@ -75,6 +78,28 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 	p.checkpoints.done.Add(1)
 	go p.checkpointLoop()
 	return nil
+}
+
+// readCheckpoint opens the processor's storage client and reads the last checkpoint (nil if none).
+// Storage extensions map their file into memory (file_storage's bbolt does), and a damaged file can
+// fault on access instead of failing: a fault in this goroutine is turned into an error.
+func readCheckpoint(ctx context.Context, se storage.Extension, id component.ID) (client storage.Client, data []byte, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			client, data, err = nil, nil, fmt.Errorf("storage file unreadable: %v", r)
+		}
+	}()
+	client, err = se.GetClient(ctx, component.KindProcessor, id, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err = client.Get(ctx, checkpointKey)
+	if err != nil {
+		_ = client.Close(ctx)
+		return nil, nil, fmt.Errorf("reading the checkpoint: %w", err)
+	}
+	return client, data, nil
 }
 
 func (p *correlationProcessor) checkpointLoop() {

@@ -1,7 +1,10 @@
 package aadhostlogincorrelation
 
 import (
+	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,6 +31,7 @@ import (
 type storageRig struct {
 	id  component.ID
 	ext extension.Extension
+	dir string
 }
 
 func newStorageRig(t *testing.T) *storageRig {
@@ -40,7 +44,7 @@ func newStorageRig(t *testing.T) *storageRig {
 	require.NoError(t, err)
 	require.NoError(t, ext.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, ext.Shutdown(context.Background())) })
-	return &storageRig{id: id, ext: ext}
+	return &storageRig{id: id, ext: ext, dir: cfg.Directory}
 }
 
 func (r *storageRig) host() component.Host {
@@ -218,4 +222,41 @@ func TestShutdownLetsTheInFlightBatchFinish(t *testing.T) {
 	h2, stop2, _, _ := rig.start(t, time.Hour)
 	defer stop2()
 	assert.Len(t, h2.consume(newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))), 1)
+}
+
+// TestDamagedStorageFileDoesNotStopDetection: a storage file that file_storage cannot open is
+// reported and counted; the processor starts anyway, without checkpoints, and detects. (A bbolt file
+// cut short after its meta pages faults inside a goroutine of file_storage's database library when
+// it opens the file, out of the processor's reach: README, "What survives what".)
+func TestDamagedStorageFileDoesNotStopDetection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{"garbage", func(b []byte) []byte { return bytes.Repeat([]byte("garbage!"), len(b)/8) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newStorageRig(t)
+			h1, stop1, _, _ := rig.start(t, time.Hour)
+			h1.consume(newBatch().failures(signinLogs, attackerIP, 6, at(0)))
+			stop1()
+			files, err := filepath.Glob(filepath.Join(rig.dir, "*"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files)
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				require.NoError(t, err)
+				require.NoError(t, os.WriteFile(f, tc.damage(data), 0o600))
+			}
+			h2, stop2, _, p2 := rig.start(t, time.Hour)
+			defer stop2()
+			assert.Nil(t, p2.checkpoints, "no checkpoints into an unusable file")
+			got := h2.consume(newBatch().failures(signinLogs, "198.51.100.7", 6, at(0)).
+				sshd("web01", "sshd", accepted("alice", "198.51.100.7"), 4, at(time.Minute)))
+			assert.Len(t, got, 1, "detection goes on")
+			metadatatest.AssertEqualProcessorAadhostlogincorrelationStateErrors(t, h2.tel, []metricdata.DataPoint[int64]{
+				{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "checkpoint"))},
+			}, metricdatatest.IgnoreTimestamp())
+		})
+	}
 }
