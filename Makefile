@@ -162,9 +162,9 @@ bench-profile:
 	@echo "profile $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(OUT_DIR)/bench-load.txt
 	$(GO) test -run '^$$' -bench '^BenchmarkRealisticMix$$' -benchtime 5s -cpuprofile $(OUT_DIR)/mix.cpu.prof \
 		-o $(OUT_DIR)/aadhostlogincorrelation.test .
-	$(GO) tool pprof -top -focus 'correlationProcessor..processLogs' -nodecount 40 \
+	$(GO) tool pprof -top -relative_percentages -focus 'correlationProcessor..processLogs' -nodecount 40 \
 		$(OUT_DIR)/aadhostlogincorrelation.test $(OUT_DIR)/mix.cpu.prof > $(OUT_DIR)/profile-flat.txt
-	$(GO) tool pprof -top -cum -focus 'correlationProcessor..processLogs' -nodecount 40 \
+	$(GO) tool pprof -top -cum -relative_percentages -focus 'correlationProcessor..processLogs' -nodecount 300 \
 		$(OUT_DIR)/aadhostlogincorrelation.test $(OUT_DIR)/mix.cpu.prof > $(OUT_DIR)/profile-cum.txt
 	@head -n 25 $(OUT_DIR)/profile-flat.txt
 
