@@ -133,14 +133,19 @@ func startCollector(bin, dir, name, processors, sinkEndpoint, cpus string) (*col
 	}
 }
 
-// stop ends the collector with SIGTERM (SIGKILL after 20 s).
+// stop ends the collector with SIGTERM (SIGKILL after 20 s). How it exited does not change what
+// was measured; its log has the details.
 func (c *collector) stop() {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	var err error
 	select {
-	case <-c.exited:
+	case err = <-c.exited:
 	case <-time.After(20 * time.Second):
 		_ = c.cmd.Process.Kill()
-		<-c.exited
+		err = <-c.exited
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "collector %s exited with %v; log: %s\n", c.name, err, c.logPath)
 	}
 }
 

@@ -95,7 +95,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "load before the measured time of each run")
 	flag.IntVar(&o.rounds, "rounds", 2, "rounds of (plain, processor)")
 	flag.IntVar(&o.batch, "batch", 1000, "records per export request of the load generator")
-	flag.IntVar(&o.concurrency, "concurrency", 4, "load generator senders")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "load generator senders (enough to keep the collector busy)")
 	flag.IntVar(&o.attackEvery, "attack-every", 10, "one attack per this many batches of each sender")
 	flag.BoolVar(&o.pin, "pin", true, "pin the collector and the load side to different CPUs with taskset, when there are two or more")
 	flag.IntVar(&o.latencyAttacks, "latency-attacks", 200, "attacks whose alert latency is measured, per scenario")

@@ -477,7 +477,8 @@ func renderE2E(in *inputs) string {
 		"with `block_on_overflow: true`, so an overloaded collector pushes back instead of dropping) → a sink on loopback\n"+
 		"(a real OTLP/gRPC server in `bench/e2e` that counts records). Internal metrics on (Prometheus reader, level\n"+
 		"normal), as in production. Both driven by `cmd/loadgen` with the same flags: %d senders, each with one\n"+
-		"request of %d records in flight, as fast as the collector answers; one attack per %d batches of each sender.\n"+
+		"request of %d records in flight, as fast as the collector answers; one attack per %d batches of each sender\n"+
+		"(built anew; the other batches are a few per sender, stamped again and given new addresses each time).\n"+
 		"Each run: %.0f s of load before %.0f s measured; records/s counted at the sink over the measured interval;\n"+
 		"collector CPU from `/proc/PID/stat` (utime + stime) over the same interval. Pinning: %s.\n"+
 		"Runs alternate plain, processor, plain, processor, ... (%s).\n\n",

@@ -33,6 +33,7 @@ func main() {
 	flag.Float64Var(&o.Rate, "rate", 0, "records per second over all senders; 0: as fast as the endpoint answers")
 	flag.IntVar(&o.AttackEvery, "attack-every", 10, "one attack per this many batches of each sender; 0: none")
 	flag.BoolVar(&o.Gzip, "gzip", false, "gzip-compress requests")
+	flag.BoolVar(&o.Fresh, "fresh", false, "build every batch anew (by default a few batches are sent again with new times and addresses, which costs the generator a quarter as much)")
 	flag.UintVar(&firstID, "first-id", 0, "id of the first sender (0-15): runs against one collector use different ids so their attackers differ")
 	asJSON := flag.Bool("json", false, "print the result as JSON")
 	flag.Parse()

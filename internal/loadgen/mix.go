@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -91,6 +92,8 @@ type Mix struct {
 
 	batches int64
 	attacks int64
+	// templates are batches built once and sent again by Next with new times and addresses
+	templates []plog.Logs
 
 	// per batch: the record slice of each source, created when the source first has a record
 	sources [numSources]plog.LogRecordSlice
@@ -121,7 +124,7 @@ func (m *Mix) Batch(now time.Time) (plog.Logs, bool) {
 	m.batches++
 
 	n := m.batchSize
-	attack := m.attackEvery > 0 && m.batches%int64(m.attackEvery) == 0 && n >= AttackFailures+1
+	attack := m.attackDue() && n >= AttackFailures+1
 	if attack {
 		ip := AttackerAddr(m.attackBase + uint32(m.attacks))
 		m.attacks++
@@ -139,6 +142,70 @@ func (m *Mix) Batch(now time.Time) (plog.Logs, bool) {
 		m.record(kindByMille[m.rng.IntN(1000)])
 	}
 	return m.ld, attack
+}
+
+func (m *Mix) attackDue() bool { return m.attackEvery > 0 && m.batches%int64(m.attackEvery) == 0 }
+
+// numTemplates is how many batches Next builds once and then sends again.
+const numTemplates = 4
+
+// Next returns the next batch, like Batch, but cheaper: a batch with an attack is built anew, the
+// others are one of a few batches built once, stamped again with now and given new addresses for
+// their sign-ins and logons (building a batch costs about four times as much as encoding it, and
+// the load generator is not to be the bottleneck). The batch returned may be changed by the next
+// call.
+func (m *Mix) Next(now time.Time) (plog.Logs, bool) {
+	m.batches++
+	due := m.attackDue()
+	m.batches--
+	if due || len(m.templates) < numTemplates {
+		ld, attack := m.Batch(now)
+		if !attack {
+			m.templates = append(m.templates, ld)
+		}
+		return ld, attack
+	}
+	m.batches++
+	ld := m.templates[m.batches%numTemplates]
+	m.refresh(ld, now)
+	return ld, false
+}
+
+// refresh stamps every record of a template with now and gives its sign-ins and host logons new
+// addresses from their ranges.
+func (m *Mix) refresh(ld plog.Logs, now time.Time) {
+	ts := pcommon.NewTimestampFromTime(now)
+	text := now.UTC().Format(time.RFC3339Nano)
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				lr.SetTimestamp(ts)
+				lr.SetObservedTimestamp(ts)
+				a := lr.Attributes()
+				if _, app := a.Get("http.route"); app {
+					continue
+				}
+				if v, ok := a.Get("TimeGenerated"); ok {
+					v.SetStr(text)
+				}
+				if v, ok := a.Get("IPAddress"); ok {
+					if rt, _ := a.Get("ResultType"); rt.Str() == "0" {
+						v.SetStr(m.userAddr())
+					} else {
+						v.SetStr(m.sprayAddr())
+					}
+				} else if v, ok := a.Get("IpAddress"); ok {
+					if id, _ := a.Get("EventID"); id.Int() == 4624 {
+						v.SetStr(m.userAddr())
+					} else {
+						v.SetStr(m.sprayAddr())
+					}
+				} else if v, ok := a.Get("message"); ok && strings.HasPrefix(v.Str(), "Accepted ") {
+					v.SetStr("Accepted publickey for " + users[m.rng.IntN(len(users))] + " from " + m.userAddr() + " port " + m.port() + " ssh2")
+				}
+			}
+		}
+	}
 }
 
 // Attack returns the two batches of one attack from ip with event times now: AttackFailures

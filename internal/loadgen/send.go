@@ -24,6 +24,7 @@ type Options struct {
 	Rate        float64       // records per second over all senders; 0 sends as fast as the endpoint answers
 	AttackEvery int           // one attack per this many batches of a sender; 0 for none
 	Gzip        bool          // compress requests
+	Fresh       bool          // build every batch anew instead of sending a few again with new times and addresses
 	// FirstID is the Mix id of the first sender (the others follow): runs against one collector
 	// that must not share attacker addresses use different ranges.
 	FirstID uint32
@@ -115,7 +116,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 						}
 					}
 				}
-				ld, attack := mix.Batch(time.Now())
+				next := mix.Next
+				if o.Fresh {
+					next = mix.Batch
+				}
+				ld, attack := next(time.Now())
 				n := int64(ld.LogRecordCount())
 				// Not ctx: a request under way when the run ends completes and counts.
 				_, err := clients[w].Export(context.WithoutCancel(ctx), plogotlp.NewExportRequestFromLogs(ld), callOpts...)
