@@ -21,6 +21,7 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/redistest"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window/windowtest"
 )
 
 const farWall = math.MaxInt64 / 2
@@ -113,47 +114,13 @@ func alertKeys(m map[[2]int]Alert) map[[2]int]bool {
 	return out
 }
 
-// reference decides a scenario by brute force over every accepted event (internal/window's).
+// reference decides a scenario by brute force (windowtest.Reference).
 func reference(cfg window.Config, steps []step) map[[2]int]bool {
-	clock := int64(0)
-	var accepted []step
-	for _, s := range steps {
-		if s.t < clock-cfg.Window {
-			continue
-		}
-		clock = max(clock, s.t)
-		accepted = append(accepted, s)
+	wt := make([]windowtest.Event, len(steps))
+	for i, s := range steps {
+		wt[i] = windowtest.Event{Logon: s.logon, ID: s.id, Table: s.table, IP: s.ip, T: s.t}
 	}
-	want := map[[2]int]bool{}
-	for _, l := range accepted {
-		if !l.logon {
-			continue
-		}
-		for tb := 0; tb < cfg.Tables; tb++ {
-			var f []int64
-			for _, x := range accepted {
-				if !x.logon && x.ip.Unmap() == l.ip.Unmap() && (cfg.Tables == 1 || x.table == tb) {
-					f = append(f, x.t)
-				}
-			}
-			for _, a := range append([]int64{l.t}, f...) {
-				if a > l.t || l.t > a+cfg.Window {
-					continue
-				}
-				n := 0
-				for _, x := range f {
-					if x >= a && x <= a+cfg.Window {
-						n++
-					}
-				}
-				if n > cfg.Threshold {
-					want[[2]int{l.id, tb}] = true
-					break
-				}
-			}
-		}
-	}
-	return want
+	return windowtest.Reference(cfg.Threshold, cfg.Window, cfg.Tables, wt)
 }
 
 func testConfig() window.Config {

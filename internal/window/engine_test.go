@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window/windowtest"
 )
 
 const farWall = math.MaxInt64 / 2
@@ -52,49 +54,13 @@ func run(t *testing.T, cfg Config, events []event) map[[2]int]Alert[int] {
 	return got
 }
 
-// reference decides the same scenario by brute force over every accepted event.
+// reference decides the same scenario by brute force (windowtest.Reference).
 func reference(cfg Config, events []event) map[[2]int]bool {
-	clock := int64(0)
-	var accepted []event
-	for _, ev := range events {
-		if ev.t < clock-cfg.Window {
-			continue
-		}
-		clock = max(clock, ev.t)
-		accepted = append(accepted, ev)
+	wt := make([]windowtest.Event, len(events))
+	for i, ev := range events {
+		wt[i] = windowtest.Event{Logon: ev.logon, ID: ev.id, Table: ev.table, IP: ev.ip, T: ev.t}
 	}
-	want := map[[2]int]bool{}
-	for _, l := range accepted {
-		if !l.logon {
-			continue
-		}
-		for tb := 0; tb < cfg.Tables; tb++ {
-			var f []int64
-			for _, x := range accepted {
-				if !x.logon && x.ip.Unmap() == l.ip.Unmap() && (cfg.Tables == 1 || x.table == tb) {
-					f = append(f, x.t)
-				}
-			}
-			// The interval that holds the logon and the failures starts at the logon or at a failure.
-			starts := append([]int64{l.t}, f...)
-			for _, a := range starts {
-				if a > l.t || l.t > a+cfg.Window {
-					continue
-				}
-				n := 0
-				for _, x := range f {
-					if x >= a && x <= a+cfg.Window {
-						n++
-					}
-				}
-				if n > cfg.Threshold {
-					want[[2]int{l.id, tb}] = true
-					break
-				}
-			}
-		}
-	}
-	return want
+	return windowtest.Reference(cfg.Threshold, cfg.Window, cfg.Tables, wt)
 }
 
 func keys(m map[[2]int]Alert[int]) map[[2]int]bool {
