@@ -606,7 +606,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "deadline"), err.Error())
 }
 
-// aclRules are the least a collector's Redis user needs (docs/fleet.md): the script and the
+// aclRules are the least a collector's Redis user needs (README, "A fleet of collectors"): the script and the
 // commands it calls, on the keys under its prefix.
 const aclRules = "~fleet:* +ping +eval +evalsha +get +set +incr +del +exists +pexpire +zadd +zcard +zscore +zrange +zrangebyscore +zrem +zremrangebyscore"
 
