@@ -55,10 +55,9 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 			zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
 		return nil
 	}
-	switch {
-	case data == nil:
+	if data == nil {
 		p.logger.Info("no checkpoint yet; starting with empty state")
-	default:
+	} else {
 		p.mu.Lock()
 		err = cp.Restore(data)
 		ips, logons := p.backend.Sizes()
