@@ -1,8 +1,8 @@
 // Command e2e compares, in one run, the same collector binary started with two configurations that
 // differ only in the aadhostlogincorrelation processor (otlp receiver → [processor] → batch → otlp
 // exporter to a sink on loopback), driven by the same load generator (cmd/loadgen) for the same time,
-// alternating plain and processor runs. It reports the records per second counted at the sink, their
-// ratio, and the collector's CPU-seconds per million records. Then it measures alert latency through
+// alternating plain and processor runs in ABBA order. It reports the records per second counted at
+// the sink, their ratio, and the collector's CPU-seconds per million records. Then it measures alert latency through
 // a collector without the batch processor: from sending the deciding logon over OTLP/gRPC to the
 // alert reaching the sink, idle and under background load.
 //
@@ -83,6 +83,8 @@ type Summary struct {
 	CPURatio                  float64 `json:"cpu_ratio"`
 	BestRoundRatio            float64 `json:"best_round_ratio"`
 	WorstRoundRatio           float64 `json:"worst_round_ratio"`
+	MedianRoundRatio          float64 `json:"median_round_ratio"`     // of the rounds' throughput ratios
+	MedianRoundCPURatio       float64 `json:"median_round_cpu_ratio"` // of the rounds' CPU-per-record ratios
 }
 
 func main() {
@@ -91,9 +93,9 @@ func main() {
 	flag.StringVar(&o.loadgen, "loadgen", "out/loadgen", "the load generator binary (go build -o out/loadgen ./cmd/loadgen)")
 	flag.StringVar(&o.out, "out", "out/e2e.json", "where the JSON report goes")
 	flag.StringVar(&o.workDir, "dir", "out/e2e", "folder for the collectors' configurations and logs")
-	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measured time of each run")
+	flag.DurationVar(&o.duration, "duration", 15*time.Second, "measured time of each run")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "load before the measured time of each run")
-	flag.IntVar(&o.rounds, "rounds", 2, "rounds of (plain, processor)")
+	flag.IntVar(&o.rounds, "rounds", 4, "rounds of one plain and one processor run (ABBA order)")
 	flag.IntVar(&o.batch, "batch", 1000, "records per export request of the load generator")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "load generator senders (enough to keep the collector busy)")
 	flag.IntVar(&o.attackEvery, "attack-every", 10, "one attack per this many batches of each sender")
@@ -144,9 +146,13 @@ func run(o options) error {
 
 	if !o.skipThroughput {
 		for round := 1; round <= o.rounds; round++ {
-			for _, c := range []struct{ name, processors string }{
-				{"plain", pipelinePlain}, {"processor", pipelineProcessor},
-			} {
+			// ABBA order (plain, processor, processor, plain, ...): a drift of the machine's speed
+			// over the run weighs on both configurations alike.
+			order := []struct{ name, processors string }{{"plain", pipelinePlain}, {"processor", pipelineProcessor}}
+			if round%2 == 0 {
+				order[0], order[1] = order[1], order[0]
+			}
+			for _, c := range order {
 				r, err := throughputRun(o, s, c.name, c.processors, round, collectorCPUs, loadCPUs)
 				if err != nil {
 					return err
@@ -158,8 +164,8 @@ func run(o options) error {
 			}
 		}
 		rep.Summary = summarise(rep.Runs)
-		fmt.Printf("throughput ratio processor/plain %.3f; CPU-s per million records plain %.2f, processor %.2f\n",
-			rep.Summary.Ratio, rep.Summary.PlainCPUPerMillion, rep.Summary.ProcessorCPUPerMillion)
+		fmt.Printf("throughput ratio processor/plain %.3f (median of rounds %.3f); CPU-s per million records plain %.2f, processor %.2f (median of rounds' ratios %.3f)\n",
+			rep.Summary.Ratio, rep.Summary.MedianRoundRatio, rep.Summary.PlainCPUPerMillion, rep.Summary.ProcessorCPUPerMillion, rep.Summary.MedianRoundCPURatio)
 	}
 
 	if !o.skipLatency {
@@ -280,13 +286,13 @@ func throughputRun(o options, s *sink, name, processors string, round int, colle
 func summarise(runs []Run) *Summary {
 	var sum Summary
 	var nPlain, nProc float64
-	plainByRound := map[int]float64{}
+	plainByRound := map[int]Run{}
 	for _, r := range runs {
 		if r.Config == "plain" {
 			sum.PlainRecordsPerSecond += r.RecordsPerSecond
 			sum.PlainCPUPerMillion += r.CPUPerMillion
 			nPlain++
-			plainByRound[r.Round] = r.RecordsPerSecond
+			plainByRound[r.Round] = r
 		} else {
 			sum.ProcessorRecordsPerSecond += r.RecordsPerSecond
 			sum.ProcessorCPUPerMillion += r.CPUPerMillion
@@ -299,16 +305,28 @@ func summarise(runs []Run) *Summary {
 	sum.ProcessorCPUPerMillion /= nProc
 	sum.Ratio = sum.ProcessorRecordsPerSecond / sum.PlainRecordsPerSecond
 	sum.CPURatio = sum.ProcessorCPUPerMillion / sum.PlainCPUPerMillion
-	var ratios []float64
+	var ratios, cpuRatios []float64
 	for _, r := range runs {
 		if p, ok := plainByRound[r.Round]; ok && r.Config == "processor" {
-			ratios = append(ratios, r.RecordsPerSecond/p)
+			ratios = append(ratios, r.RecordsPerSecond/p.RecordsPerSecond)
+			cpuRatios = append(cpuRatios, r.CPUPerMillion/p.CPUPerMillion)
 		}
 	}
 	if len(ratios) > 0 {
 		sum.BestRoundRatio, sum.WorstRoundRatio = slices.Max(ratios), slices.Min(ratios)
+		sum.MedianRoundRatio, sum.MedianRoundCPURatio = median(ratios), median(cpuRatios)
 	}
 	return &sum
+}
+
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 func shellJoin(args []string) string {

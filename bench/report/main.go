@@ -264,6 +264,8 @@ type e2eReport struct {
 		CPURatio                  float64 `json:"cpu_ratio"`
 		BestRoundRatio            float64 `json:"best_round_ratio"`
 		WorstRoundRatio           float64 `json:"worst_round_ratio"`
+		MedianRoundRatio          float64 `json:"median_round_ratio"`
+		MedianRoundCPURatio       float64 `json:"median_round_cpu_ratio"`
 	} `json:"summary"`
 	Latency []struct {
 		Scenario       string  `json:"scenario"`
@@ -337,7 +339,7 @@ func renderMachine(in *inputs) string {
 	fmt.Fprintf(&b, "go test -run '^$' -bench . -benchmem -benchtime %s -count %s ./ ./internal/... > out/bench.txt\n", in.benchtime, in.count)
 	b.WriteString("benchstat out/bench.txt > out/benchstat.txt      # golang.org/x/perf/cmd/benchstat, pinned by the Makefile\n")
 	b.WriteString("go test -run '^$' -bench '^BenchmarkRealisticMix$' -benchtime 5s -cpuprofile out/mix.cpu.prof -o out/aadhostlogincorrelation.test .\n")
-	b.WriteString("go tool pprof -top -focus 'correlationProcessor..processLogs' out/aadhostlogincorrelation.test out/mix.cpu.prof\n")
+	b.WriteString("go tool pprof -top [-cum] -relative_percentages -focus 'correlationProcessor..processLogs' out/aadhostlogincorrelation.test out/mix.cpu.prof\n")
 	b.WriteString("go build -o out/loadgen ./cmd/loadgen\n")
 	e2e := "go run ./bench/e2e -collector _build/otelcol-aadhostlogin -loadgen out/loadgen -out out/e2e.json"
 	if in.e2eFlags != "" {
@@ -381,7 +383,11 @@ func renderMicro(in *inputs) string {
 			si(1e12/ns), bytesOp, allocs)
 	}
 	if allocs, n := in.bench.median(rootPkg, "BenchmarkUnrelated", "allocs/op"); n > 0 {
-		fmt.Fprintf(&b, "\nUnrelated records: %.0f allocations per batch of 1000, %.3f per record (per-batch bookkeeping, none per record).\n", allocs, allocs/1000)
+		if allocs == 0 {
+			b.WriteString("\nUnrelated records: no allocation at all (a batch of 1000 allocates nothing).\n")
+		} else {
+			fmt.Fprintf(&b, "\nUnrelated records: %.0f allocations per batch of 1000, %.3f per record (per-batch bookkeeping, none per record).\n", allocs, allocs/1000)
+		}
 	}
 	if in.benchstat != "" {
 		b.WriteString("\n<details><summary>benchstat of every benchmark (all packages)</summary>\n\n```\n")
@@ -481,7 +487,8 @@ func renderE2E(in *inputs) string {
 		"(built anew; the other batches are a few per sender, stamped again and given new addresses each time).\n"+
 		"Each run: %.0f s of load before %.0f s measured; records/s counted at the sink over the measured interval;\n"+
 		"collector CPU from `/proc/PID/stat` (utime + stime) over the same interval. Pinning: %s.\n"+
-		"Runs alternate plain, processor, plain, processor, ... (%s).\n\n",
+		"Runs alternate in ABBA order: plain, processor, then processor, plain, ..., so that a drift of the machine's\n"+
+		"speed weighs on both alike; a round is one run of each (%s).\n\n",
 		r.Concurrency, r.Batch, r.AttackEvery, r.Warmup, r.Duration, r.Pinning, r.Started.Format("2006-01-02 15:04 MST"))
 	b.WriteString("| round | pipeline | records/s at the sink | collector CPU-s per M records | collector CPU | loadgen CPU | sink CPU | load avg before → after | attacks → alerts |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, run := range r.Runs {
@@ -496,15 +503,29 @@ func renderE2E(in *inputs) string {
 	s := r.Summary
 	fmt.Fprintf(&b, "\n(CPU columns are CPU-seconds per second of the measured interval; 1.00 is one CPU fully used.)\n\n")
 	fmt.Fprintf(&b, "| | plain | with processor | processor / plain |\n|---|---|---|---|\n")
-	fmt.Fprintf(&b, "| records/s (mean of runs) | %s | %s | **%.3f** (rounds: %.3f – %.3f) |\n", si(s.PlainRecordsPerSecond),
-		si(s.ProcessorRecordsPerSecond), s.Ratio, s.WorstRoundRatio, s.BestRoundRatio)
-	fmt.Fprintf(&b, "| collector CPU-s per million records | %.2f | %.2f | %.3f |\n\n", s.PlainCPUPerMillion, s.ProcessorCPUPerMillion, s.CPURatio)
+	fmt.Fprintf(&b, "| records/s (mean of runs) | %s | %s | **%.3f** (rounds: %.3f – %.3f, median %.3f) |\n", si(s.PlainRecordsPerSecond),
+		si(s.ProcessorRecordsPerSecond), s.Ratio, s.WorstRoundRatio, s.BestRoundRatio, s.MedianRoundRatio)
+	fmt.Fprintf(&b, "| collector CPU-s per million records | %.2f | %.2f | %.3f (median of rounds %.3f) |\n\n", s.PlainCPUPerMillion,
+		s.ProcessorCPUPerMillion, s.CPURatio, s.MedianRoundCPURatio)
 	fmt.Fprintf(&b, "Target: the processor pipeline at ≥ 95%% of the plain pipeline's throughput: %s\n\n", verdictAtLeast(s.Ratio, 0.95))
+	plainLo, plainHi := math.Inf(1), math.Inf(-1)
+	for _, run := range r.Runs {
+		if run.Config == "plain" {
+			plainLo, plainHi = min(plainLo, run.CPUPerMillion), max(plainHi, run.CPUPerMillion)
+		}
+	}
 	added := s.ProcessorCPUPerMillion - s.PlainCPUPerMillion
-	fmt.Fprintf(&b, "By CPU, the processor adds %.2f µs per record to the %.2f µs a plain collector spends (OTLP decode,\n"+
-		"batching, encode, gzip, gRPC): %+.1f%%. A collector that is CPU-bound can then carry at most %.3f of the plain\n"+
-		"pipeline's records, whatever the load; the throughput ratio above also moves with what the other jobs on\n"+
-		"the machine took from each run.", added, s.PlainCPUPerMillion, 100*(s.CPURatio-1), 1/s.CPURatio)
+	if added > 0 {
+		fmt.Fprintf(&b, "By CPU, the processor adds %.2f µs per record to the %.2f µs a plain collector spends (OTLP decode,\n"+
+			"batching, encode, gzip, gRPC): %+.1f%%. A collector that is CPU-bound can then carry at most %.3f of the plain\n"+
+			"pipeline's records; the throughput ratio above also moves with what the other jobs on the machine took\n"+
+			"from each run (the plain runs alone ranged from %.2f to %.2f CPU-s per million records).",
+			added, s.PlainCPUPerMillion, 100*(s.CPURatio-1), 1/s.CPURatio, plainLo, plainHi)
+	} else {
+		fmt.Fprintf(&b, "This run could not resolve the processor's CPU cost: the difference (%.2f µs per record) is smaller than\n"+
+			"the drift of the machine during the run (the plain runs alone ranged from %.2f to %.2f CPU-s per million records).",
+			added, plainLo, plainHi)
+	}
 	if mix, n := in.bench.median(rootPkg, "BenchmarkRealisticMix", "ns/op"); n > 0 {
 		fmt.Fprintf(&b, " In isolation (`BenchmarkRealisticMix`, same mix) the processor takes %.2f µs per record.", mix/1000/1000)
 	}
