@@ -147,7 +147,11 @@ test: $(OTELCOL)
 # BENCHMARKS.md's generated sections (bench/report). Each step is also a target of its own. Benchmarks
 # are measurements, not tests: `make test` runs none of them. E2E_FLAGS passes flags to bench/e2e.
 .PHONY: bench bench-micro bench-profile bench-e2e bench-report
-bench: bench-micro bench-profile bench-e2e bench-report
+bench: # one step after the other, also under make -j: measurements must not overlap
+	$(MAKE) bench-micro
+	$(MAKE) bench-profile
+	$(MAKE) bench-e2e
+	$(MAKE) bench-report
 
 bench-micro: $(STAMPS)/benchstat-$(BENCHSTAT_VERSION)
 	@mkdir -p $(OUT_DIR)
