@@ -117,8 +117,9 @@ func (s LogonSource) String() string {
 	return "Syslog"
 }
 
-// Event is what Classify found in one record. The strings alias the record's own values (no copies);
-// an Event is reset by every Classify call.
+// Event is what Classify found in one record. The strings alias the record's own values (no copies).
+// Every Classify call sets Kind; the other fields describe the record only when Kind is not
+// Unrelated (an unrelated record leaves them as they were, to keep the hot path short).
 type Event struct {
 	Kind   Kind
 	Reject string // for Kind Rejected: a short snake_case reason ("bad_address", "bad_type", ...)
