@@ -284,20 +284,7 @@ func scenario(rng *rand.Rand, n int, jitter, span int64) []step {
 		}
 		steps = append(steps, s)
 	}
-	keyed := make([]int64, len(steps))
-	for i, s := range steps {
-		keyed[i] = s.t + rng.Int64N(jitter+1)
-	}
-	idx := make([]int, len(steps))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return keyed[idx[a]] < keyed[idx[b]] })
-	out := make([]step, len(steps))
-	for i, j := range idx {
-		out[i] = steps[j]
-	}
-	return out
+	return windowtest.Arrival(rng, steps, func(s step) int64 { return s.t }, jitter)
 }
 
 // TestRedisMatchesMemory feeds random scenarios to the memory backend and to Redis, in random

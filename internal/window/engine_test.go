@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
-	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -171,19 +170,7 @@ func TestMatchesReference(t *testing.T) {
 		for order := 0; order < 4; order++ {
 			// Sort by time with jitter: the larger the jitter, the more disorder and late events.
 			jitter := []int64{0, 30, 150, 1000}[order]
-			keyed := make([]int64, len(events))
-			for i, ev := range events {
-				keyed[i] = ev.t + rng.Int64N(jitter+1)
-			}
-			idx := make([]int, len(events))
-			for i := range idx {
-				idx[i] = i
-			}
-			sort.SliceStable(idx, func(a, b int) bool { return keyed[idx[a]] < keyed[idx[b]] })
-			arrival := make([]event, len(events))
-			for i, j := range idx {
-				arrival[i] = events[j]
-			}
+			arrival := windowtest.Arrival(rng, events, func(ev event) int64 { return ev.t }, jitter)
 			want := reference(cfg, arrival)
 			got := keys(run(t, cfg, arrival))
 			if !assert.Equal(t, want, got, "scenario %d order %d cfg %+v", scenario, order, cfg) {

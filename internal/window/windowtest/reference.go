@@ -1,7 +1,12 @@
 // Package windowtest holds the brute-force reference the state backends are checked against.
 package windowtest
 
-import "net/netip"
+import (
+	"cmp"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+)
 
 // Event is one input of a scenario: a failed sign-in of a table, or a logon with an id.
 type Event struct {
@@ -58,4 +63,24 @@ func Reference(threshold int, window int64, tables int, events []Event) map[[2]i
 		}
 	}
 	return want
+}
+
+// Arrival returns events in a random arrival order near their time order: each is sorted by its
+// time plus a random delay of up to jitter, so the larger the jitter the more disorder (and late
+// events).
+func Arrival[E any](rng *rand.Rand, events []E, timeOf func(E) int64, jitter int64) []E {
+	type keyed struct {
+		key int64
+		ev  E
+	}
+	ks := make([]keyed, len(events))
+	for i, ev := range events {
+		ks[i] = keyed{timeOf(ev) + rng.Int64N(jitter+1), ev}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	out := make([]E, len(events))
+	for i, k := range ks {
+		out[i] = k.ev
+	}
+	return out
 }
