@@ -101,7 +101,7 @@ $(OTELCOL): builder-config.yaml $(PROCESSOR_SOURCES) $(STAMPS)/ocb-$(OCB_VERSION
 	@mkdir -p $(DIST_DIR); start=$$(date +%s); \
 	GOFLAGS="$${GOFLAGS:-} -e" $(OCB) --config builder-config.yaml > $(DIST_DIR)/ocb.log 2>&1 \
 		|| { cat $(DIST_DIR)/ocb.log; echo "ocb failed (log above, also in $(DIST_DIR)/ocb.log)"; exit 1; }; \
-	touch $@; \
+	gofmt -w $(DIST_DIR)/*.go; touch $@; \
 	echo "built $(OTELCOL) in $$(( $$(date +%s) - start ))s"
 
 .PHONY: run

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"net/netip"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/alert"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
@@ -20,6 +21,7 @@ func NewMemory(cfg window.Config) *Memory {
 
 // Apply implements Backend.
 func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, out []Alert) ([]Alert, error) {
+	m.Engine.Prefetch(len(events), func(i int) netip.Addr { return events[i].Addr })
 	for i := range events {
 		ev := &events[i]
 		ev.Verdict = m.Engine.Observe(ev.Time, wall, maxSkew)

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -62,3 +63,47 @@ func benchmarkFailure(b *testing.B, n int) {
 func BenchmarkFailureTracked1K(b *testing.B)   { benchmarkFailure(b, 1_000) }
 func BenchmarkFailureTracked100K(b *testing.B) { benchmarkFailure(b, 100_000) }
 func BenchmarkFailureTracked1M(b *testing.B)   { benchmarkFailure(b, 1_000_000) }
+
+// BenchmarkMemoryLatency is what bounds the large tables: one random load from 256 MB when each
+// load needs the one before (a lookup that misses every cache), and when the loads are
+// independent (what the batch prefetch turns a batch's lookups into).
+func BenchmarkMemoryLatency(b *testing.B) {
+	const n = 32 << 20 // 256 MB of uint64
+	next := make([]uint64, n)
+	perm := make([]uint32, n)
+	for i := range perm {
+		perm[i] = uint32(i)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := n - 1; i > 0; i-- { // Sattolo: a single cycle through all of them
+		j := rng.IntN(i)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	for i := range perm {
+		next[perm[i]] = uint64(perm[(i+1)%n])
+	}
+	idx := make([]uint32, 1<<20)
+	for i := range idx {
+		idx[i] = uint32(rng.IntN(n))
+	}
+	b.Run("dependent", func(b *testing.B) {
+		j := uint64(0)
+		for b.Loop() {
+			for range idx {
+				j = next[j]
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/load")
+		runtime.KeepAlive(j)
+	})
+	b.Run("independent", func(b *testing.B) {
+		s := uint64(0)
+		for b.Loop() {
+			for _, i := range idx {
+				s += next[i]
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(idx)), "ns/load")
+		runtime.KeepAlive(s)
+	})
+}

@@ -219,8 +219,9 @@ func TestBurstFromOneIPStaysBounded(t *testing.T) {
 		require.Equal(t, Current, e.Observe(i, farWall, 0))
 		e.Failure(0, attacker, i, nil)
 	}
-	idx := e.ips.index[keyOf(attacker)]
-	assert.LessOrEqual(t, len(e.ips.lists[e.ips.rec(idx).list[0]]), 6*(cfg.Threshold+1))
+	idx, ok := e.ips.find(keyOf(attacker))
+	require.True(t, ok)
+	assert.LessOrEqual(t, len(e.ips.failures(e.ips.rec(idx), 0)), 6*(cfg.Threshold+1))
 	out := e.Logon(attacker, 100_000, "h", 1, nil)
 	assert.Len(t, out, 1)
 }

@@ -1,6 +1,8 @@
 package window
 
 import (
+	"hash/maphash"
+	"iter"
 	"net/netip"
 	"slices"
 )
@@ -16,51 +18,144 @@ func keyOf(a netip.Addr) ipKey { return a.Unmap().As16() }
 // Addr returns the key as a normalised address.
 func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 
-// ipRecord is one tracked IP: 64 bytes. A table's single failure lives inline; a second one moves
-// the table's failures to a slice in ipTable.lists, which only IPs under attack need.
+// ipRecord is one tracked IP: 80 bytes. A table's first two failures live inline; a third one
+// moves the table's failures to a slice in ipTable.lists, which only IPs under attack need.
 type ipRecord struct {
-	key        ipKey
-	newest     int64 // latest failure time, the order of expiry and eviction
-	prev, next uint32
-	first      [maxTables]int64
-	count      [maxTables]uint32
-	list       [maxTables]uint32 // index in ipTable.lists when count > 1
+	key    ipKey
+	newest int64  // latest failure time, the order of expiry and eviction
+	qseq   uint32 // sequence number of the record's live entry in ipTable.queue; 0 when free
+	_      uint32
+	inline [maxTables][2]int64 // a table's failures, sorted, while it has at most two
+	count  [maxTables]uint32
+	list   [maxTables]uint32 // index in ipTable.lists when count > 2
 }
 
 const (
 	chunkBits = 12
 	chunkSize = 1 << chunkBits
-	nilIndex  = 0 // slot 0 is never used, so 0 marks the ends of the list
+	nilIndex  = 0 // slot 0 is never used, so 0 means "no record"
+
+	// prefetchMin is the table size from which a batch's records are loaded ahead of their
+	// processing: below it the table stays in the CPU caches.
+	prefetchMin = 1 << 15
 )
 
-// ipTable tracks failures per IP in fixed-size chunks (no per-IP allocation, no doubling slack),
-// found through a map from key to slot, and linked in order of newest failure so the IPs that
-// matter least are at the head.
+// queueEntry says that record idx had its newest failure updated at sequence number seq. Only
+// the entry whose seq equals the record's qseq is live; the others are skipped and compacted away.
+type queueEntry struct {
+	idx, seq uint32
+}
+
+// ipTable tracks failures per IP. Records sit in fixed-size chunks (no per-IP allocation, no
+// doubling slack) and are found through an open-addressing hash table of 8-byte slots, so a
+// lookup touches one slot line and the record itself. Records are ordered, for expiry and
+// eviction, by a queue of updates in arrival order: an update appends an entry, and the entries
+// an update makes stale are dropped lazily, so no update touches another IP's record.
 type ipTable struct {
-	index     map[ipKey]uint32
-	chunks    [][]ipRecord
-	free      []uint32
-	used      uint32 // slots handed out so far, slot 0 included
-	head      uint32
-	tail      uint32
-	lists     [][]int64 // sorted failures of the tables with more than one
+	seed  maphash.Seed
+	slots []uint64 // record index in the low 32 bits, the hash's high 32 bits above; 0 is empty
+	mask  uint64
+	n     int
+
+	chunks [][]ipRecord
+	free   []uint32
+	used   uint32 // slots handed out so far, slot 0 included
+
+	queue []queueEntry
+	qhead int
+	seq   uint32
+
+	lists     [][]int64 // sorted failures of the tables with more than two
 	freeLists []uint32
 	max       int
-	window    []int64 // scratch for the single-failure view
+
+	hashes     []uint64 // scratch for prefetch
+	prefetched []uint32 // scratch for prefetch
+	sink       uint64   // keeps prefetch loads alive
 }
 
 func (t *ipTable) init(max int) {
-	t.index = map[ipKey]uint32{}
+	t.seed = maphash.MakeSeed() // per table, so that chosen addresses cannot collide on purpose
+	t.slots = make([]uint64, 64)
+	t.mask = 63
 	t.lists = [][]int64{nil} // list 0 is never used
 	t.max = max
 	t.used = 1
 	t.chunks = [][]ipRecord{make([]ipRecord, chunkSize)}
-	t.window = make([]int64, 1)
 }
 
-func (t *ipTable) len() int { return len(t.index) }
+func (t *ipTable) len() int { return t.n }
 
 func (t *ipTable) rec(i uint32) *ipRecord { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+func (t *ipTable) hash(k *ipKey) uint64 { return maphash.Bytes(t.seed, k[:]) >> 32 }
+
+// find returns the slot of k's record.
+func (t *ipTable) find(k ipKey) (uint32, bool) {
+	tag := t.hash(&k)
+	for p := tag & t.mask; ; p = (p + 1) & t.mask {
+		s := t.slots[p]
+		if s == 0 {
+			return nilIndex, false
+		}
+		if s>>32 == tag && t.rec(uint32(s)).key == k {
+			return uint32(s), true
+		}
+	}
+}
+
+// insert indexes record i, whose key hashes to tag.
+func (t *ipTable) insert(i uint32, tag uint64) {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		t.grow()
+	}
+	p := tag & t.mask
+	for t.slots[p] != 0 {
+		p = (p + 1) & t.mask
+	}
+	t.slots[p] = tag<<32 | uint64(i)
+	t.n++
+}
+
+func (t *ipTable) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	t.mask = uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		p := (s >> 32) & t.mask
+		for t.slots[p] != 0 {
+			p = (p + 1) & t.mask
+		}
+		t.slots[p] = s
+	}
+}
+
+// unindex removes record i, whose key hashes to tag, shifting back the entries of its probe run
+// that may no longer be reachable (no tombstones).
+func (t *ipTable) unindex(i uint32, tag uint64) {
+	p := tag & t.mask
+	for uint32(t.slots[p]) != i {
+		p = (p + 1) & t.mask
+	}
+	t.n--
+	for q := p; ; {
+		q = (q + 1) & t.mask
+		s := t.slots[q]
+		if s == 0 {
+			t.slots[p] = 0
+			return
+		}
+		// s may fill the hole at p unless its home lies cyclically in (p, q].
+		home := (s >> 32) & t.mask
+		if (q > p && (home <= p || home > q)) || (q < p && home <= p && home > q) {
+			t.slots[p] = s
+			p = q
+		}
+	}
+}
 
 func (t *ipTable) newList(f []int64) uint32 {
 	if n := len(t.freeLists); n > 0 {
@@ -78,15 +173,11 @@ func (t *ipTable) freeList(i uint32) {
 	t.freeLists = append(t.freeLists, i)
 }
 
-// failures returns the sorted failure times of one table of slot i. The slice is only valid until
-// the next call.
-func (t *ipTable) failures(i uint32, r *ipRecord, tb int) []int64 {
-	switch r.count[tb] {
-	case 0:
-		return nil
-	case 1:
-		t.window[0] = r.first[tb]
-		return t.window
+// failures returns the sorted failure times of one table of record r. The slice is only valid
+// until the table changes.
+func (t *ipTable) failures(r *ipRecord, tb int) []int64 {
+	if c := r.count[tb]; c <= 2 {
+		return r.inline[tb][:c]
 	}
 	return t.lists[r.list[tb]]
 }
@@ -94,29 +185,32 @@ func (t *ipTable) failures(i uint32, r *ipRecord, tb int) []int64 {
 // add records a failure and returns the table's failures after it, and whether an IP had to be
 // evicted to make room.
 func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int64, evicted bool) {
-	i, ok := t.index[k]
+	i, ok := t.find(k)
 	if !ok {
-		if len(t.index) >= t.max {
-			t.drop(t.head)
+		if t.n >= t.max {
+			t.drop(t.front())
 			evicted = true
 		}
 		i = t.alloc()
-		r := t.rec(i)
-		*r = ipRecord{key: k, newest: ts}
-		t.index[k] = i
+		*t.rec(i) = ipRecord{key: k, newest: ts}
+		t.insert(i, t.hash(&k))
 		t.pushBack(i)
 	}
 	r := t.rec(i)
 	switch r.count[tb] {
 	case 0:
-		r.first[tb] = ts
+		r.inline[tb][0] = ts
 		r.count[tb] = 1
 	case 1:
-		first := r.first[tb]
-		pair := make([]int64, 2, 4)
-		pair[0], pair[1] = min(first, ts), max(first, ts)
-		r.list[tb] = t.newList(pair)
+		first := r.inline[tb][0]
+		r.inline[tb] = [2]int64{min(first, ts), max(first, ts)}
 		r.count[tb] = 2
+	case 2:
+		list := make([]int64, 2, 8)
+		copy(list, r.inline[tb][:])
+		list = insertSorted(list, ts)
+		r.list[tb] = t.newList(list)
+		r.count[tb] = 3
 	default:
 		list := t.lists[r.list[tb]]
 		if list[0] < horizon {
@@ -128,8 +222,8 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 		if len(list) >= 4*need {
 			list = compact(list, w, need)
 		}
-		if len(list) == 1 {
-			r.first[tb] = list[0]
+		if len(list) <= 2 {
+			copy(r.inline[tb][:], list)
 			t.freeList(r.list[tb])
 			r.list[tb] = 0
 		} else {
@@ -139,18 +233,17 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 	}
 	if ts > r.newest {
 		r.newest = ts
-		t.unlink(i)
 		t.pushBack(i)
 	}
-	return t.failures(i, r, tb), evicted
+	return t.failures(r, tb), evicted
 }
 
 // expire drops the IPs whose newest failure is older than horizon and prunes old failures of
 // the rest lazily (a stale failure can never fire: it is more than a window from any current event).
 func (t *ipTable) expire(horizon int64) int {
 	n := 0
-	for t.head != nilIndex && t.rec(t.head).newest < horizon {
-		t.drop(t.head)
+	for i := t.front(); i != nilIndex && t.rec(i).newest < horizon; i = t.front() {
+		t.drop(i)
 		n++
 	}
 	return n
@@ -173,38 +266,114 @@ func (t *ipTable) alloc() uint32 {
 func (t *ipTable) drop(i uint32) {
 	r := t.rec(i)
 	for tb := 0; tb < maxTables; tb++ {
-		if r.count[tb] > 1 {
+		if r.count[tb] > 2 {
 			t.freeList(r.list[tb])
 		}
 	}
-	delete(t.index, r.key)
-	t.unlink(i)
-	*r = ipRecord{}
+	t.unindex(i, t.hash(&r.key))
+	*r = ipRecord{} // qseq 0: its queue entries are stale
 	t.free = append(t.free, i)
 }
 
+// pushBack makes record i the newest in the order of expiry and eviction.
 func (t *ipTable) pushBack(i uint32) {
-	r := t.rec(i)
-	r.prev, r.next = t.tail, nilIndex
-	if t.tail != nilIndex {
-		t.rec(t.tail).next = i
-	} else {
-		t.head = i
+	if stale := len(t.queue) - t.n; stale > 64 && len(t.queue) > 2*t.n {
+		t.compactQueue()
 	}
-	t.tail = i
+	t.seq++
+	if t.seq == 0 { // 0 marks a free record
+		t.seq = 1
+	}
+	t.queue = append(t.queue, queueEntry{idx: i, seq: t.seq})
+	t.rec(i).qseq = t.seq
 }
 
-func (t *ipTable) unlink(i uint32) {
-	r := t.rec(i)
-	if r.prev != nilIndex {
-		t.rec(r.prev).next = r.next
-	} else if t.head == i {
-		t.head = r.next
+func (t *ipTable) live(e queueEntry) bool { return t.rec(e.idx).qseq == e.seq }
+
+// compactQueue keeps only the live entries, in order. Each record has exactly one, so this runs
+// at most once every t.n updates. A stale entry lives at most two compactions, far fewer updates
+// than it takes the 32-bit sequence to wrap while max_tracked_ips stays below 2^29.
+func (t *ipTable) compactQueue() {
+	q := t.queue[:0]
+	for _, e := range t.queue[t.qhead:] {
+		if t.live(e) {
+			q = append(q, e)
+		}
 	}
-	if r.next != nilIndex {
-		t.rec(r.next).prev = r.prev
-	} else if t.tail == i {
-		t.tail = r.prev
+	clear(t.queue[len(q):])
+	t.queue, t.qhead = q, 0
+}
+
+// front returns the record updated longest ago, or nilIndex.
+func (t *ipTable) front() uint32 {
+	for t.qhead < len(t.queue) {
+		if e := t.queue[t.qhead]; t.live(e) {
+			return e.idx
+		}
+		t.qhead++
 	}
-	r.prev, r.next = nilIndex, nilIndex
+	return nilIndex
+}
+
+// oldestFirst yields the records from the one updated longest ago to the newest.
+func (t *ipTable) oldestFirst() iter.Seq[uint32] {
+	return func(yield func(uint32) bool) {
+		for _, e := range t.queue[t.qhead:] {
+			if t.live(e) && !yield(e.idx) {
+				return
+			}
+		}
+	}
+}
+
+// prefetch loads the slots and records of a batch's addresses ahead of their processing, so that
+// in a table too large for the CPU caches their misses overlap instead of coming one by one. It
+// changes nothing.
+func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
+	if t.n < prefetchMin {
+		return
+	}
+	// Three tight loops rather than one: a loop whose body is a single independent load keeps
+	// many misses in flight at once.
+	t.hashes = t.hashes[:0]
+	for j := 0; j < n; j++ {
+		k := keyOf(addr(j))
+		t.hashes = append(t.hashes, t.hash(&k))
+	}
+	sink := t.sink
+	slots, mask := t.slots, t.mask
+	for _, tag := range t.hashes {
+		sink += slots[tag&mask]
+	}
+	idx := t.prefetched[:0]
+	for _, tag := range t.hashes {
+		if s := slots[tag&mask]; s>>32 == tag { // most keys sit in their home slot
+			idx = append(idx, uint32(s))
+		}
+	}
+	t.prefetched = idx
+	for _, i := range idx {
+		r := t.rec(i)
+		sink += uint64(r.newest) + uint64(r.count[0])
+	}
+	// The failure lists of IPs with more than two failures: their headers, then their ends.
+	for _, i := range idx {
+		r := t.rec(i)
+		for tb := range maxTables {
+			if r.count[tb] > 2 {
+				sink += uint64(len(t.lists[r.list[tb]]))
+			}
+		}
+	}
+	for _, i := range idx {
+		r := t.rec(i)
+		for tb := range maxTables {
+			if r.count[tb] > 2 {
+				if l := t.lists[r.list[tb]]; len(l) > 0 {
+					sink += uint64(l[0]) + uint64(l[len(l)-1])
+				}
+			}
+		}
+	}
+	t.sink = sink
 }

@@ -33,11 +33,11 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 
 	b = binary.AppendUvarint(b, uint64(e.ips.len()))
 	// Oldest first, so a restore into a smaller bound keeps the newest.
-	for i := e.ips.head; i != nilIndex; i = e.ips.rec(i).next {
+	for i := range e.ips.oldestFirst() {
 		r := e.ips.rec(i)
 		b = append(b, r.key[:]...)
 		for tb := 0; tb < maxTables; tb++ {
-			f := e.ips.failures(i, r, tb)
+			f := e.ips.failures(r, tb)
 			b = binary.AppendUvarint(b, uint64(len(f)))
 			for _, t := range f {
 				b = binary.AppendVarint(b, t)

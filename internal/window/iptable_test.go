@@ -1,0 +1,122 @@
+package window
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestIPTableAgainstModel drives the table with random failures from a small address space (so
+// that records are found, evicted, expired and their slots reused, and probe runs collide) and
+// checks it against a plain map and list after every step: the same keys, the same failures per
+// table, and the same order of expiry and eviction.
+func TestIPTableAgainstModel(t *testing.T) {
+	type model struct {
+		key    ipKey
+		newest int64
+		f      [maxTables][]int64
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		const max = 300
+		var tb ipTable
+		tb.init(max)
+		var order []*model // oldest update first
+		byKey := map[ipKey]*model{}
+		const w, need = 1_000, 3
+		clock := int64(0)
+		for step := 0; step < 8_000; step++ {
+			clock += int64(rng.IntN(3))
+			ts := clock - int64(rng.IntN(50)) // a little out of order
+			k := keyOf(netip.AddrFrom4([4]byte{10, 0, byte(rng.IntN(4)), byte(rng.IntN(256))}))
+			table := rng.IntN(maxTables)
+			horizon := clock - 2*w
+
+			if rng.IntN(50) == 0 {
+				n := tb.expire(horizon)
+				kept := order[:0]
+				dropped := 0
+				for i, m := range order {
+					if dropped == i && m.newest < horizon {
+						delete(byKey, m.key)
+						dropped++
+						continue
+					}
+					kept = append(kept, m)
+				}
+				order = kept
+				require.Equal(t, dropped, n, "step %d: expired", step)
+			}
+
+			_, evicted := tb.add(k, table, ts, horizon, w, need)
+			m := byKey[k]
+			if m == nil {
+				require.Equal(t, len(byKey) >= max, evicted, "step %d: eviction", step)
+				if evicted {
+					delete(byKey, order[0].key)
+					order = order[1:]
+				}
+				m = &model{key: k, newest: ts}
+				byKey[k] = m
+				order = append(order, m)
+			}
+			m.f[table] = insertSorted(m.f[table], ts)
+			if ts > m.newest {
+				m.newest = ts
+				i := slices.Index(order, m)
+				order = append(slices.Delete(order, i, i+1), m)
+			}
+
+			require.Equal(t, len(byKey), tb.len())
+			if step%8 != 0 {
+				continue
+			}
+			var got []ipKey
+			for i := range tb.oldestFirst() {
+				got = append(got, tb.rec(i).key)
+			}
+			want := make([]ipKey, len(order))
+			for i, m := range order {
+				want[i] = m.key
+			}
+			require.Equal(t, want, got, "step %d: order", step)
+			if step%96 == 0 {
+				for key, m := range byKey {
+					i, ok := tb.find(key)
+					require.True(t, ok)
+					r := tb.rec(i)
+					for x := range maxTables {
+						// The table prunes and compacts; what it keeps must decide like the model.
+						for _, at := range []int64{clock, clock - w/2, clock - w} {
+							a, _, _, _ := fires(m.f[x], at, w, need)
+							b, _, _, _ := fires(tb.failures(r, x), at, w, need)
+							require.Equal(t, a, b, "step %d", step)
+						}
+					}
+				}
+			}
+		}
+		require.LessOrEqual(t, len(tb.queue), 2*tb.len()+66, "stale queue entries are compacted")
+	}
+}
+
+// TestIPTablePrefetchChangesNothing runs the prefetch over a table large enough to use it, for
+// addresses present and absent.
+func TestIPTablePrefetchChangesNothing(t *testing.T) {
+	var tb ipTable
+	tb.init(1 << 20)
+	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}) }
+	for i := 0; i < prefetchMin+100; i++ {
+		tb.add(keyOf(addr(i)), 0, int64(i), 0, 10, 3)
+	}
+	before := slices.Collect(tb.oldestFirst())
+	tb.prefetch(2*prefetchMin, addr)
+	require.Equal(t, before, slices.Collect(tb.oldestFirst()))
+	for i := 0; i < 2*prefetchMin; i++ {
+		_, ok := tb.find(keyOf(addr(i)))
+		require.Equal(t, i < prefetchMin+100, ok, "address %d", i)
+	}
+}
