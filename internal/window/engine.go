@@ -85,7 +85,7 @@ func New[P any](cfg Config) *Engine[P] {
 	}
 	e := &Engine[P]{cfg: cfg, k: cfg.Threshold + 1, suppressed: map[suppressKey]int64{}}
 	e.ips.init(cfg.MaxTrackedIPs)
-	e.logons.byAddr = map[ipKey]*ipLogons[P]{}
+	e.logons.init()
 	return e
 }
 
@@ -162,7 +162,7 @@ func (e *Engine[P]) Failure(table int, addr netip.Addr, t int64, out []Alert[P])
 	if evicted {
 		e.Stats.EvictedIPs++
 	}
-	w := e.logons.byAddr[key]
+	w := e.logons.get(key)
 	if w == nil || len(w.waiting[tb]) == 0 {
 		return out
 	}
@@ -298,20 +298,49 @@ type pendingLogon[P any] struct {
 // pendingLogons indexes waiting logons by address and, per table, by time; and orders them all
 // by time, oldest first, for expiry and eviction.
 type pendingLogons[P any] struct {
-	byAddr map[ipKey]*ipLogons[P]
-	heap   logonHeap[P]
+	index index          // handle in sets by address
+	sets  []*ipLogons[P] // by handle; handle 0 is never used
+	free  []uint32       // handles to reuse
+	heap  logonHeap[P]
 }
 
 // ipLogons are one IP's waiting logons: per table, those that have not alerted for it, by time.
 type ipLogons[P any] struct {
+	key     ipKey
+	handle  uint32
 	waiting [maxTables][]*pendingLogon[P]
 }
 
+func (p *pendingLogons[P]) init() {
+	p.index.init()
+	p.sets = []*ipLogons[P]{nil}
+}
+
+// get returns the waiting logons of k, or nil.
+func (p *pendingLogons[P]) get(k ipKey) *ipLogons[P] {
+	if p.index.n == 0 {
+		return nil
+	}
+	h, ok := p.index.find(p.index.tag(&k), func(h uint32) bool { return p.sets[h].key == k })
+	if !ok {
+		return nil
+	}
+	return p.sets[h]
+}
+
 func (p *pendingLogons[P]) add(l *pendingLogon[P], tables int) {
-	w := p.byAddr[l.key]
+	w := p.get(l.key)
 	if w == nil {
-		w = &ipLogons[P]{}
-		p.byAddr[l.key] = w
+		w = &ipLogons[P]{key: l.key}
+		if n := len(p.free); n > 0 {
+			w.handle = p.free[n-1]
+			p.free = p.free[:n-1]
+			p.sets[w.handle] = w
+		} else {
+			w.handle = uint32(len(p.sets))
+			p.sets = append(p.sets, w)
+		}
+		p.index.insert(w.handle, p.index.tag(&w.key))
 	}
 	for tb := 0; tb < tables; tb++ {
 		if l.done&(1<<tb) == 0 {
@@ -330,7 +359,7 @@ func (p *pendingLogons[P]) add(l *pendingLogon[P], tables int) {
 // remove forgets l everywhere.
 func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
 	heap.Remove(&p.heap, l.heapIdx)
-	w := p.byAddr[l.key]
+	w := p.get(l.key)
 	if w == nil {
 		return // its lists were emptied by the alerts that complete it
 	}
@@ -348,7 +377,9 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
 		empty = empty && len(list) == 0
 	}
 	if empty {
-		delete(p.byAddr, l.key)
+		p.index.remove(w.handle, p.index.tag(&w.key))
+		p.sets[w.handle] = nil
+		p.free = append(p.free, w.handle)
 	}
 }
 

@@ -1,7 +1,6 @@
 package window
 
 import (
-	"hash/maphash"
 	"iter"
 	"net/netip"
 	"slices"
@@ -52,9 +51,7 @@ type queueEntry struct {
 // eviction, by a queue of updates in arrival order: an update appends an entry, and the entries
 // an update makes stale are dropped lazily, so no update touches another IP's record.
 type ipTable struct {
-	seed  maphash.Seed
-	slots []uint64 // record index in the low 32 bits, the hash's high 32 bits above; 0 is empty
-	mask  uint64
+	index index // record index by key
 	n     int
 
 	chunks [][]ipRecord
@@ -75,9 +72,7 @@ type ipTable struct {
 }
 
 func (t *ipTable) init(max int) {
-	t.seed = maphash.MakeSeed() // per table, so that chosen addresses cannot collide on purpose
-	t.slots = make([]uint64, 64)
-	t.mask = 63
+	t.index.init()
 	t.lists = [][]int64{nil} // list 0 is never used
 	t.max = max
 	t.used = 1
@@ -88,73 +83,11 @@ func (t *ipTable) len() int { return t.n }
 
 func (t *ipTable) rec(i uint32) *ipRecord { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
-func (t *ipTable) hash(k *ipKey) uint64 { return maphash.Bytes(t.seed, k[:]) >> 32 }
+func (t *ipTable) hash(k *ipKey) uint64 { return t.index.tag(k) }
 
 // find returns the slot of k's record.
 func (t *ipTable) find(k ipKey) (uint32, bool) {
-	tag := t.hash(&k)
-	for p := tag & t.mask; ; p = (p + 1) & t.mask {
-		s := t.slots[p]
-		if s == 0 {
-			return nilIndex, false
-		}
-		if s>>32 == tag && t.rec(uint32(s)).key == k {
-			return uint32(s), true
-		}
-	}
-}
-
-// insert indexes record i, whose key hashes to tag.
-func (t *ipTable) insert(i uint32, tag uint64) {
-	if (t.n+1)*4 > len(t.slots)*3 {
-		t.grow()
-	}
-	p := tag & t.mask
-	for t.slots[p] != 0 {
-		p = (p + 1) & t.mask
-	}
-	t.slots[p] = tag<<32 | uint64(i)
-	t.n++
-}
-
-func (t *ipTable) grow() {
-	old := t.slots
-	t.slots = make([]uint64, 2*len(old))
-	t.mask = uint64(len(t.slots) - 1)
-	for _, s := range old {
-		if s == 0 {
-			continue
-		}
-		p := (s >> 32) & t.mask
-		for t.slots[p] != 0 {
-			p = (p + 1) & t.mask
-		}
-		t.slots[p] = s
-	}
-}
-
-// unindex removes record i, whose key hashes to tag, shifting back the entries of its probe run
-// that may no longer be reachable (no tombstones).
-func (t *ipTable) unindex(i uint32, tag uint64) {
-	p := tag & t.mask
-	for uint32(t.slots[p]) != i {
-		p = (p + 1) & t.mask
-	}
-	t.n--
-	for q := p; ; {
-		q = (q + 1) & t.mask
-		s := t.slots[q]
-		if s == 0 {
-			t.slots[p] = 0
-			return
-		}
-		// s may fill the hole at p unless its home lies cyclically in (p, q].
-		home := (s >> 32) & t.mask
-		if (q > p && (home <= p || home > q)) || (q < p && home <= p && home > q) {
-			t.slots[p] = s
-			p = q
-		}
-	}
+	return t.index.find(t.hash(&k), func(i uint32) bool { return t.rec(i).key == k })
 }
 
 func (t *ipTable) newList(f []int64) uint32 {
@@ -193,7 +126,8 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 		}
 		i = t.alloc()
 		*t.rec(i) = ipRecord{key: k, newest: ts}
-		t.insert(i, t.hash(&k))
+		t.index.insert(i, t.hash(&k))
+		t.n++
 		t.pushBack(i)
 	}
 	r := t.rec(i)
@@ -270,7 +204,8 @@ func (t *ipTable) drop(i uint32) {
 			t.freeList(r.list[tb])
 		}
 	}
-	t.unindex(i, t.hash(&r.key))
+	t.index.remove(i, t.hash(&r.key))
+	t.n--
 	*r = ipRecord{} // qseq 0: its queue entries are stale
 	t.free = append(t.free, i)
 }
@@ -341,14 +276,14 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 		t.hashes = append(t.hashes, t.hash(&k))
 	}
 	sink := t.sink
-	slots, mask := t.slots, t.mask
+	slots, mask := t.index.slots, t.index.mask
 	for _, tag := range t.hashes {
 		sink += slots[tag&mask]
 	}
 	idx := t.prefetched[:0]
 	for _, tag := range t.hashes {
-		if s := slots[tag&mask]; s>>32 == tag { // most keys sit in their home slot
-			idx = append(idx, uint32(s))
+		if i := t.index.home(tag); i != nilIndex { // most keys sit in their home slot
+			idx = append(idx, i)
 		}
 	}
 	t.prefetched = idx
