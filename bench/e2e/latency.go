@@ -16,32 +16,16 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/secops-otel/aadhostlogincorrelation/bench/e2e/result"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
 )
-
-// LatencyRun is the alert latency of one scenario: from sending the deciding logon over OTLP/gRPC
-// to the alert's arrival at the sink, through a collector without the batch processor.
-type LatencyRun struct {
-	Scenario       string  `json:"scenario"`
-	BackgroundRate float64 `json:"background_records_per_second"` // asked of the load generator
-	Attacks        int     `json:"attacks"`
-	Missing        int     `json:"missing"` // alerts that did not arrive within 5 s
-	P50ms          float64 `json:"p50_ms"`
-	P90ms          float64 `json:"p90_ms"`
-	P99ms          float64 `json:"p99_ms"`
-	MaxMs          float64 `json:"max_ms"`
-	MeanMs         float64 `json:"mean_ms"`
-	ExportP50ms    float64 `json:"logon_export_p50_ms"` // until the receiver acknowledged the logon
-	LoadBefore     float64 `json:"load_average_before"`
-	LoadAfter      float64 `json:"load_average_after"`
-}
 
 // latencyAttackID is the Mix id of the measured attacks' addresses (172.31.0.0/16): the background
 // load generator's senders use lower ids.
 const latencyAttackID = 15
 
-func latency(o options, s *sink, collectorCPUs, loadCPUs string, loadRate float64) ([]LatencyRun, error) {
-	var out []LatencyRun
+func latency(o options, s *sink, collectorCPUs, loadCPUs string, loadRate float64) ([]result.LatencyRun, error) {
+	var out []result.LatencyRun
 	for _, sc := range []struct {
 		name string
 		rate float64
@@ -57,8 +41,8 @@ func latency(o options, s *sink, collectorCPUs, loadCPUs string, loadRate float6
 	return out, nil
 }
 
-func latencyRun(o options, s *sink, name string, rate float64, collectorCPUs, loadCPUs string) (LatencyRun, error) {
-	r := LatencyRun{Scenario: name, BackgroundRate: rate, Attacks: o.latencyAttacks}
+func latencyRun(o options, s *sink, name string, rate float64, collectorCPUs, loadCPUs string) (result.LatencyRun, error) {
+	r := result.LatencyRun{Scenario: name, BackgroundRate: rate, Attacks: o.latencyAttacks}
 	c, err := startCollector(o.collector, o.workDir, "latency-"+name, pipelineLatency, s.endpoint, collectorCPUs)
 	if err != nil {
 		return r, err

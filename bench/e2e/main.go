@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/secops-otel/aadhostlogincorrelation/bench/e2e/result"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
 )
 
@@ -37,54 +38,6 @@ type options struct {
 	latencyAttacks                   int
 	latencyLoad                      float64
 	skipThroughput, skipLatency      bool
-}
-
-// Report is what the run measured; bench/report renders it into BENCHMARKS.md.
-type Report struct {
-	Started     time.Time    `json:"started"`
-	Command     string       `json:"command"`
-	Pinning     string       `json:"pinning"`
-	GOMAXPROCS  int          `json:"gomaxprocs_of_bench"`
-	Duration    float64      `json:"duration_seconds"`
-	Warmup      float64      `json:"warmup_seconds"`
-	Batch       int          `json:"batch"`
-	Concurrency int          `json:"concurrency"`
-	AttackEvery int          `json:"attack_every"`
-	Runs        []Run        `json:"runs,omitempty"`
-	Summary     *Summary     `json:"summary,omitempty"`
-	Latency     []LatencyRun `json:"latency,omitempty"`
-}
-
-// Run is one timed run of one configuration.
-type Run struct {
-	Config           string  `json:"config"` // plain or processor
-	Round            int     `json:"round"`
-	RecordsPerSecond float64 `json:"records_per_second"` // at the sink, over the measured interval
-	CPUPerMillion    float64 `json:"collector_cpu_seconds_per_million"`
-	CollectorCPU     float64 `json:"collector_cpu_utilisation"` // CPU-seconds per second
-	LoadgenCPU       float64 `json:"loadgen_cpu_utilisation"`
-	SinkCPU          float64 `json:"sink_cpu_utilisation"` // this process
-	LoadBefore       float64 `json:"load_average_before"`
-	LoadAfter        float64 `json:"load_average_after"`
-	SentRecords      int64   `json:"sent_records"` // acknowledged by the collector, whole run
-	SinkRecords      int64   `json:"sink_records"` // whole run, after draining
-	Attacks          int64   `json:"attacks"`
-	Alerts           int64   `json:"alerts"`
-	FailedBatches    int64   `json:"failed_batches"`
-}
-
-// Summary compares the configurations over all rounds (means of the runs).
-type Summary struct {
-	PlainRecordsPerSecond     float64 `json:"plain_records_per_second"`
-	ProcessorRecordsPerSecond float64 `json:"processor_records_per_second"`
-	Ratio                     float64 `json:"throughput_ratio"`
-	PlainCPUPerMillion        float64 `json:"plain_cpu_seconds_per_million"`
-	ProcessorCPUPerMillion    float64 `json:"processor_cpu_seconds_per_million"`
-	CPURatio                  float64 `json:"cpu_ratio"`
-	BestRoundRatio            float64 `json:"best_round_ratio"`
-	WorstRoundRatio           float64 `json:"worst_round_ratio"`
-	MedianRoundRatio          float64 `json:"median_round_ratio"`     // of the rounds' throughput ratios
-	MedianRoundCPURatio       float64 `json:"median_round_cpu_ratio"` // of the rounds' CPU-per-record ratios
 }
 
 func main() {
@@ -120,7 +73,7 @@ func run(o options) error {
 	if err := os.MkdirAll(o.workDir, 0o755); err != nil {
 		return err
 	}
-	rep := Report{
+	rep := result.Report{
 		Started: time.Now().UTC(), Command: "go run ./bench/e2e " + shellJoin(os.Args[1:]),
 		Duration: o.duration.Seconds(), Warmup: o.warmup.Seconds(), Batch: o.batch,
 		Concurrency: o.concurrency, AttackEvery: o.attackEvery,
@@ -208,8 +161,8 @@ func pinning(want bool) (collectorCPUs, loadCPUs string) {
 
 // throughputRun runs one configuration under the load generator: warm-up, then the measured
 // interval, then the rest of the load drains.
-func throughputRun(o options, s *sink, name, processors string, round int, collectorCPUs, loadCPUs string) (Run, error) {
-	r := Run{Config: name, Round: round}
+func throughputRun(o options, s *sink, name, processors string, round int, collectorCPUs, loadCPUs string) (result.Run, error) {
+	r := result.Run{Config: name, Round: round}
 	c, err := startCollector(o.collector, o.workDir, fmt.Sprintf("%s-%d", name, round), processors, s.endpoint, collectorCPUs)
 	if err != nil {
 		return r, err
@@ -283,10 +236,10 @@ func throughputRun(o options, s *sink, name, processors string, round int, colle
 	return r, nil
 }
 
-func summarise(runs []Run) *Summary {
-	var sum Summary
+func summarise(runs []result.Run) *result.Summary {
+	var sum result.Summary
 	var nPlain, nProc float64
-	plainByRound := map[int]Run{}
+	plainByRound := map[int]result.Run{}
 	for _, r := range runs {
 		if r.Config == "plain" {
 			sum.PlainRecordsPerSecond += r.RecordsPerSecond

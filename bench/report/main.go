@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/secops-otel/aadhostlogincorrelation/bench/e2e/result"
 )
 
 // section is one generated part of BENCHMARKS.md.
@@ -45,7 +47,7 @@ type inputs struct {
 	benchErr                        error
 	benchstat                       string
 	profileFlat, profileCum         string
-	e2e                             *e2eReport
+	e2e                             *result.Report
 	e2eErr                          error
 	loads                           map[string]string // step → "1 5 15" load averages
 }
@@ -228,67 +230,14 @@ func (s benchSet) spread(pkg, name, unit string) (float64, float64) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// bench/e2e output (the fields this report uses)
+// bench/e2e output (bench/e2e/result)
 
-type e2eReport struct {
-	Started     time.Time `json:"started"`
-	Command     string    `json:"command"`
-	Pinning     string    `json:"pinning"`
-	Duration    float64   `json:"duration_seconds"`
-	Warmup      float64   `json:"warmup_seconds"`
-	Batch       int       `json:"batch"`
-	Concurrency int       `json:"concurrency"`
-	AttackEvery int       `json:"attack_every"`
-	Runs        []struct {
-		Config           string  `json:"config"`
-		Round            int     `json:"round"`
-		RecordsPerSecond float64 `json:"records_per_second"`
-		CPUPerMillion    float64 `json:"collector_cpu_seconds_per_million"`
-		CollectorCPU     float64 `json:"collector_cpu_utilisation"`
-		LoadgenCPU       float64 `json:"loadgen_cpu_utilisation"`
-		SinkCPU          float64 `json:"sink_cpu_utilisation"`
-		LoadBefore       float64 `json:"load_average_before"`
-		LoadAfter        float64 `json:"load_average_after"`
-		SentRecords      int64   `json:"sent_records"`
-		SinkRecords      int64   `json:"sink_records"`
-		Attacks          int64   `json:"attacks"`
-		Alerts           int64   `json:"alerts"`
-		FailedBatches    int64   `json:"failed_batches"`
-	} `json:"runs"`
-	Summary *struct {
-		PlainRecordsPerSecond     float64 `json:"plain_records_per_second"`
-		ProcessorRecordsPerSecond float64 `json:"processor_records_per_second"`
-		Ratio                     float64 `json:"throughput_ratio"`
-		PlainCPUPerMillion        float64 `json:"plain_cpu_seconds_per_million"`
-		ProcessorCPUPerMillion    float64 `json:"processor_cpu_seconds_per_million"`
-		CPURatio                  float64 `json:"cpu_ratio"`
-		BestRoundRatio            float64 `json:"best_round_ratio"`
-		WorstRoundRatio           float64 `json:"worst_round_ratio"`
-		MedianRoundRatio          float64 `json:"median_round_ratio"`
-		MedianRoundCPURatio       float64 `json:"median_round_cpu_ratio"`
-	} `json:"summary"`
-	Latency []struct {
-		Scenario       string  `json:"scenario"`
-		BackgroundRate float64 `json:"background_records_per_second"`
-		Attacks        int     `json:"attacks"`
-		Missing        int     `json:"missing"`
-		P50ms          float64 `json:"p50_ms"`
-		P90ms          float64 `json:"p90_ms"`
-		P99ms          float64 `json:"p99_ms"`
-		MaxMs          float64 `json:"max_ms"`
-		MeanMs         float64 `json:"mean_ms"`
-		ExportP50ms    float64 `json:"logon_export_p50_ms"`
-		LoadBefore     float64 `json:"load_average_before"`
-		LoadAfter      float64 `json:"load_average_after"`
-	} `json:"latency"`
-}
-
-func readE2E(path string) (*e2eReport, error) {
+func readE2E(path string) (*result.Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var r e2eReport
+	var r result.Report
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
