@@ -314,12 +314,22 @@ func awaitProcessed(t *testing.T, what string, sink *otlpSink, passed, alerts in
 	}
 }
 
-// startUninterrupted runs the whole scenario through a collector without storage and returns its
-// sink and how many records were sent; the caller awaits it.
-func startUninterrupted(t *testing.T, rs restartScenario) (*otlpSink, int) {
+// uninterrupted is the whole restart scenario run through a collector without storage, never
+// stopped: what a restarted run is compared with.
+type uninterrupted struct {
+	sink *otlpSink
+	sent int
+}
+
+// startRestartScenario builds the restart scenario, checks its cut and starts its uninterrupted run;
+// finish awaits that run.
+func startRestartScenario(t *testing.T) (restartScenario, uninterrupted) {
 	t.Helper()
+	collectorBinary(t)
+	rs := buildRestartScenario(time.Now().UTC())
+	rs.checkCut(t)
 	sink := startOTLPSink(t)
-	return sink, startRestartCollector(t, sink, "", "").send(t, rs, everyPart...)
+	return rs, uninterrupted{sink: sink, sent: startRestartCollector(t, sink, "", "").send(t, rs, everyPart...)}
 }
 
 // checkpointFile is the file file_storage keeps the processor's checkpoints in.
@@ -371,21 +381,32 @@ func awaitCheckpoints(t *testing.T, path string, n int, within time.Duration) []
 // finish waits for the split run's sink (awaitSink lingers so that a late extra alert would be seen)
 // and the uninterrupted run's, then compares: the uninterrupted run made the model's alerts, and the
 // split run made want (a multiset: a duplicate fails).
-func finish(t *testing.T, split *otlpSink, splitSent int, want []alertKey, whole *otlpSink, wholeSent int, rs restartScenario) {
+func finish(t *testing.T, split *otlpSink, splitSent int, want []alertKey, whole uninterrupted, rs restartScenario) {
 	t.Helper()
 	all := rs.alerts(everyPart...)
-	awaitProcessed(t, "uninterrupted run", whole, wholeSent, len(all))
+	awaitProcessed(t, "uninterrupted run", whole.sink, whole.sent, len(all))
 	awaitSink(t, "after the restart", split, splitSent, len(want))
-	wholeAlerts, _, wholePassed := whole.snapshot()
+	wholeAlerts, _, wholePassed := whole.sink.snapshot()
 	splitAlerts, _, splitPassed := split.snapshot()
-	if len(wholePassed) != wholeSent || len(splitPassed) != splitSent {
-		t.Errorf("records passed through: uninterrupted %d of %d, restarted %d of %d", len(wholePassed), wholeSent, len(splitPassed), splitSent)
+	if len(wholePassed) != whole.sent || len(splitPassed) != splitSent {
+		t.Errorf("records passed through: uninterrupted %d of %d, restarted %d of %d", len(wholePassed), whole.sent, len(splitPassed), splitSent)
 	}
 	assertAlertSet(t, "uninterrupted run against the model", wholeAlerts, all)
 	assertAlertSet(t, "restarted run", splitAlerts, want)
 	for _, a := range splitAlerts {
 		checkAlertAttributes(t, rs.scenario, a, rs.now)
 	}
+}
+
+// finishLikeUninterrupted is finish for a restart that must lose nothing: the restarted run c made
+// exactly the uninterrupted run's alerts, none twice, and counted no state error.
+func finishLikeUninterrupted(t *testing.T, c restartCollector, split *otlpSink, splitSent int, whole uninterrupted, rs restartScenario) {
+	t.Helper()
+	finish(t, split, splitSent, rs.alerts(everyPart...), whole, rs)
+	wholeAlerts, _, _ := whole.sink.snapshot()
+	splitAlerts, _, _ := split.snapshot()
+	assertAlertSet(t, "restarted run against the uninterrupted run", splitAlerts, keys(wholeAlerts))
+	c.checkStateErrors(t, 0)
 }
 
 // keys are the alert keys of records.
@@ -403,10 +424,7 @@ func keys(records []plog.LogRecord) []alertKey {
 // save at shutdown counts), a new collector on the same storage, the other half: the alerts are those
 // of an uninterrupted run of the whole scenario, none twice.
 func TestRestartCleanStop(t *testing.T) {
-	collectorBinary(t)
-	rs := buildRestartScenario(time.Now().UTC())
-	rs.checkCut(t)
-	whole, wholeSent := startUninterrupted(t, rs)
+	rs, whole := startRestartScenario(t)
 
 	sink, dir := startOTLPSink(t), t.TempDir()
 	c := startRestartCollector(t, sink, dir, "1h")
@@ -419,20 +437,13 @@ func TestRestartCleanStop(t *testing.T) {
 	c.requireLog(t, "state restored from checkpoint")
 	sent += c.send(t, rs, secondHalf)
 
-	finish(t, sink, sent, rs.alerts(everyPart...), whole, wholeSent, rs)
-	wholeAlerts, _, _ := whole.snapshot()
-	splitAlerts, _, _ := sink.snapshot()
-	assertAlertSet(t, "restarted run against the uninterrupted run", splitAlerts, keys(wholeAlerts))
-	c.checkStateErrors(t, 0)
+	finishLikeUninterrupted(t, c, sink, sent, whole, rs)
 }
 
 // TestRestartAfterKill9: half of the scenario, a periodic checkpoint taken after it, kill -9, a new
 // collector on the same storage, the other half: the alerts are the uninterrupted run's, none twice.
 func TestRestartAfterKill9(t *testing.T) {
-	collectorBinary(t)
-	rs := buildRestartScenario(time.Now().UTC())
-	rs.checkCut(t)
-	whole, wholeSent := startUninterrupted(t, rs)
+	rs, whole := startRestartScenario(t)
 
 	sink, dir := startOTLPSink(t), t.TempDir()
 	c := startRestartCollector(t, sink, dir, "200ms")
@@ -445,11 +456,7 @@ func TestRestartAfterKill9(t *testing.T) {
 	c.requireLog(t, "state restored from checkpoint")
 	sent += c.send(t, rs, secondHalf)
 
-	finish(t, sink, sent, rs.alerts(everyPart...), whole, wholeSent, rs)
-	wholeAlerts, _, _ := whole.snapshot()
-	splitAlerts, _, _ := sink.snapshot()
-	assertAlertSet(t, "restarted run against the uninterrupted run", splitAlerts, keys(wholeAlerts))
-	c.checkStateErrors(t, 0)
+	finishLikeUninterrupted(t, c, sink, sent, whole, rs)
 }
 
 // TestRestartAfterKill9LosesOnlyWhatFollowedTheCheckpoint: as TestRestartAfterKill9, but K's fifth
@@ -462,10 +469,7 @@ func TestRestartAfterKill9(t *testing.T) {
 // checkpoint have slipped in (a very slow machine), that attempt proves nothing and is made again
 // from scratch.
 func TestRestartAfterKill9LosesOnlyWhatFollowedTheCheckpoint(t *testing.T) {
-	collectorBinary(t)
-	rs := buildRestartScenario(time.Now().UTC())
-	rs.checkCut(t)
-	whole, wholeSent := startUninterrupted(t, rs)
+	rs, whole := startRestartScenario(t)
 
 	var (
 		sink *otlpSink
@@ -496,9 +500,9 @@ func TestRestartAfterKill9LosesOnlyWhatFollowedTheCheckpoint(t *testing.T) {
 	c.requireLog(t, "state restored from checkpoint")
 	sent += c.send(t, rs, secondHalf)
 
-	finish(t, sink, sent, rs.alerts(firstHalf, secondHalf), whole, wholeSent, rs)
+	finish(t, sink, sent, rs.alerts(firstHalf, secondHalf), whole, rs)
 	// Against the uninterrupted run: the same alerts but K's.
-	wholeAlerts, _, _ := whole.snapshot()
+	wholeAlerts, _, _ := whole.sink.snapshot()
 	var wholeButK []alertKey
 	for _, k := range keys(wholeAlerts) {
 		if k.IpAddress != lostAddr {
