@@ -307,7 +307,8 @@ type pendingLogons[P any] struct {
 // ipLogons are one IP's waiting logons: per table, those that have not alerted for it, by time.
 type ipLogons[P any] struct {
 	key     ipKey
-	handle  uint32
+	handle  uint32 // in pendingLogons.sets
+	tag     uint32 // the key's hash tag in pendingLogons.index
 	waiting [maxTables][]*pendingLogon[P]
 }
 
@@ -321,7 +322,11 @@ func (p *pendingLogons[P]) get(k ipKey) *ipLogons[P] {
 	if p.index.n == 0 {
 		return nil
 	}
-	h, ok := p.index.find(p.index.tag(&k), func(h uint32) bool { return p.sets[h].key == k })
+	return p.lookup(k, p.index.tag(&k))
+}
+
+func (p *pendingLogons[P]) lookup(k ipKey, tag uint64) *ipLogons[P] {
+	h, ok := p.index.find(tag, func(h uint32) bool { return p.sets[h].key == k })
 	if !ok {
 		return nil
 	}
@@ -329,9 +334,10 @@ func (p *pendingLogons[P]) get(k ipKey) *ipLogons[P] {
 }
 
 func (p *pendingLogons[P]) add(l *pendingLogon[P], tables int) {
-	w := p.get(l.key)
+	tag := p.index.tag(&l.key)
+	w := p.lookup(l.key, tag)
 	if w == nil {
-		w = &ipLogons[P]{key: l.key}
+		w = &ipLogons[P]{key: l.key, tag: uint32(tag)}
 		if n := len(p.free); n > 0 {
 			w.handle = p.free[n-1]
 			p.free = p.free[:n-1]
@@ -340,7 +346,7 @@ func (p *pendingLogons[P]) add(l *pendingLogon[P], tables int) {
 			w.handle = uint32(len(p.sets))
 			p.sets = append(p.sets, w)
 		}
-		p.index.insert(w.handle, p.index.tag(&w.key))
+		p.index.insert(w.handle, tag)
 	}
 	for tb := 0; tb < tables; tb++ {
 		if l.done&(1<<tb) == 0 {
@@ -377,7 +383,7 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
 		empty = empty && len(list) == 0
 	}
 	if empty {
-		p.index.remove(w.handle, p.index.tag(&w.key))
+		p.index.remove(w.handle, uint64(w.tag))
 		p.sets[w.handle] = nil
 		p.free = append(p.free, w.handle)
 	}

@@ -21,9 +21,9 @@ func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 // moves the table's failures to a slice in ipTable.lists, which only IPs under attack need.
 type ipRecord struct {
 	key    ipKey
-	newest int64  // latest failure time, the order of expiry and eviction
-	qseq   uint32 // sequence number of the record's live entry in ipTable.queue; 0 when free
-	_      uint32
+	newest int64               // latest failure time, the order of expiry and eviction
+	qseq   uint32              // sequence number of the record's live entry in ipTable.queue; 0 when free
+	tag    uint32              // the key's hash tag in ipTable.index
 	inline [maxTables][2]int64 // a table's failures, sorted, while it has at most two
 	count  [maxTables]uint32
 	list   [maxTables]uint32 // index in ipTable.lists when count > 2
@@ -52,7 +52,6 @@ type queueEntry struct {
 // an update makes stale are dropped lazily, so no update touches another IP's record.
 type ipTable struct {
 	index index // record index by key
-	n     int
 
 	chunks [][]ipRecord
 	free   []uint32
@@ -79,7 +78,7 @@ func (t *ipTable) init(max int) {
 	t.chunks = [][]ipRecord{make([]ipRecord, chunkSize)}
 }
 
-func (t *ipTable) len() int { return t.n }
+func (t *ipTable) len() int { return t.index.n }
 
 func (t *ipTable) rec(i uint32) *ipRecord { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
@@ -87,7 +86,11 @@ func (t *ipTable) hash(k *ipKey) uint64 { return t.index.tag(k) }
 
 // find returns the slot of k's record.
 func (t *ipTable) find(k ipKey) (uint32, bool) {
-	return t.index.find(t.hash(&k), func(i uint32) bool { return t.rec(i).key == k })
+	return t.findTagged(k, t.hash(&k))
+}
+
+func (t *ipTable) findTagged(k ipKey, tag uint64) (uint32, bool) {
+	return t.index.find(tag, func(i uint32) bool { return t.rec(i).key == k })
 }
 
 func (t *ipTable) newList(f []int64) uint32 {
@@ -118,16 +121,16 @@ func (t *ipTable) failures(r *ipRecord, tb int) []int64 {
 // add records a failure and returns the table's failures after it, and whether an IP had to be
 // evicted to make room.
 func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int64, evicted bool) {
-	i, ok := t.find(k)
+	tag := t.hash(&k)
+	i, ok := t.findTagged(k, tag)
 	if !ok {
-		if t.n >= t.max {
+		if t.len() >= t.max {
 			t.drop(t.front())
 			evicted = true
 		}
 		i = t.alloc()
-		*t.rec(i) = ipRecord{key: k, newest: ts}
-		t.index.insert(i, t.hash(&k))
-		t.n++
+		*t.rec(i) = ipRecord{key: k, newest: ts, tag: uint32(tag)}
+		t.index.insert(i, tag)
 		t.pushBack(i)
 	}
 	r := t.rec(i)
@@ -204,15 +207,14 @@ func (t *ipTable) drop(i uint32) {
 			t.freeList(r.list[tb])
 		}
 	}
-	t.index.remove(i, t.hash(&r.key))
-	t.n--
+	t.index.remove(i, uint64(r.tag))
 	*r = ipRecord{} // qseq 0: its queue entries are stale
 	t.free = append(t.free, i)
 }
 
 // pushBack makes record i the newest in the order of expiry and eviction.
 func (t *ipTable) pushBack(i uint32) {
-	if stale := len(t.queue) - t.n; stale > 64 && len(t.queue) > 2*t.n {
+	if n := t.len(); len(t.queue)-n > 64 && len(t.queue) > 2*n {
 		t.compactQueue()
 	}
 	t.seq++
@@ -226,7 +228,7 @@ func (t *ipTable) pushBack(i uint32) {
 func (t *ipTable) live(e queueEntry) bool { return t.rec(e.idx).qseq == e.seq }
 
 // compactQueue keeps only the live entries, in order. Each record has exactly one, so this runs
-// at most once every t.n updates. A stale entry lives at most two compactions, far fewer updates
+// at most once every t.len() updates. A stale entry lives at most two compactions, far fewer updates
 // than it takes the 32-bit sequence to wrap while max_tracked_ips stays below 2^29.
 func (t *ipTable) compactQueue() {
 	q := t.queue[:0]
@@ -265,7 +267,7 @@ func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 // in a table too large for the CPU caches their misses overlap instead of coming one by one. It
 // changes nothing.
 func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
-	if t.n < prefetchMin {
+	if t.len() < prefetchMin {
 		return
 	}
 	// Three tight loops rather than one: a loop whose body is a single independent load keeps
