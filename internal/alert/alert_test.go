@@ -88,3 +88,30 @@ func FuzzUnmarshalLogon(f *testing.F) {
 		}
 	})
 }
+
+func TestPackedRoundTrip(t *testing.T) {
+	for _, l := range []Logon{sampleLogon(), NewLogon(&classify.Event{
+		Kind: classify.LinuxLogon, Source: classify.Syslog, Addr: netip.MustParseAddr("203.0.113.7"),
+		Computer: strings.Repeat("h", 300), SyslogMessage: "Accepted password for root", Facility: "auth",
+	}, -5, pcommon.Resource{})} {
+		p, host := l.Pack()
+		assert.Equal(t, l.Computer, host)
+		assert.Len(t, p.fields, l.fieldsSize(), "Pack sizes its buffer exactly")
+		got, err := p.Unpack()
+		require.NoError(t, err)
+		assert.Equal(t, l.Event, got.Event)
+		assert.Equal(t, l.Time, got.Time)
+		assert.Equal(t, l.Resource, got.Resource, "the resource is shared, not copied")
+
+		// A checkpoint of a packed logon is the logon's own encoding.
+		want, err := l.MarshalBinary()
+		require.NoError(t, err)
+		b, err := p.AppendBinary(nil)
+		require.NoError(t, err)
+		assert.Equal(t, want, b)
+	}
+	_, err := Packed{}.Unpack()
+	assert.Error(t, err)
+	_, err = Packed{}.AppendBinary(nil)
+	assert.Error(t, err)
+}

@@ -19,27 +19,37 @@ const encodingVersion = 1
 // AppendBinary appends the logon's encoding to b: what a shared state (Redis) or a checkpoint
 // keeps of a waiting logon.
 func (l *Logon) AppendBinary(b []byte) ([]byte, error) {
-	b = append(b, encodingVersion, byte(l.Source))
-	b = binary.AppendVarint(b, l.Time)
-	a16 := l.Addr.As16()
 	if !l.Addr.IsValid() {
 		return nil, errors.New("logon without an address")
 	}
+	return appendResource(l.appendFields(b), l.Resource)
+}
+
+// appendFields appends everything of the logon but its resource.
+func (l *Logon) appendFields(b []byte) []byte {
+	b = append(b, encodingVersion, byte(l.Source))
+	b = binary.AppendVarint(b, l.Time)
+	a16 := l.Addr.As16()
 	b = append(b, a16[:]...)
 	for _, s := range l.fields() {
 		b = codec.AppendString(b, *s)
 	}
-	var res []byte
-	if l.Resource != (pcommon.Resource{}) {
+	return b
+}
+
+// appendResource appends res as an OTLP ResourceLogs with its length (0 for none).
+func appendResource(b []byte, res pcommon.Resource) ([]byte, error) {
+	var raw []byte
+	if res != (pcommon.Resource{}) {
 		ld := plog.NewLogs()
-		l.Resource.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
+		res.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
 		var err error
-		if res, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld); err != nil {
+		if raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld); err != nil {
 			return nil, err
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(res)))
-	return append(b, res...), nil
+	b = binary.AppendUvarint(b, uint64(len(raw)))
+	return append(b, raw...), nil
 }
 
 // MarshalBinary encodes the logon.
@@ -48,17 +58,8 @@ func (l *Logon) MarshalBinary() ([]byte, error) { return l.AppendBinary(nil) }
 // UnmarshalBinary decodes a logon encoded by AppendBinary; it never panics on corrupt input.
 func (l *Logon) UnmarshalBinary(b []byte) error {
 	d := codec.NewReader(b)
-	if v := d.Byte(); v != encodingVersion {
-		return fmt.Errorf("logon encoding version %d, want %d", v, encodingVersion)
-	}
-	*l = Logon{}
-	l.Source = classify.LogonSource(d.Byte())
-	l.Time = d.Varint()
-	var a16 [16]byte
-	copy(a16[:], d.Bytes(16))
-	l.Addr = netip.AddrFrom16(a16).Unmap()
-	for _, s := range l.fields() {
-		*s = d.String()
+	if err := l.readFields(d); err != nil {
+		return err
 	}
 	if n := d.Count(1); n > 0 {
 		raw := d.Bytes(n)
@@ -71,6 +72,28 @@ func (l *Logon) UnmarshalBinary(b []byte) error {
 			ld.ResourceLogs().At(0).Resource().CopyTo(l.Resource)
 		}
 	}
+	return l.finish(d)
+}
+
+// readFields decodes what appendFields encoded into a zeroed l.
+func (l *Logon) readFields(d *codec.Reader) error {
+	if v := d.Byte(); v != encodingVersion {
+		return fmt.Errorf("logon encoding version %d, want %d", v, encodingVersion)
+	}
+	*l = Logon{}
+	l.Source = classify.LogonSource(d.Byte())
+	l.Time = d.Varint()
+	var a16 [16]byte
+	copy(a16[:], d.Bytes(16))
+	l.Addr = netip.AddrFrom16(a16).Unmap()
+	for _, s := range l.fields() {
+		*s = d.String()
+	}
+	return nil
+}
+
+// finish checks that d was read to its end without error and derives the logon's kind.
+func (l *Logon) finish(d *codec.Reader) error {
 	if d.Err() != nil {
 		return fmt.Errorf("logon encoding: %w", d.Err())
 	}

@@ -11,12 +11,14 @@ import (
 // Memory keeps the state in this process. It is not safe for concurrent use; the processor
 // serialises batches.
 type Memory struct {
-	Engine *window.Engine[alert.Logon]
+	// Engine keeps waiting logons packed: the garbage collector hardly looks at them.
+	Engine *window.Engine[alert.Packed]
+	fired  []window.Alert[alert.Packed]
 }
 
 // NewMemory returns an empty in-memory backend.
 func NewMemory(cfg window.Config) *Memory {
-	return &Memory{Engine: window.New[alert.Logon](cfg)}
+	return &Memory{Engine: window.New[alert.Packed](cfg)}
 }
 
 // prefetchGroup is how many events' state is loaded ahead at a time: few enough that the pages
@@ -25,6 +27,7 @@ const prefetchGroup = 256
 
 // Apply implements Backend.
 func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, out []Alert) ([]Alert, error) {
+	fired := m.fired[:0]
 	for i := range events {
 		if i%prefetchGroup == 0 {
 			group := events[i:min(i+prefetchGroup, len(events))]
@@ -36,10 +39,24 @@ func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, o
 			continue
 		}
 		if ev.Logon {
-			out = m.Engine.Logon(ev.Addr, ev.Time, ev.Payload.Computer, ev.Payload, out)
+			packed, host := ev.Payload.Pack()
+			fired = m.Engine.Logon(ev.Addr, ev.Time, host, packed, fired)
 		} else {
-			out = m.Engine.Failure(ev.Table, ev.Addr, ev.Time, out)
+			fired = m.Engine.Failure(ev.Table, ev.Addr, ev.Time, fired)
 		}
+	}
+	m.fired = fired
+	for i := range fired {
+		a := &fired[i]
+		l, err := a.Payload.Unpack()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, Alert{
+			Payload: l, Addr: a.Addr, Host: a.Host, Time: a.Time,
+			Table: a.Table, Count: a.Count, First: a.First, Last: a.Last,
+		})
+		a.Payload = alert.Packed{} // the engine may forget it
 	}
 	return out, nil
 }
@@ -55,14 +72,17 @@ func (m *Memory) Close(context.Context) error { return nil }
 
 // Snapshot encodes the whole state for a checkpoint.
 func (m *Memory) Snapshot() ([]byte, error) {
-	return m.Engine.Snapshot(func(b []byte, l *alert.Logon) ([]byte, error) { return l.AppendBinary(b) })
+	return m.Engine.Snapshot(func(b []byte, l *alert.Packed) ([]byte, error) { return l.AppendBinary(b) })
 }
 
 // Restore replaces the state with a checkpoint made by Snapshot; on error the state is empty.
 func (m *Memory) Restore(data []byte) error {
-	return m.Engine.Restore(data, func(b []byte) (alert.Logon, error) {
+	return m.Engine.Restore(data, func(b []byte) (alert.Packed, error) {
 		var l alert.Logon
-		err := l.UnmarshalBinary(b)
-		return l, err
+		if err := l.UnmarshalBinary(b); err != nil {
+			return alert.Packed{}, err
+		}
+		p, _ := l.Pack()
+		return p, nil
 	})
 }
