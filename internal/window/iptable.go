@@ -18,7 +18,7 @@ func keyOf(a netip.Addr) ipKey { return a.Unmap().As16() }
 func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 
 // ipRecord is one tracked IP: 80 bytes. A table's first two failures live inline; a third one
-// moves the table's failures to a slice in ipTable.lists, which only IPs under attack need.
+// moves the table's failures to a block of ipTable.lists, which only IPs under attack need.
 type ipRecord struct {
 	key    ipKey
 	newest int64               // latest failure time, the order of expiry and eviction
@@ -26,7 +26,7 @@ type ipRecord struct {
 	tag    uint32              // the key's hash tag in ipTable.index
 	inline [maxTables][2]int64 // a table's failures, sorted, while it has at most two
 	count  [maxTables]uint32
-	list   [maxTables]uint32 // index in ipTable.lists when count > 2
+	list   [maxTables]uint32 // block in ipTable.lists when count > 2
 }
 
 const (
@@ -61,9 +61,8 @@ type ipTable struct {
 	qhead int
 	seq   uint32
 
-	lists     [][]int64 // sorted failures of the tables with more than two
-	freeLists []uint32
-	max       int
+	lists failureLists // sorted failures of the tables with more than two
+	max   int
 
 	hashes     []uint64 // scratch for prefetch
 	prefetched []uint32 // scratch for prefetch
@@ -72,7 +71,6 @@ type ipTable struct {
 
 func (t *ipTable) init(max int) {
 	t.index.init()
-	t.lists = [][]int64{nil} // list 0 is never used
 	t.max = max
 	t.used = 1
 	t.chunks = [][]ipRecord{make([]ipRecord, chunkSize)}
@@ -93,29 +91,14 @@ func (t *ipTable) findTagged(k ipKey, tag uint64) (uint32, bool) {
 	return t.index.find(tag, func(i uint32) bool { return t.rec(i).key == k })
 }
 
-func (t *ipTable) newList(f []int64) uint32 {
-	if n := len(t.freeLists); n > 0 {
-		i := t.freeLists[n-1]
-		t.freeLists = t.freeLists[:n-1]
-		t.lists[i] = f
-		return i
-	}
-	t.lists = append(t.lists, f)
-	return uint32(len(t.lists) - 1)
-}
-
-func (t *ipTable) freeList(i uint32) {
-	t.lists[i] = nil
-	t.freeLists = append(t.freeLists, i)
-}
-
 // failures returns the sorted failure times of one table of record r. The slice is only valid
 // until the table changes.
 func (t *ipTable) failures(r *ipRecord, tb int) []int64 {
-	if c := r.count[tb]; c <= 2 {
+	c := r.count[tb]
+	if c <= 2 {
 		return r.inline[tb][:c]
 	}
-	return t.lists[r.list[tb]]
+	return t.lists.get(r.list[tb], int(c))[:c:c] // callers must not append into the block
 }
 
 // add records a failure and returns the table's failures after it, and whether an IP had to be
@@ -143,29 +126,37 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 		r.inline[tb] = [2]int64{min(first, ts), max(first, ts)}
 		r.count[tb] = 2
 	case 2:
-		list := make([]int64, 2, 8)
+		b := t.lists.alloc(0)
+		list := t.lists.block(0, b)[:2]
 		copy(list, r.inline[tb][:])
-		list = insertSorted(list, ts)
-		r.list[tb] = t.newList(list)
+		insertSorted(list, ts)
+		r.list[tb] = b
 		r.count[tb] = 3
 	default:
-		list := t.lists[r.list[tb]]
+		c, b := listClass(int(r.count[tb])), r.list[tb]
+		list := t.lists.get(b, int(r.count[tb]))
 		if list[0] < horizon {
 			// Failures older than the horizon can no longer pair with any current event.
 			cut, _ := slices.BinarySearch(list, horizon)
 			list = slices.Delete(list, 0, cut)
 		}
-		list = insertSorted(list, ts)
+		if len(list) == cap(list) {
+			b, list = t.lists.move(c, b, list, c+1)
+			c++
+		}
+		list = insertSorted(list, ts) // in place: the block has room
 		if len(list) >= 4*need {
 			list = compact(list, w, need)
 		}
-		if len(list) <= 2 {
+		switch {
+		case len(list) <= 2:
 			copy(r.inline[tb][:], list)
-			t.freeList(r.list[tb])
-			r.list[tb] = 0
-		} else {
-			t.lists[r.list[tb]] = list
+			t.lists.release(c, b)
+			b = 0
+		case listClass(len(list)) != c:
+			b, _ = t.lists.move(c, b, list, listClass(len(list)))
 		}
+		r.list[tb] = b
 		r.count[tb] = uint32(len(list))
 	}
 	if ts > r.newest {
@@ -203,8 +194,8 @@ func (t *ipTable) alloc() uint32 {
 func (t *ipTable) drop(i uint32) {
 	r := t.rec(i)
 	for tb := 0; tb < maxTables; tb++ {
-		if r.count[tb] > 2 {
-			t.freeList(r.list[tb])
+		if c := r.count[tb]; c > 2 {
+			t.lists.release(listClass(int(c)), r.list[tb])
 		}
 	}
 	t.index.remove(i, uint64(r.tag))
@@ -293,22 +284,13 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 		r := t.rec(i)
 		sink += uint64(r.newest) + uint64(r.count[0])
 	}
-	// The failure lists of IPs with more than two failures: their headers, then their ends.
+	// The failure lists of IPs with more than two failures: their first and last lines.
 	for _, i := range idx {
 		r := t.rec(i)
 		for tb := range maxTables {
-			if r.count[tb] > 2 {
-				sink += uint64(len(t.lists[r.list[tb]]))
-			}
-		}
-	}
-	for _, i := range idx {
-		r := t.rec(i)
-		for tb := range maxTables {
-			if r.count[tb] > 2 {
-				if l := t.lists[r.list[tb]]; len(l) > 0 {
-					sink += uint64(l[0]) + uint64(l[len(l)-1])
-				}
+			if n := r.count[tb]; n > 2 {
+				l := t.lists.get(r.list[tb], int(n))
+				sink += uint64(l[0]) + uint64(l[n-1])
 			}
 		}
 	}

@@ -12,8 +12,15 @@ import (
 // TestIPTableAgainstModel drives the table with random failures from a small address space (so
 // that records are found, evicted, expired and their slots reused, and probe runs collide) and
 // checks it against a plain map and list after every step: the same keys, the same failures per
-// table, and the same order of expiry and eviction.
+// table, and the same order of expiry and eviction. The second setting keeps a few addresses busy
+// with a high threshold, so their lists grow through several block classes and shrink again.
 func TestIPTableAgainstModel(t *testing.T) {
+	for _, c := range []struct{ keys, need int }{{1024, 3}, {16, 40}} {
+		testIPTableAgainstModel(t, c.keys, c.need)
+	}
+}
+
+func testIPTableAgainstModel(t *testing.T, keys, need int) {
 	type model struct {
 		key    ipKey
 		newest int64
@@ -21,17 +28,19 @@ func TestIPTableAgainstModel(t *testing.T) {
 	}
 	for _, seed := range []uint64{1, 2, 3} {
 		rng := rand.New(rand.NewPCG(seed, 99))
-		const max = 300
+		const maxIPs = 300
 		var tb ipTable
-		tb.init(max)
+		tb.init(maxIPs)
 		var order []*model // oldest update first
 		byKey := map[ipKey]*model{}
-		const w, need = 1_000, 3
+		const w = 1_000
+		longest := 0
 		clock := int64(0)
 		for step := 0; step < 8_000; step++ {
 			clock += int64(rng.IntN(3))
 			ts := clock - int64(rng.IntN(50)) // a little out of order
-			k := keyOf(netip.AddrFrom4([4]byte{10, 0, byte(rng.IntN(4)), byte(rng.IntN(256))}))
+			x := rng.IntN(keys)
+			k := keyOf(netip.AddrFrom4([4]byte{10, 0, byte(x >> 8), byte(x)}))
 			table := rng.IntN(maxTables)
 			horizon := clock - 2*w
 
@@ -54,7 +63,7 @@ func TestIPTableAgainstModel(t *testing.T) {
 			_, evicted := tb.add(k, table, ts, horizon, w, need)
 			m := byKey[k]
 			if m == nil {
-				require.Equal(t, len(byKey) >= max, evicted, "step %d: eviction", step)
+				require.Equal(t, len(byKey) >= maxIPs, evicted, "step %d: eviction", step)
 				if evicted {
 					delete(byKey, order[0].key)
 					order = order[1:]
@@ -89,6 +98,7 @@ func TestIPTableAgainstModel(t *testing.T) {
 					require.True(t, ok)
 					r := tb.rec(i)
 					for x := range maxTables {
+						longest = max(longest, len(tb.failures(r, x)))
 						// The table prunes and compacts; what it keeps must decide like the model.
 						for _, at := range []int64{clock, clock - w/2, clock - w} {
 							a, _, _, _ := fires(m.f[x], at, w, need)
@@ -100,6 +110,9 @@ func TestIPTableAgainstModel(t *testing.T) {
 			}
 		}
 		require.LessOrEqual(t, len(tb.queue), 2*tb.len()+66, "stale queue entries are compacted")
+		if keys < 100 {
+			require.Greater(t, longest, 32, "lists grew through several block classes")
+		}
 	}
 }
 
