@@ -22,7 +22,7 @@ func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 type ipRecord struct {
 	key    ipKey
 	newest int64               // latest failure time, the order of expiry and eviction
-	qseq   uint32              // sequence number of the record's live entry in ipTable.queue; 0 when free
+	qpos   uint32              // 1 + position of the record's live entry in ipTable.queue; 0 for none
 	tag    uint32              // the key's hash tag in ipTable.index
 	inline [maxTables][2]int64 // a table's failures, sorted, while it has at most two
 	count  [maxTables]uint32
@@ -39,17 +39,12 @@ const (
 	prefetchMin = 1 << 15
 )
 
-// queueEntry says that record idx had its newest failure updated at sequence number seq. Only
-// the entry whose seq equals the record's qseq is live; the others are skipped and compacted away.
-type queueEntry struct {
-	idx, seq uint32
-}
-
 // ipTable tracks failures per IP. Records sit in fixed-size chunks (no per-IP allocation, no
 // doubling slack) and are found through an open-addressing hash table of 8-byte slots, so a
 // lookup touches one slot line and the record itself. Records are ordered, for expiry and
-// eviction, by a queue of updates in arrival order: an update appends an entry, and the entries
-// an update makes stale are dropped lazily, so no update touches another IP's record.
+// eviction, by a queue of updates in arrival order: an update appends an entry and marks the
+// record's previous entry stale in a bitmap; stale entries are dropped lazily, so no update
+// touches another IP's record, and dropping them reads the bitmap, not the records.
 type ipTable struct {
 	index index // record index by key
 
@@ -57,9 +52,9 @@ type ipTable struct {
 	free   []uint32
 	used   uint32 // slots handed out so far, slot 0 included
 
-	queue []queueEntry
-	qhead int
-	seq   uint32
+	queue []uint32 // record numbers in the order of their last update; some are stale
+	stale []uint64 // bit p is set when queue[p] is stale: its record was updated again or dropped
+	qhead int      // entries before it are consumed
 
 	lists failureLists // sorted failures of the tables with more than two
 	max   int
@@ -199,46 +194,61 @@ func (t *ipTable) drop(i uint32) {
 		}
 	}
 	t.index.remove(i, uint64(r.tag))
-	*r = ipRecord{} // qseq 0: its queue entries are stale
+	t.markStale(r)
+	*r = ipRecord{}
 	t.free = append(t.free, i)
 }
 
 // pushBack makes record i the newest in the order of expiry and eviction.
 func (t *ipTable) pushBack(i uint32) {
+	r := t.rec(i)
+	t.markStale(r)
 	if n := t.len(); len(t.queue)-n > 64 && len(t.queue) > 2*n {
 		t.compactQueue()
 	}
-	t.seq++
-	if t.seq == 0 { // 0 marks a free record
-		t.seq = 1
+	p := len(t.queue)
+	t.queue = append(t.queue, i)
+	if p>>6 == len(t.stale) {
+		t.stale = append(t.stale, 0)
 	}
-	t.queue = append(t.queue, queueEntry{idx: i, seq: t.seq})
-	t.rec(i).qseq = t.seq
+	r.qpos = uint32(p + 1)
 }
 
-func (t *ipTable) live(e queueEntry) bool { return t.rec(e.idx).qseq == e.seq }
+// markStale marks r's entry in the queue, if it has one, as stale.
+func (t *ipTable) markStale(r *ipRecord) {
+	if r.qpos != 0 {
+		p := r.qpos - 1
+		t.stale[p>>6] |= 1 << (p & 63)
+	}
+}
+
+func (t *ipTable) isStale(p int) bool { return t.stale[p>>6]&(1<<(p&63)) != 0 }
 
 // compactQueue keeps only the live entries, in order. Each record has exactly one, so this runs
-// at most once every t.len() updates. A stale entry lives at most two compactions, far fewer updates
-// than it takes the 32-bit sequence to wrap while max_tracked_ips stays below 2^29.
+// at most once every t.len() updates. Only the records whose entry moves are written to.
 func (t *ipTable) compactQueue() {
-	q := t.queue[:0]
-	for _, e := range t.queue[t.qhead:] {
-		if t.live(e) {
-			q = append(q, e)
+	w := 0
+	for p := t.qhead; p < len(t.queue); p++ {
+		if t.isStale(p) {
+			continue
 		}
+		if i := t.queue[p]; w != p {
+			t.queue[w] = i
+			t.rec(i).qpos = uint32(w + 1)
+		}
+		w++
 	}
-	clear(t.queue[len(q):])
-	t.queue, t.qhead = q, 0
+	t.queue, t.qhead = t.queue[:w], 0
+	clear(t.stale)
+	t.stale = t.stale[:(w+63)>>6]
 }
 
 // front returns the record updated longest ago, or nilIndex.
 func (t *ipTable) front() uint32 {
-	for t.qhead < len(t.queue) {
-		if e := t.queue[t.qhead]; t.live(e) {
-			return e.idx
+	for ; t.qhead < len(t.queue); t.qhead++ {
+		if !t.isStale(t.qhead) {
+			return t.queue[t.qhead]
 		}
-		t.qhead++
 	}
 	return nilIndex
 }
@@ -246,8 +256,8 @@ func (t *ipTable) front() uint32 {
 // oldestFirst yields the records from the one updated longest ago to the newest.
 func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 	return func(yield func(uint32) bool) {
-		for _, e := range t.queue[t.qhead:] {
-			if t.live(e) && !yield(e.idx) {
+		for p := t.qhead; p < len(t.queue); p++ {
+			if !t.isStale(p) && !yield(t.queue[p]) {
 				return
 			}
 		}
@@ -282,7 +292,7 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 	t.prefetched = idx
 	for _, i := range idx {
 		r := t.rec(i)
-		sink += uint64(r.newest) + uint64(r.count[0])
+		sink += uint64(r.key[0]) + uint64(r.list[maxTables-1]) // its first and last bytes: both its lines
 	}
 	// The failure lists of IPs with more than two failures: their first and last lines.
 	for _, i := range idx {
