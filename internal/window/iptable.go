@@ -17,17 +17,43 @@ func keyOf(a netip.Addr) ipKey { return a.Unmap().As16() }
 // Addr returns the key as a normalised address.
 func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 
-// ipRecord is one tracked IP: 80 bytes. A table's first two failures live inline; a third one
-// moves the table's failures to a block of ipTable.lists, which only IPs under attack need.
+// ipRecord is one tracked IP: 64 bytes, one cache line (records sit in page-aligned chunks). A
+// table's first two failures live inline; a third one moves the table's failures to a block of
+// ipTable.lists, which only IPs under attack need, and the inline pair then holds the block's
+// number and the count.
 type ipRecord struct {
 	key    ipKey
 	newest int64               // latest failure time, the order of expiry and eviction
 	qpos   uint32              // 1 + position of the record's live entry in ipTable.queue; 0 for none
-	tag    uint32              // the key's hash tag in ipTable.index
-	inline [maxTables][2]int64 // a table's failures, sorted, while it has at most two
-	count  [maxTables]uint32
-	list   [maxTables]uint32 // block in ipTable.lists when count > 2
+	shape  uint32              // per table, two bits: its failures inline (0, 1 or 2), or listed
+	inline [maxTables][2]int64 // per table: its failures, sorted; or, when listed, block and count
 }
+
+// listed is a table's shape when its failures are in a block of ipTable.lists.
+const listed = 3
+
+func (r *ipRecord) shapeOf(tb int) uint32 { return r.shape >> (2 * tb) & 3 }
+
+func (r *ipRecord) setShape(tb int, s uint32) {
+	r.shape = r.shape&^(3<<(2*tb)) | s<<(2*tb)
+}
+
+// count is how many failures table tb keeps.
+func (r *ipRecord) count(tb int) int {
+	if s := r.shapeOf(tb); s != listed {
+		return int(s)
+	}
+	return int(r.inline[tb][1])
+}
+
+// setList records that table tb's n failures are in block b.
+func (r *ipRecord) setList(tb int, b uint32, n int) {
+	r.setShape(tb, listed)
+	r.inline[tb] = [2]int64{int64(b), int64(n)}
+}
+
+// block is the block of a listed table.
+func (r *ipRecord) block(tb int) uint32 { return uint32(r.inline[tb][0]) }
 
 const (
 	chunkBits = 12
@@ -89,11 +115,11 @@ func (t *ipTable) findTagged(k ipKey, tag uint64) (uint32, bool) {
 // failures returns the sorted failure times of one table of record r. The slice is only valid
 // until the table changes.
 func (t *ipTable) failures(r *ipRecord, tb int) []int64 {
-	c := r.count[tb]
-	if c <= 2 {
-		return r.inline[tb][:c]
+	if s := r.shapeOf(tb); s != listed {
+		return r.inline[tb][:s]
 	}
-	return t.lists.get(r.list[tb], int(c))[:c:c] // callers must not append into the block
+	c := r.count(tb)
+	return t.lists.get(r.block(tb), c)[:c:c] // callers must not append into the block
 }
 
 // add records a failure and returns the table's failures after it, and whether an IP had to be
@@ -107,29 +133,29 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 			evicted = true
 		}
 		i = t.alloc()
-		*t.rec(i) = ipRecord{key: k, newest: ts, tag: uint32(tag)}
+		*t.rec(i) = ipRecord{key: k, newest: ts}
 		t.index.insert(i, tag)
 		t.pushBack(i)
 	}
 	r := t.rec(i)
-	switch r.count[tb] {
+	switch r.shapeOf(tb) {
 	case 0:
 		r.inline[tb][0] = ts
-		r.count[tb] = 1
+		r.setShape(tb, 1)
 	case 1:
 		first := r.inline[tb][0]
 		r.inline[tb] = [2]int64{min(first, ts), max(first, ts)}
-		r.count[tb] = 2
+		r.setShape(tb, 2)
 	case 2:
 		b := t.lists.alloc(0)
 		list := t.lists.block(0, b)[:2]
 		copy(list, r.inline[tb][:])
-		insertSorted(list, ts)
-		r.list[tb] = b
-		r.count[tb] = 3
+		insertSorted(list, ts) // in place
+		r.setList(tb, b, 3)
 	default:
-		c, b := listClass(int(r.count[tb])), r.list[tb]
-		list := t.lists.get(b, int(r.count[tb]))
+		n := r.count(tb)
+		c, b := listClass(n), r.block(tb)
+		list := t.lists.get(b, n)
 		if list[0] < horizon {
 			// Failures older than the horizon can no longer pair with any current event.
 			cut, _ := slices.BinarySearch(list, horizon)
@@ -146,13 +172,14 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 		switch {
 		case len(list) <= 2:
 			copy(r.inline[tb][:], list)
+			r.setShape(tb, uint32(len(list)))
 			t.lists.release(c, b)
-			b = 0
 		case listClass(len(list)) != c:
 			b, _ = t.lists.move(c, b, list, listClass(len(list)))
+			fallthrough
+		default:
+			r.setList(tb, b, len(list))
 		}
-		r.list[tb] = b
-		r.count[tb] = uint32(len(list))
 	}
 	if ts > r.newest {
 		r.newest = ts
@@ -189,11 +216,11 @@ func (t *ipTable) alloc() uint32 {
 func (t *ipTable) drop(i uint32) {
 	r := t.rec(i)
 	for tb := 0; tb < maxTables; tb++ {
-		if c := r.count[tb]; c > 2 {
-			t.lists.release(listClass(int(c)), r.list[tb])
+		if r.shapeOf(tb) == listed {
+			t.lists.release(listClass(r.count(tb)), r.block(tb))
 		}
 	}
-	t.index.remove(i, uint64(r.tag))
+	t.index.remove(i, t.hash(&r.key))
 	t.markStale(r)
 	*r = ipRecord{}
 	t.free = append(t.free, i)
@@ -292,14 +319,21 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 	t.prefetched = idx
 	for _, i := range idx {
 		r := t.rec(i)
-		sink += uint64(r.key[0]) + uint64(r.list[maxTables-1]) // its first and last bytes: both its lines
+		sink += uint64(r.key[0])
+	}
+	// Their words of the stale bitmap, which their update writes.
+	for _, i := range idx {
+		if p := t.rec(i).qpos; p != 0 {
+			sink += t.stale[(p-1)>>6]
+		}
 	}
 	// The failure lists of IPs with more than two failures: their first and last lines.
 	for _, i := range idx {
 		r := t.rec(i)
 		for tb := range maxTables {
-			if n := r.count[tb]; n > 2 {
-				l := t.lists.get(r.list[tb], int(n))
+			if r.shapeOf(tb) == listed {
+				n := r.count(tb)
+				l := t.lists.get(r.block(tb), n)
 				sink += uint64(l[0]) + uint64(l[n-1])
 			}
 		}

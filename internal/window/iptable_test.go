@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -132,4 +133,12 @@ func TestIPTablePrefetchChangesNothing(t *testing.T) {
 		_, ok := tb.find(keyOf(addr(i)))
 		require.Equal(t, i < prefetchMin+100, ok, "address %d", i)
 	}
+}
+
+// TestIPRecordIsOneCacheLine: a lookup in a large table costs one miss for the record, not two.
+func TestIPRecordIsOneCacheLine(t *testing.T) {
+	require.Equal(t, uintptr(64), unsafe.Sizeof(ipRecord{}))
+	var tb ipTable
+	tb.init(10)
+	require.Zero(t, uintptr(unsafe.Pointer(tb.rec(0)))%64, "chunks start on a cache line")
 }
