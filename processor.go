@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -220,19 +221,33 @@ func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 				p.counts.kinds[ev.Kind]++
 				switch ev.Kind {
 				case classify.FailedSignIn:
-					p.events = append(p.events, state.Event{Table: int(ev.Table), Addr: ev.Addr, Time: eventTime(lr, ev, now)})
+					e := p.nextEvent()
+					e.Table, e.Addr, e.Time = int(ev.Table), ev.Addr, eventTime(lr, ev, now)
 				case classify.LinuxLogon, classify.WindowsLogon:
 					if resource == (pcommon.Resource{}) {
 						resource = p.keepResource(rl.Resource())
 					}
-					t := eventTime(lr, ev, now)
-					p.events = append(p.events, state.Event{Logon: true, Addr: ev.Addr, Time: t, Payload: alert.NewLogon(ev, t, resource)})
+					e := p.nextEvent()
+					e.Logon, e.Addr, e.Time = true, ev.Addr, eventTime(lr, ev, now)
+					e.Payload.Set(ev, e.Time, resource)
 				case classify.Rejected:
 					p.counts.rejectedBy(ev.Reject)
 				}
 			}
 		}
 	}
+}
+
+// nextEvent appends a zero event to p.events and returns it, built in place rather than copied in:
+// an event with its logon is some 500 bytes.
+func (p *correlationProcessor) nextEvent() *state.Event {
+	if len(p.events) == cap(p.events) {
+		p.events = slices.Grow(p.events, 1)
+	}
+	p.events = p.events[:len(p.events)+1]
+	e := &p.events[len(p.events)-1]
+	*e = state.Event{}
+	return e
 }
 
 // keepResource returns a copy of res that logons can keep, reusing a recent copy when it is

@@ -22,16 +22,23 @@ type Logon struct {
 	Resource pcommon.Resource // a copy owned by the logon (shared by logons of one batch resource)
 }
 
-// NewLogon keeps ev for as long as the logon may wait. Strings of the record are immutable and
-// can be kept as they are; only the over-long ones are cut (and so copied).
+// NewLogon returns the logon Set makes.
 func NewLogon(ev *classify.Event, t int64, res pcommon.Resource) Logon {
-	l := Logon{Event: *ev, Time: t, Resource: res}
+	var l Logon
+	l.Set(ev, t, res)
+	return l
+}
+
+// Set makes l the logon ev at time t, from resource res, to keep for as long as it may wait. Strings
+// of the record are immutable and can be kept as they are; only the over-long ones are cut (and
+// so copied). It works in place: a Logon is some 400 bytes, too many to copy around per record.
+func (l *Logon) Set(ev *classify.Event, t int64, res pcommon.Resource) {
+	l.Event, l.Time, l.Resource = *ev, t, res
 	for _, s := range l.fields() {
 		if len(*s) > maxFieldLen {
 			*s = strings.ToValidUTF8(strings.Clone((*s)[:maxFieldLen]), "") + "…"
 		}
 	}
-	return l
 }
 
 // fields lists the strings a logon keeps, for bounding and serialising them.
