@@ -97,8 +97,8 @@ func TestPackedRoundTrip(t *testing.T) {
 		p, host := l.Pack()
 		assert.Equal(t, l.Computer, host)
 		assert.Len(t, p.fields, l.fieldsSize(), "Pack sizes its buffer exactly")
-		got, err := p.Unpack()
-		require.NoError(t, err)
+		var got Logon
+		require.NoError(t, p.Unpack(&got))
 		assert.Equal(t, l.Event, got.Event)
 		assert.Equal(t, l.Time, got.Time)
 		assert.Equal(t, l.Resource, got.Resource, "the resource is shared, not copied")
@@ -110,8 +110,8 @@ func TestPackedRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, b)
 	}
-	_, err := Packed{}.Unpack()
-	assert.Error(t, err)
-	_, err = Packed{}.AppendBinary(nil)
+	var got Logon
+	assert.Error(t, Packed{}.Unpack(&got))
+	_, err := Packed{}.AppendBinary(nil)
 	assert.Error(t, err)
 }

@@ -39,18 +39,17 @@ func (l *Logon) fieldsSize() int {
 	return n
 }
 
-// Unpack decodes the logon; the error is only for a Packed that was not made by Pack.
-func (p Packed) Unpack() (Logon, error) {
-	var l Logon
+// Unpack decodes the logon into l; the error is only for a Packed that was not made by Pack.
+func (p Packed) Unpack(l *Logon) error {
 	d := codec.NewReader([]byte(p.fields))
 	if err := l.readFields(d); err != nil {
-		return Logon{}, err
+		return err
 	}
 	if err := l.finish(d); err != nil {
-		return Logon{}, err
+		return err
 	}
 	l.Resource = p.resource
-	return l, nil
+	return nil
 }
 
 // AppendBinary appends the logon's encoding, the same as Logon.AppendBinary's.

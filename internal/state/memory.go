@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"net/netip"
+	"slices"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/alert"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
@@ -46,16 +47,17 @@ func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, o
 		}
 	}
 	m.fired = fired
+	out = slices.Grow(out, len(fired))
 	for i := range fired {
 		a := &fired[i]
-		l, err := a.Payload.Unpack()
-		if err != nil {
-			return out, err
+		out = out[:len(out)+1]
+		o := &out[len(out)-1] // filled in place: an Alert is some 500 bytes
+		*o = Alert{}
+		if err := a.Payload.Unpack(&o.Payload); err != nil {
+			return out[:len(out)-1], err
 		}
-		out = append(out, Alert{
-			Payload: l, Addr: a.Addr, Host: a.Host, Time: a.Time,
-			Table: a.Table, Count: a.Count, First: a.First, Last: a.Last,
-		})
+		o.Addr, o.Host, o.Time = a.Addr, a.Host, a.Time
+		o.Table, o.Count, o.First, o.Last = a.Table, a.Count, a.First, a.Last
 		a.Payload = alert.Packed{} // the engine may forget it
 	}
 	return out, nil
