@@ -1,7 +1,9 @@
 // Command e2e compares, in one run, the same collector binary started with two configurations that
 // differ only in the aadhostlogincorrelation processor (otlp receiver → [processor] → batch → otlp
-// exporter to a sink on loopback), driven by the same load generator (cmd/loadgen) for the same time,
-// alternating plain and processor runs in ABBA order. It reports the records per second counted at
+// exporter to a sink on loopback), driven by the same load generator (cmd/loadgen) for the same time.
+// By default both run side by side, at the same time on the same CPUs, each with its own load
+// generator and sink, so that the machine's drift (large on a shared virtual machine) weighs on
+// both alike; -side-by-side=false runs them one after the other in ABBA order. It reports the records per second counted at
 // the sink, their ratio, and the collector's CPU-seconds per million records. Then it measures alert latency through
 // a collector without the batch processor: from sending the deciding logon over OTLP/gRPC to the
 // alert reaching the sink, idle and under background load.
@@ -30,14 +32,14 @@ import (
 )
 
 type options struct {
-	collector, loadgen, out, workDir string
-	duration, warmup                 time.Duration
-	rounds, batch, concurrency       int
-	attackEvery                      int
-	pin                              bool
-	latencyAttacks                   int
-	latencyLoad                      float64
-	skipThroughput, skipLatency      bool
+	collector, loadgen, out, workDir        string
+	duration, warmup                        time.Duration
+	rounds, batch, concurrency              int
+	attackEvery                             int
+	pin                                     bool
+	latencyAttacks                          int
+	latencyLoad                             float64
+	sideBySide, skipThroughput, skipLatency bool
 }
 
 func main() {
@@ -54,7 +56,8 @@ func main() {
 	flag.IntVar(&o.attackEvery, "attack-every", 10, "one attack per this many batches of each sender")
 	flag.BoolVar(&o.pin, "pin", true, "pin the collector and the load side to different CPUs with taskset, when there are two or more")
 	flag.IntVar(&o.latencyAttacks, "latency-attacks", 200, "attacks whose alert latency is measured, per scenario")
-	flag.Float64Var(&o.latencyLoad, "latency-load", 0.5, "background load of the loaded latency scenario, as a fraction of the plain throughput measured (20000 records/s without it)")
+	flag.Float64Var(&o.latencyLoad, "latency-load", 0.5, "background load of the loaded latency scenario, as a fraction of what the plain collector was measured to do with one CPU (20000 records/s without a throughput comparison)")
+	flag.BoolVar(&o.sideBySide, "side-by-side", true, "run the plain and the processor collector at the same time on the same CPUs, each with its own load generator and sink (false: one after the other)")
 	flag.BoolVar(&o.skipThroughput, "skip-throughput", false, "do not run the throughput comparison")
 	flag.BoolVar(&o.skipLatency, "skip-latency", false, "do not measure alert latency")
 	flag.Parse()
@@ -91,29 +94,44 @@ func run(o options) error {
 	rep.GOMAXPROCS = runtime.GOMAXPROCS(0)
 	fmt.Printf("pinning: %s\n", rep.Pinning)
 
-	s, err := startSink()
-	if err != nil {
-		return err
+	sinks := make([]*sink, 2)
+	for i := range sinks {
+		s, err := startSink()
+		if err != nil {
+			return err
+		}
+		defer s.stop()
+		sinks[i] = s
 	}
-	defer s.stop()
+	s := sinks[0]
 
 	if !o.skipThroughput {
+		rep.Mode = result.ModeSequential
+		if o.sideBySide {
+			rep.Mode = result.ModeSideBySide
+		}
 		for round := 1; round <= o.rounds; round++ {
-			// ABBA order (plain, processor, processor, plain, ...): a drift of the machine's speed
-			// over the run weighs on both configurations alike.
-			order := []struct{ name, processors string }{{"plain", pipelinePlain}, {"processor", pipelineProcessor}}
+			// Plain and processor alternate which starts first (ABBA order); in sequence, a drift
+			// of the machine's speed over the run then weighs on both configurations alike.
+			order := []pipelineConfig{{"plain", pipelinePlain}, {"processor", pipelineProcessor}}
 			if round%2 == 0 {
 				order[0], order[1] = order[1], order[0]
 			}
-			for _, c := range order {
-				r, err := throughputRun(o, s, c.name, c.processors, round, collectorCPUs, loadCPUs)
+			groups := [][]pipelineConfig{order}
+			if !o.sideBySide {
+				groups = [][]pipelineConfig{order[:1], order[1:]}
+			}
+			for _, g := range groups {
+				runs, err := throughputRound(o, sinks, g, round, collectorCPUs, loadCPUs)
 				if err != nil {
 					return err
 				}
-				fmt.Printf("round %d %-9s %9.0f records/s  %6.2f CPU-s/M records  collector %.2f CPU  loadgen %.2f CPU  sink %.2f CPU  load %.2f→%.2f  attacks %d alerts %d\n",
-					round, c.name, r.RecordsPerSecond, r.CPUPerMillion, r.CollectorCPU, r.LoadgenCPU, r.SinkCPU,
-					r.LoadBefore, r.LoadAfter, r.Attacks, r.Alerts)
-				rep.Runs = append(rep.Runs, r)
+				for _, r := range runs {
+					fmt.Printf("round %d %-9s %9.0f records/s  %6.2f CPU-s/M records  collector %.2f CPU  loadgen %.2f CPU  sink %.2f CPU  load %.2f→%.2f  attacks %d alerts %d\n",
+						round, r.Config, r.RecordsPerSecond, r.CPUPerMillion, r.CollectorCPU, r.LoadgenCPU, r.SinkCPU,
+						r.LoadBefore, r.LoadAfter, r.Attacks, r.Alerts)
+					rep.Runs = append(rep.Runs, r)
+				}
 			}
 		}
 		rep.Summary = summarise(rep.Runs)
@@ -124,7 +142,8 @@ func run(o options) error {
 	if !o.skipLatency {
 		loadRate := 20000.0
 		if rep.Summary != nil {
-			loadRate = o.latencyLoad * rep.Summary.PlainRecordsPerSecond
+			// Records per CPU-second: in a side-by-side run each collector had only part of a CPU.
+			loadRate = o.latencyLoad * 1e6 / rep.Summary.PlainCPUPerMillion
 		}
 		lat, err := latency(o, s, collectorCPUs, loadCPUs, loadRate)
 		if err != nil {
@@ -159,81 +178,118 @@ func pinning(want bool) (collectorCPUs, loadCPUs string) {
 	return fmt.Sprintf("%d-%d", n/2, n-1), fmt.Sprintf("0-%d", n/2-1)
 }
 
-// throughputRun runs one configuration under the load generator: warm-up, then the measured
-// interval, then the rest of the load drains.
-func throughputRun(o options, s *sink, name, processors string, round int, collectorCPUs, loadCPUs string) (result.Run, error) {
-	r := result.Run{Config: name, Round: round}
-	c, err := startCollector(o.collector, o.workDir, fmt.Sprintf("%s-%d", name, round), processors, s.endpoint, collectorCPUs)
-	if err != nil {
-		return r, err
-	}
-	defer c.stop()
-	sinkStart, alertsStart := s.records.Load(), s.alerts.Load()
+// pipelineRun is one configuration being measured: its collector, its load generator and its sink.
+type pipelineRun struct {
+	r                      result.Run
+	s                      *sink
+	c                      *collector
+	lg                     *exec.Cmd
+	stdout                 bytes.Buffer
+	lgDone                 chan error
+	sinkStart, alertsStart int64
+}
 
+// runSnapshot is what a pipelineRun has done at one moment.
+type runSnapshot struct {
+	t                         time.Time
+	sink                      int64
+	coll, lgen, self          float64
+	collErr, lgenErr, selfErr error
+	loadAverageMinute         float64
+}
+
+// throughputRound runs the configurations at the same time, each with its own collector, load
+// generator and sink: warm-up, then the measured interval, then the rest of the load drains. With
+// one configuration it is a run of its own; with two, both share the collector CPUs for the whole
+// interval, so that whatever else slows the machine down slows both alike.
+func throughputRound(o options, sinks []*sink, configs []pipelineConfig, round int, collectorCPUs, loadCPUs string) ([]result.Run, error) {
+	runs := make([]*pipelineRun, len(configs))
+	defer func() {
+		for _, p := range runs {
+			if p != nil {
+				p.c.stop()
+			}
+		}
+	}()
 	// The load goes on a little past the measured interval, so that it is at full rate throughout.
 	total := o.warmup + o.duration + 2*time.Second
-	var stdout bytes.Buffer
-	lg := pinned(loadCPUs, o.loadgen, "-endpoint", c.receiver, "-duration", total.String(),
-		"-batch", strconv.Itoa(o.batch), "-concurrency", strconv.Itoa(o.concurrency),
-		"-attack-every", strconv.Itoa(o.attackEvery), "-json")
-	lg.Stdout, lg.Stderr = &stdout, os.Stderr
-	if err := lg.Start(); err != nil {
-		return r, err
+	for i, cfg := range configs {
+		p := &pipelineRun{r: result.Run{Config: cfg.name, Round: round}, s: sinks[i], lgDone: make(chan error, 1)}
+		c, err := startCollector(o.collector, o.workDir, fmt.Sprintf("%s-%d", cfg.name, round), cfg.processors, p.s.endpoint, collectorCPUs)
+		if err != nil {
+			return nil, err
+		}
+		p.c = c
+		runs[i] = p
 	}
-	lgDone := make(chan error, 1)
-	go func() { lgDone <- lg.Wait() }()
+	for _, p := range runs {
+		p.sinkStart, p.alertsStart = p.s.records.Load(), p.s.alerts.Load()
+		p.lg = pinned(loadCPUs, o.loadgen, "-endpoint", p.c.receiver, "-duration", total.String(),
+			"-batch", strconv.Itoa(o.batch), "-concurrency", strconv.Itoa(o.concurrency),
+			"-attack-every", strconv.Itoa(o.attackEvery), "-json")
+		p.lg.Stdout, p.lg.Stderr = &p.stdout, os.Stderr
+		if err := p.lg.Start(); err != nil {
+			return nil, err
+		}
+		go func() { p.lgDone <- p.lg.Wait() }()
+	}
 
 	time.Sleep(o.warmup)
-	type snap struct {
-		t                 time.Time
-		sink              int64
-		coll, lgen, self  float64
-		collErr, lgenErr  error
-		selfErr           error
-		loadAverageMinute float64
-	}
-	take := func() snap {
-		var sn snap
+	take := func(p *pipelineRun) runSnapshot {
+		var sn runSnapshot
 		sn.t = time.Now()
-		sn.sink = s.records.Load()
-		sn.coll, sn.collErr = cpuSeconds(c.pid)
-		sn.lgen, sn.lgenErr = cpuSeconds(lg.Process.Pid)
+		sn.sink = p.s.records.Load()
+		sn.coll, sn.collErr = cpuSeconds(p.c.pid)
+		sn.lgen, sn.lgenErr = cpuSeconds(p.lg.Process.Pid)
 		sn.self, sn.selfErr = cpuSeconds(os.Getpid())
 		sn.loadAverageMinute = loadAverage()
 		return sn
 	}
-	a := take()
+	before := make([]runSnapshot, len(runs))
+	for i, p := range runs {
+		before[i] = take(p)
+	}
 	time.Sleep(o.duration)
-	b := take()
-	for _, err := range []error{a.collErr, a.lgenErr, a.selfErr, b.collErr, b.lgenErr, b.selfErr} {
-		if err != nil {
-			return r, fmt.Errorf("reading CPU time: %w", err)
-		}
+	after := make([]runSnapshot, len(runs))
+	for i, p := range runs {
+		after[i] = take(p)
 	}
-	if err := <-lgDone; err != nil {
-		return r, fmt.Errorf("loadgen: %w", err)
-	}
-	var res loadgen.Result
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return r, fmt.Errorf("loadgen output %q: %w", stdout.String(), err)
-	}
-	s.settle(time.Second, 30*time.Second)
 
-	secs := b.t.Sub(a.t).Seconds()
-	records := float64(b.sink - a.sink)
-	if records == 0 {
-		return r, fmt.Errorf("%s: no record reached the sink in the measured interval; log: %s", name, c.logPath)
+	out := make([]result.Run, len(runs))
+	for i, p := range runs {
+		a, b := before[i], after[i]
+		for _, err := range []error{a.collErr, a.lgenErr, a.selfErr, b.collErr, b.lgenErr, b.selfErr} {
+			if err != nil {
+				return nil, fmt.Errorf("reading CPU time: %w", err)
+			}
+		}
+		if err := <-p.lgDone; err != nil {
+			return nil, fmt.Errorf("loadgen: %w", err)
+		}
+		var res loadgen.Result
+		if err := json.Unmarshal(p.stdout.Bytes(), &res); err != nil {
+			return nil, fmt.Errorf("loadgen output %q: %w", p.stdout.String(), err)
+		}
+		p.s.settle(time.Second, 30*time.Second)
+
+		r := &p.r
+		secs := b.t.Sub(a.t).Seconds()
+		records := float64(b.sink - a.sink)
+		if records == 0 {
+			return nil, fmt.Errorf("%s: no record reached the sink in the measured interval; log: %s", r.Config, p.c.logPath)
+		}
+		r.RecordsPerSecond = records / secs
+		r.CPUPerMillion = (b.coll - a.coll) / records * 1e6
+		r.CollectorCPU = (b.coll - a.coll) / secs
+		r.LoadgenCPU = (b.lgen - a.lgen) / secs
+		r.SinkCPU = (b.self - a.self) / secs
+		r.LoadBefore, r.LoadAfter = a.loadAverageMinute, b.loadAverageMinute
+		r.SentRecords, r.Attacks, r.FailedBatches = res.Records, res.Attacks, res.FailedBatches
+		r.SinkRecords = p.s.records.Load() - p.sinkStart
+		r.Alerts = p.s.alerts.Load() - p.alertsStart
+		out[i] = *r
 	}
-	r.RecordsPerSecond = records / secs
-	r.CPUPerMillion = (b.coll - a.coll) / records * 1e6
-	r.CollectorCPU = (b.coll - a.coll) / secs
-	r.LoadgenCPU = (b.lgen - a.lgen) / secs
-	r.SinkCPU = (b.self - a.self) / secs
-	r.LoadBefore, r.LoadAfter = a.loadAverageMinute, b.loadAverageMinute
-	r.SentRecords, r.Attacks, r.FailedBatches = res.Records, res.Attacks, res.FailedBatches
-	r.SinkRecords = s.records.Load() - sinkStart
-	r.Alerts = s.alerts.Load() - alertsStart
-	return r, nil
+	return out, nil
 }
 
 func summarise(runs []result.Run) *result.Summary {
@@ -292,3 +348,6 @@ func shellJoin(args []string) string {
 	}
 	return b.String()
 }
+
+// pipelineConfig is one of the two configurations compared: its name and its processors.
+type pipelineConfig struct{ name, processors string }

@@ -14,10 +14,19 @@ type Report struct {
 	Batch       int          `json:"batch"`
 	Concurrency int          `json:"concurrency"`
 	AttackEvery int          `json:"attack_every"`
+	Mode        string       `json:"mode"` // ModeSideBySide or ModeSequential
 	Runs        []Run        `json:"runs,omitempty"`
 	Summary     *Summary     `json:"summary,omitempty"`
 	Latency     []LatencyRun `json:"latency,omitempty"`
 }
+
+// How the two configurations of a round are run.
+const (
+	// ModeSideBySide runs both at the same time, sharing the collector CPUs.
+	ModeSideBySide = "side-by-side"
+	// ModeSequential runs one after the other, in ABBA order over the rounds.
+	ModeSequential = "sequential"
+)
 
 // Run is one timed run of one configuration.
 type Run struct {
