@@ -50,7 +50,7 @@ func main() {
 	flag.StringVar(&o.workDir, "dir", "out/e2e", "folder for the collectors' configurations and logs")
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "measured time of each run")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "load before the measured time of each run")
-	flag.IntVar(&o.rounds, "rounds", 4, "rounds of one plain and one processor run (ABBA order)")
+	flag.IntVar(&o.rounds, "rounds", 6, "rounds of one plain and one processor run (side by side, or one after the other in ABBA order)")
 	flag.IntVar(&o.batch, "batch", 1000, "records per export request of the load generator")
 	flag.IntVar(&o.concurrency, "concurrency", 8, "load generator senders (enough to keep the collector busy)")
 	flag.IntVar(&o.attackEvery, "attack-every", 10, "one attack per this many batches of each sender")

@@ -417,6 +417,14 @@ func renderScaling(in *inputs) string {
 		lo, hi := in.bench.spread(windowPkg, name, "heap-B/ip")
 		fmt.Fprintf(&b, "| IP%s | %.1f | %.1f – %.1f | %s |\n", fam, v, lo, hi, verdictAtMost(v, 128, " B"))
 	}
+	const pending = "BenchmarkHeapPerPendingLogon"
+	if v, c := in.bench.median(rootPkg, pending, "heap-B/logon"); c > 0 {
+		objects, _ := in.bench.median(rootPkg, pending, "objects/logon")
+		gc, _ := in.bench.median(rootPkg, pending, "gc-ns/logon")
+		fmt.Fprintf(&b, "\n**Waiting logons** (`BenchmarkHeapPerPendingLogon`: 100 000 host logons of the realistic mix waiting, each\n"+
+			"batch decoded from OTLP as a receiver hands it over; %d runs), per waiting logon: **%.0f bytes** of heap, strings\n"+
+			"included; %.1f heap objects for the garbage collector to visit; %.0f ns of a full collection.\n", c, v, objects, gc)
+	}
 	return b.String()
 }
 
@@ -623,7 +631,7 @@ func breakdown(text string) string {
 	steps := []struct{ fn, what string }{
 		{rootPkg + "/internal/classify.(*Classifier).Classify", "`internal/classify`: recognising each record (`Classify`)"},
 		{rootPkg + "/internal/state.(*Memory).Apply", "`internal/state` + `internal/window`: failures and logons into the state (`Apply`)"},
-		{rootPkg + "/internal/alert.NewLogon", "`internal/alert`: the payload a logon keeps (`NewLogon`)"},
+		{rootPkg + "/internal/alert.(*Logon).Set", "`internal/alert`: the payload a logon keeps (`Logon.Set`; `Apply` packs it)"},
 		{rootPkg + "/internal/alert.Append", "`internal/alert`: alert records (`Append`)"},
 		{rootPkg + ".(*correlationProcessor).keepResource", "glue: resource copies for logons (`keepResource`)"},
 		{rootPkg + ".(*telemetry).record", "glue: telemetry (`record`)"},
