@@ -115,3 +115,35 @@ func TestPackedRoundTrip(t *testing.T) {
 	_, err := Packed{}.AppendBinary(nil)
 	assert.Error(t, err)
 }
+
+// TestUnmarshalPackedSharesResources: logons restored from a checkpoint share their resources again,
+// instead of each holding a copy.
+func TestUnmarshalPackedSharesResources(t *testing.T) {
+	l := sampleLogon()
+	b, err := l.MarshalBinary()
+	require.NoError(t, err)
+	other := sampleLogon()
+	other.Resource.Attributes().PutStr("host.name", "web02")
+	ob, err := other.MarshalBinary()
+	require.NoError(t, err)
+
+	rs := Resources{}
+	p1, err := UnmarshalPacked(b, rs)
+	require.NoError(t, err)
+	p2, err := UnmarshalPacked(b, rs)
+	require.NoError(t, err)
+	p3, err := UnmarshalPacked(ob, rs)
+	require.NoError(t, err)
+	assert.True(t, p1.resource == p2.resource, "the same resource, shared (not an equal copy)")
+	assert.False(t, p1.resource == p3.resource)
+	assert.Len(t, rs, 2)
+
+	var got Logon
+	require.NoError(t, p3.Unpack(&got))
+	assert.Equal(t, other.Event, got.Event)
+	host, _ := got.Resource.Attributes().Get("host.name")
+	assert.Equal(t, "web02", host.Str())
+
+	_, err = UnmarshalPacked(b[:len(b)-1], rs)
+	assert.Error(t, err)
+}

@@ -56,7 +56,14 @@ func appendResource(b []byte, res pcommon.Resource) ([]byte, error) {
 func (l *Logon) MarshalBinary() ([]byte, error) { return l.AppendBinary(nil) }
 
 // UnmarshalBinary decodes a logon encoded by AppendBinary; it never panics on corrupt input.
-func (l *Logon) UnmarshalBinary(b []byte) error {
+func (l *Logon) UnmarshalBinary(b []byte) error { return l.unmarshal(b, nil) }
+
+// Resources shares the resources of decoded logons: logons that came with the same resource share
+// one copy of it again, as they did before they were encoded.
+type Resources map[string]pcommon.Resource
+
+// unmarshal decodes b into l, taking its resource from rs when rs has it (rs may be nil).
+func (l *Logon) unmarshal(b []byte, rs Resources) error {
 	d := codec.NewReader(b)
 	if err := l.readFields(d); err != nil {
 		return err
@@ -64,12 +71,19 @@ func (l *Logon) UnmarshalBinary(b []byte) error {
 	if n := d.Count(1); n > 0 {
 		raw := d.Bytes(n)
 		if d.Err() == nil {
-			ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
-			if err != nil || ld.ResourceLogs().Len() != 1 {
-				return fmt.Errorf("logon resource: %v", err)
+			res, ok := rs[string(raw)]
+			if !ok {
+				ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
+				if err != nil || ld.ResourceLogs().Len() != 1 {
+					return fmt.Errorf("logon resource: %v", err)
+				}
+				res = pcommon.NewResource()
+				ld.ResourceLogs().At(0).Resource().CopyTo(res)
+				if rs != nil {
+					rs[string(raw)] = res
+				}
 			}
-			l.Resource = pcommon.NewResource()
-			ld.ResourceLogs().At(0).Resource().CopyTo(l.Resource)
+			l.Resource = res
 		}
 	}
 	return l.finish(d)

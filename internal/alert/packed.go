@@ -52,6 +52,17 @@ func (p Packed) Unpack(l *Logon) error {
 	return nil
 }
 
+// UnmarshalPacked decodes a logon encoded by AppendBinary (a checkpoint's) into its packed form.
+// Logons decoded with the same rs share their resources.
+func UnmarshalPacked(b []byte, rs Resources) (Packed, error) {
+	var l Logon
+	if err := l.unmarshal(b, rs); err != nil {
+		return Packed{}, err
+	}
+	p, _ := l.Pack()
+	return p, nil
+}
+
 // AppendBinary appends the logon's encoding, the same as Logon.AppendBinary's.
 func (p Packed) AppendBinary(b []byte) ([]byte, error) {
 	if p.fields == "" {

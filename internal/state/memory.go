@@ -79,12 +79,6 @@ func (m *Memory) Snapshot() ([]byte, error) {
 
 // Restore replaces the state with a checkpoint made by Snapshot; on error the state is empty.
 func (m *Memory) Restore(data []byte) error {
-	return m.Engine.Restore(data, func(b []byte) (alert.Packed, error) {
-		var l alert.Logon
-		if err := l.UnmarshalBinary(b); err != nil {
-			return alert.Packed{}, err
-		}
-		p, _ := l.Pack()
-		return p, nil
-	})
+	resources := alert.Resources{} // logons that shared a resource before the checkpoint share it again
+	return m.Engine.Restore(data, func(b []byte) (alert.Packed, error) { return alert.UnmarshalPacked(b, resources) })
 }
