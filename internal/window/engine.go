@@ -300,7 +300,7 @@ type pendingLogon[P any] struct {
 type pendingLogons[P any] struct {
 	index index          // handle in sets by address
 	sets  []*ipLogons[P] // by handle; handle 0 is never used
-	free  []uint32       // handles to reuse
+	ids   handles        // of sets; 0 is never used
 	heap  logonHeap[P]
 }
 
@@ -315,6 +315,7 @@ type ipLogons[P any] struct {
 func (p *pendingLogons[P]) init() {
 	p.index.init()
 	p.sets = []*ipLogons[P]{nil}
+	p.ids.next = 1
 }
 
 // get returns the waiting logons of k, or nil.
@@ -338,13 +339,11 @@ func (p *pendingLogons[P]) add(l *pendingLogon[P], tables int) {
 	w := p.lookup(l.key, tag)
 	if w == nil {
 		w = &ipLogons[P]{key: l.key, tag: uint32(tag)}
-		if n := len(p.free); n > 0 {
-			w.handle = p.free[n-1]
-			p.free = p.free[:n-1]
-			p.sets[w.handle] = w
-		} else {
-			w.handle = uint32(len(p.sets))
+		var fresh bool
+		if w.handle, fresh = p.ids.take(); fresh {
 			p.sets = append(p.sets, w)
+		} else {
+			p.sets[w.handle] = w
 		}
 		p.index.insert(w.handle, tag)
 	}
@@ -385,7 +384,7 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
 	if empty {
 		p.index.remove(w.handle, uint64(w.tag))
 		p.sets[w.handle] = nil
-		p.free = append(p.free, w.handle)
+		p.ids.release(w.handle)
 	}
 }
 

@@ -75,8 +75,7 @@ type ipTable struct {
 	index index // record index by key
 
 	chunks [][]ipRecord
-	free   []uint32
-	used   uint32 // slots handed out so far, slot 0 included
+	ids    handles // record numbers; 0 is never used
 
 	queue []uint32 // record numbers in the order of their last update; some are stale
 	stale []uint64 // bit p is set when queue[p] is stale: its record was updated again or dropped
@@ -93,7 +92,7 @@ type ipTable struct {
 func (t *ipTable) init(max int) {
 	t.index.init()
 	t.max = max
-	t.used = 1
+	t.ids.next = 1
 	t.chunks = [][]ipRecord{make([]ipRecord, chunkSize)}
 }
 
@@ -200,14 +199,8 @@ func (t *ipTable) expire(horizon int64) int {
 }
 
 func (t *ipTable) alloc() uint32 {
-	if n := len(t.free); n > 0 {
-		i := t.free[n-1]
-		t.free = t.free[:n-1]
-		return i
-	}
-	i := t.used
-	t.used++
-	if int(i>>chunkBits) == len(t.chunks) {
+	i, fresh := t.ids.take()
+	if fresh && int(i>>chunkBits) == len(t.chunks) {
 		t.chunks = append(t.chunks, make([]ipRecord, chunkSize))
 	}
 	return i
@@ -223,7 +216,7 @@ func (t *ipTable) drop(i uint32) {
 	t.index.remove(i, t.hash(&r.key))
 	t.markStale(r)
 	*r = ipRecord{}
-	t.free = append(t.free, i)
+	t.ids.release(i)
 }
 
 // pushBack makes record i the newest in the order of expiry and eviction.
@@ -298,8 +291,8 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 	if t.len() < prefetchMin {
 		return
 	}
-	// Three tight loops rather than one: a loop whose body is a single independent load keeps
-	// many misses in flight at once.
+	// A tight loop per step (hashes, slots, records, then what the records point to) rather than one
+	// loop: a loop whose body is little more than an independent load keeps many misses in flight.
 	t.hashes = t.hashes[:0]
 	for j := 0; j < n; j++ {
 		k := keyOf(addr(j))

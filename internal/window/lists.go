@@ -23,8 +23,7 @@ const (
 // listSlabs are the blocks of one class.
 type listSlabs struct {
 	slabs [][]int64
-	free  []uint32
-	used  uint32 // blocks handed out so far
+	ids   handles // block numbers
 }
 
 // listClass is the class of the block that holds n failures, n > 2.
@@ -44,15 +43,8 @@ func (l *failureLists) block(c int, b uint32) []int64 {
 // alloc returns a free block of class c.
 func (l *failureLists) alloc(c int) uint32 {
 	s := &l.classes[c]
-	if n := len(s.free); n > 0 {
-		b := s.free[n-1]
-		s.free = s.free[:n-1]
-		return b
-	}
-	b := s.used
-	s.used++
-	per := blocksPerSlabBits(c)
-	if int(b>>per) == len(s.slabs) {
+	b, fresh := s.ids.take()
+	if per := blocksPerSlabBits(c); fresh && int(b>>per) == len(s.slabs) {
 		s.slabs = append(s.slabs, make([]int64, 1<<(per+minListBits+c)))
 	}
 	return b
@@ -60,7 +52,7 @@ func (l *failureLists) alloc(c int) uint32 {
 
 // release makes block b of class c free for another list.
 func (l *failureLists) release(c int, b uint32) {
-	l.classes[c].free = append(l.classes[c].free, b)
+	l.classes[c].ids.release(b)
 }
 
 // get returns list b of n failures.
