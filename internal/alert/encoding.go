@@ -22,7 +22,7 @@ func (l *Logon) AppendBinary(b []byte) ([]byte, error) {
 	if !l.Addr.IsValid() {
 		return nil, errors.New("logon without an address")
 	}
-	return appendResource(l.appendFields(b), l.Resource)
+	return appendResource(l.appendFields(b), l.Resource, nil)
 }
 
 // appendFields appends everything of the logon but its resource.
@@ -37,15 +37,26 @@ func (l *Logon) appendFields(b []byte) []byte {
 	return b
 }
 
-// appendResource appends res as an OTLP ResourceLogs with its length (0 for none).
-func appendResource(b []byte, res pcommon.Resource) ([]byte, error) {
+// ResourceEncodings keeps the encodings of resources while logons are encoded, so that logons that
+// share a resource encode it once.
+type ResourceEncodings map[pcommon.Resource][]byte
+
+// appendResource appends res as an OTLP ResourceLogs with its length (0 for none), reusing its
+// encoding from enc when enc has it (enc may be nil).
+func appendResource(b []byte, res pcommon.Resource, enc ResourceEncodings) ([]byte, error) {
 	var raw []byte
 	if res != (pcommon.Resource{}) {
-		ld := plog.NewLogs()
-		res.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
-		var err error
-		if raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld); err != nil {
-			return nil, err
+		var ok bool
+		if raw, ok = enc[res]; !ok {
+			ld := plog.NewLogs()
+			res.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
+			var err error
+			if raw, err = (&plog.ProtoMarshaler{}).MarshalLogs(ld); err != nil {
+				return nil, err
+			}
+			if enc != nil {
+				enc[res] = raw
+			}
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(raw)))

@@ -63,12 +63,13 @@ func UnmarshalPacked(b []byte, rs Resources) (Packed, error) {
 	return p, nil
 }
 
-// AppendBinary appends the logon's encoding, the same as Logon.AppendBinary's.
-func (p Packed) AppendBinary(b []byte) ([]byte, error) {
+// AppendEncoded appends the logon's encoding, the same as Logon.AppendBinary's. Logons encoded
+// with the same enc encode a resource they share once.
+func (p Packed) AppendEncoded(b []byte, enc ResourceEncodings) ([]byte, error) {
 	if p.fields == "" {
 		return nil, errors.New("empty packed logon")
 	}
-	return appendResource(append(b, p.fields...), p.resource)
+	return appendResource(append(b, p.fields...), p.resource, enc)
 }
 
 func varintLen(x int64) int {

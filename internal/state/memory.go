@@ -74,7 +74,8 @@ func (m *Memory) Close(context.Context) error { return nil }
 
 // Snapshot encodes the whole state for a checkpoint.
 func (m *Memory) Snapshot() ([]byte, error) {
-	return m.Engine.Snapshot(func(b []byte, l *alert.Packed) ([]byte, error) { return l.AppendBinary(b) })
+	resources := alert.ResourceEncodings{} // logons that share a resource encode it once
+	return m.Engine.Snapshot(func(b []byte, l *alert.Packed) ([]byte, error) { return l.AppendEncoded(b, resources) })
 }
 
 // Restore replaces the state with a checkpoint made by Snapshot; on error the state is empty.
