@@ -171,7 +171,10 @@ func (s *Server) Restart() {
 // Do sends one command over a fresh connection and returns the reply, flattened to text: a
 // simple or bulk string as is, an integer in decimal, an array as its lines. It needs no client
 // library, so a test can inspect the server independently of the code under test.
-func (s *Server) Do(args ...string) (string, error) {
+func (s *Server) Do(args ...string) (string, error) { return s.DoIn(0, args...) }
+
+// DoIn is Do in database db: the fresh connection selects db first.
+func (s *Server) DoIn(db int, args ...string) (string, error) {
 	var conn net.Conn
 	var err error
 	if s.tls != nil {
@@ -185,15 +188,28 @@ func (s *Server) Do(args ...string) (string, error) {
 	defer func() { _ = conn.Close() }()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	write := func(args ...string) {
+		fmt.Fprintf(&b, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+		}
 	}
+	if db != 0 {
+		write("SELECT", strconv.Itoa(db))
+	}
+	write(args...)
 	if _, err := conn.Write([]byte(b.String())); err != nil {
 		return "", err
 	}
+	r := bufio.NewReader(conn)
 	var out []string
-	if err := readReply(bufio.NewReader(conn), &out); err != nil {
+	if db != 0 {
+		if err := readReply(r, &out); err != nil {
+			return "", fmt.Errorf("SELECT %d: %w", db, err)
+		}
+		out = out[:0]
+	}
+	if err := readReply(r, &out); err != nil {
 		return "", err
 	}
 	return strings.Join(out, "\n"), nil
@@ -239,9 +255,15 @@ func readReply(r *bufio.Reader, out *[]string) error {
 // Keys returns the keys that start with prefix.
 func (s *Server) Keys(prefix string) []string {
 	s.t.Helper()
-	out, err := s.Do("KEYS", prefix+"*")
+	return s.KeysIn(0, prefix)
+}
+
+// KeysIn returns the keys of database db that start with prefix.
+func (s *Server) KeysIn(db int, prefix string) []string {
+	s.t.Helper()
+	out, err := s.DoIn(db, "KEYS", prefix+"*")
 	if err != nil {
-		s.t.Fatalf("KEYS: %v", err)
+		s.t.Fatalf("KEYS in db %d: %v", db, err)
 	}
 	if out == "" {
 		return nil

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -593,46 +595,82 @@ func TestRedisDownAndBack(t *testing.T) {
 	assert.True(t, strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "deadline"), err.Error())
 }
 
-// aclRules are the least a collector's Redis user needs (README, "A fleet of collectors"): the script and the
-// commands it calls, on the keys under its prefix.
-const aclRules = "~fleet:* +ping +eval +evalsha +get +set +incr +del +exists +pexpire +zadd +zcard +zscore +zrange +zrangebyscore +zrem +zremrangebyscore"
+// documentedACL returns README.md's least-privilege rule set for a collector's Redis user (its one
+// ACL SETUSER line), with password in place of PASSWORD, and the key prefix its key pattern allows:
+// the test runs what the docs say, so they cannot drift apart.
+func documentedACL(t *testing.T, password string) (command []string, prefix string) {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(readme), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "ACL" && f[1] == "SETUSER" {
+			require.Nil(t, command, "README.md has more than one ACL SETUSER line")
+			command = f
+		}
+	}
+	require.NotNil(t, command, "README.md has no ACL SETUSER line")
+	for i, arg := range command {
+		switch {
+		case arg == ">PASSWORD":
+			command[i] = ">" + password
+		case strings.HasPrefix(arg, "~"):
+			require.Empty(t, prefix, "one key pattern")
+			prefix = strings.TrimSuffix(strings.TrimPrefix(arg, "~"), "*")
+		}
+	}
+	require.Contains(t, command, ">"+password)
+	require.NotEmpty(t, prefix)
+	return command, prefix
+}
 
 // TestRedisACLUser runs every path of the script (alerts, waiting, suppress, compaction, eviction,
-// expiry) as a Redis ACL user with only aclRules, authenticated with a username and password.
+// expiry) as a Redis user with exactly README.md's rule set, authenticated with a username and
+// password, in the default database and in another one (db: the client selects it on connect).
 func TestRedisACLUser(t *testing.T) {
-	srv := redistest.Start(t)
-	_, err := srv.Do(append([]string{"ACL", "SETUSER", "collector", "on", ">s3cret"}, strings.Fields(aclRules)...)...)
-	require.NoError(t, err)
-	cfg := testConfig()
-	cfg.Suppress = 5
-	cfg.MaxTrackedIPs, cfg.MaxPendingLogons = 2, 2
-	r := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "s3cret", KeyPrefix: "fleet:", Timeout: 2 * time.Second}, cfg)
-	defer func() { _ = r.Close(context.Background()) }()
-	require.NoError(t, r.Ping(context.Background()))
-	var burst []step
-	for i := int64(0); i < 40; i++ {
-		burst = append(burst, step{ip: attacker, t: base + 1000 + i})
-	}
-	steps := cat(
-		[]step{logonAt(1, other, 1000), logonAt(2, attacker, 1001), logonAt(3, v6, 1002)}, // 1 is evicted
-		burst, fail(0, other, 1001), fail(0, v6, 1002), // other is evicted
-		[]step{logonAt(4, attacker, 1050), logonAt(5, attacker, 1052)}, // 5 is suppressed
-		fail(0, other, 5000), // everything before expires
-	)
-	var got fed
-	feed(t, r, steps, 7, &got)
-	assert.Equal(t, map[[2]int]bool{{2, 0}: true, {4, 0}: true}, alertKeys(got.alerts))
-	c := r.Counters()
-	assert.Positive(t, c.FailuresCompacted)
-	assert.Positive(t, c.EvictedIPs)
-	assert.Positive(t, c.EvictedLogons)
-	assert.Positive(t, c.Suppressed)
-	assert.Positive(t, c.ExpiredIPs+c.ExpiredLogons)
-	assert.Zero(t, c.Errors)
+	for _, db := range []int{0, 3} {
+		t.Run(fmt.Sprintf("db %d", db), func(t *testing.T) {
+			srv := redistest.Start(t)
+			acl, prefix := documentedACL(t, "s3cret")
+			_, err := srv.Do(acl...)
+			require.NoError(t, err)
+			cfg := testConfig()
+			cfg.Suppress = 5
+			cfg.MaxTrackedIPs, cfg.MaxPendingLogons = 2, 2
+			r := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "s3cret", DB: db, KeyPrefix: prefix, Timeout: 2 * time.Second}, cfg)
+			defer func() { _ = r.Close(context.Background()) }()
+			require.NoError(t, r.Ping(context.Background()))
+			var burst []step
+			for i := int64(0); i < 40; i++ {
+				burst = append(burst, step{ip: attacker, t: base + 1000 + i})
+			}
+			steps := cat(
+				[]step{logonAt(1, other, 1000), logonAt(2, attacker, 1001), logonAt(3, v6, 1002)}, // 1 is evicted
+				burst, fail(0, other, 1001), fail(0, v6, 1002), // other is evicted
+				[]step{logonAt(4, attacker, 1050), logonAt(5, attacker, 1052)}, // 5 is suppressed
+				fail(0, other, 5000), // everything before expires
+			)
+			var got fed
+			feed(t, r, steps, 7, &got)
+			assert.Equal(t, map[[2]int]bool{{2, 0}: true, {4, 0}: true}, alertKeys(got.alerts))
+			c := r.Counters()
+			assert.Positive(t, c.FailuresCompacted)
+			assert.Positive(t, c.EvictedIPs)
+			assert.Positive(t, c.EvictedLogons)
+			assert.Positive(t, c.Suppressed)
+			assert.Positive(t, c.ExpiredIPs+c.ExpiredLogons)
+			assert.Zero(t, c.Errors)
+			assert.Contains(t, srv.KeysIn(db, prefix), prefix+"clock", "the state is in db %d", db)
+			for _, elsewhere := range []int{0, 3} {
+				if elsewhere != db {
+					assert.Empty(t, srv.KeysIn(elsewhere, prefix), "nothing in db %d", elsewhere)
+				}
+			}
 
-	wrong := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "wrong", KeyPrefix: "fleet:", Timeout: time.Second}, cfg)
-	defer func() { _ = wrong.Close(context.Background()) }()
-	_, err = wrong.Apply(context.Background(), farWall, 0, []Event{fail(0, attacker, 1)[0].event("")}, nil)
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "wrong", "the password never appears in an error")
+			wrong := NewRedis(RedisOptions{Addr: srv.Addr(), Username: "collector", Password: "wrong", DB: db, KeyPrefix: prefix, Timeout: time.Second}, cfg)
+			defer func() { _ = wrong.Close(context.Background()) }()
+			_, err = wrong.Apply(context.Background(), farWall, 0, []Event{fail(0, attacker, 1)[0].event("")}, nil)
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), "wrong", "the password never appears in an error")
+		})
+	}
 }
