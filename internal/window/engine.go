@@ -19,6 +19,8 @@ type Config struct {
 	MaxTrackedIPs    int
 	MaxPendingLogons int
 	Suppress         int64 // nanoseconds; 0 disables
+	// MaxSuppressMarks bounds the suppress marks (the oldest go first); 0 means MaxPendingLogons.
+	MaxSuppressMarks int
 }
 
 // Alert is one (logon, table) pair that fired.
@@ -63,16 +65,10 @@ type Engine[P any] struct {
 	clock  int64 // largest event time accepted
 	ips    ipTable
 	logons pendingLogons[P]
-	// suppressed remembers the last alert per (IpAddress, Computer, SigninTable).
-	suppressed map[suppressKey]int64
-	lastSweep  int64
-	Stats      Stats
-}
-
-type suppressKey struct {
-	addr  ipKey
-	host  string
-	table int
+	// marks are the emitted alerts' logon times per (IpAddress, Computer, SigninTable), for suppress.
+	marks    marks
+	logonSeq uint64 // arrival number of the next waiting logon: ties in time go in arrival order
+	Stats    Stats
 }
 
 // New returns an empty engine.
@@ -83,9 +79,13 @@ func New[P any](cfg Config) *Engine[P] {
 	if cfg.Tables > maxTables {
 		cfg.Tables = maxTables
 	}
-	e := &Engine[P]{cfg: cfg, k: cfg.Threshold + 1, suppressed: map[suppressKey]int64{}}
+	if cfg.MaxSuppressMarks <= 0 {
+		cfg.MaxSuppressMarks = cfg.MaxPendingLogons
+	}
+	e := &Engine[P]{cfg: cfg, k: cfg.Threshold + 1}
 	e.ips.init(cfg.MaxTrackedIPs)
 	e.logons.init()
+	e.marks.init()
 	return e
 }
 
@@ -126,18 +126,9 @@ func (e *Engine[P]) expire() {
 		e.logons.remove(e.logons.heap[0])
 		e.Stats.ExpiredLogons++
 	}
-	if e.cfg.Suppress > 0 && e.clock-e.lastSweep > e.cfg.Window/8 {
-		e.sweepSuppressed()
-	}
-}
-
-func (e *Engine[P]) sweepSuppressed() {
-	e.lastSweep = e.clock
-	oldest := e.clock - e.cfg.Window - e.cfg.Suppress
-	for k, last := range e.suppressed {
-		if last < oldest {
-			delete(e.suppressed, k)
-		}
+	if e.cfg.Suppress > 0 {
+		// A mark at m holds back logons in (m-d, m+d); none of them can still alert once m+d <= h.
+		e.marks.expire(h - e.cfg.Suppress)
 	}
 }
 
@@ -158,9 +149,12 @@ func (e *Engine[P]) Prefetch(n int, addr func(int) netip.Addr) { e.ips.prefetch(
 func (e *Engine[P]) Failure(table int, addr netip.Addr, t int64, out []Alert[P]) []Alert[P] {
 	tb := e.tableIndex(table)
 	key := keyOf(addr)
-	f, evicted := e.ips.add(key, tb, t, e.horizon(), e.cfg.Window, e.k)
+	f, evicted, kept := e.ips.add(key, tb, t, e.horizon(), e.cfg.Window, e.k)
 	if evicted {
 		e.Stats.EvictedIPs++
+	}
+	if !kept {
+		return out // a new IP older than every tracked one, at the bound: it is the one evicted
 	}
 	w := e.logons.get(key)
 	if w == nil || len(w.waiting[tb]) == 0 {
@@ -238,9 +232,12 @@ func (e *Engine[P]) Logon(addr netip.Addr, t int64, host string, payload P, out 
 	return out
 }
 
-// wait keeps l until failures complete it, evicting the oldest waiting logon when the bound is
-// reached (or dropping l itself when it is older than all of them).
+// wait keeps l until failures complete it. At the bound the waiting logon with the oldest event
+// time goes (the earliest arrived among equal times), which is l itself when it is older than all
+// of them. Expired logons are already gone: expire runs whenever the clock moves.
 func (e *Engine[P]) wait(l *pendingLogon[P]) {
+	l.seq = e.logonSeq
+	e.logonSeq++
 	if len(e.logons.heap) >= e.cfg.MaxPendingLogons {
 		e.Stats.EvictedLogons++
 		oldest := e.logons.heap[0]
@@ -255,33 +252,18 @@ func (e *Engine[P]) wait(l *pendingLogon[P]) {
 func (e *Engine[P]) emit(out []Alert[P], l *pendingLogon[P], tb, n int, first, last int64) []Alert[P] {
 	if e.cfg.Suppress > 0 {
 		sk := suppressKey{addr: l.key, host: l.host, table: tb}
-		if prev, ok := e.suppressed[sk]; ok && absDiff(prev, l.time) < e.cfg.Suppress {
+		if e.marks.holdsBack(&sk, l.time, e.cfg.Suppress) {
 			e.Stats.Suppressed++
 			return out
 		}
-		if len(e.suppressed) >= e.cfg.MaxPendingLogons {
-			e.sweepSuppressed()
-			for k := range e.suppressed {
-				if len(e.suppressed) < e.cfg.MaxPendingLogons {
-					break
-				}
-				delete(e.suppressed, k)
-				e.Stats.EvictedSuppress++
-			}
+		if e.marks.add(sk, l.time, e.cfg.MaxSuppressMarks) {
+			e.Stats.EvictedSuppress++
 		}
-		e.suppressed[sk] = l.time
 	}
 	return append(out, Alert[P]{
 		Payload: l.payload, Addr: l.addr, Host: l.host, Time: l.time,
 		Table: tb, Count: n, First: first, Last: last,
 	})
-}
-
-func absDiff(a, b int64) int64 {
-	if a > b {
-		return a - b
-	}
-	return b - a
 }
 
 // pendingLogon is a logon that has not yet alerted for every table.
@@ -293,6 +275,7 @@ type pendingLogon[P any] struct {
 	payload P
 	done    uint8 // tables already alerted, one bit each
 	heapIdx int
+	seq     uint64 // arrival order, for ties in time
 }
 
 // pendingLogons indexes waiting logons by address and, per table, by time; and orders them all
@@ -388,10 +371,15 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
 	}
 }
 
+// before orders waiting logons for expiry and eviction: by event time, then arrival.
+func (l *pendingLogon[P]) before(o *pendingLogon[P]) bool {
+	return l.time < o.time || (l.time == o.time && l.seq < o.seq)
+}
+
 type logonHeap[P any] []*pendingLogon[P]
 
 func (h logonHeap[P]) Len() int           { return len(h) }
-func (h logonHeap[P]) Less(i, j int) bool { return h[i].time < h[j].time }
+func (h logonHeap[P]) Less(i, j int) bool { return h[i].before(h[j]) }
 func (h logonHeap[P]) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].heapIdx = i

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"bytes"
 	"iter"
 	"net/netip"
 	"slices"
@@ -24,7 +25,7 @@ func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 type ipRecord struct {
 	key    ipKey
 	newest int64               // latest failure time, the order of expiry and eviction
-	qpos   uint32              // 1 + position of the record's live entry in ipTable.queue; 0 for none
+	qpos   uint32              // 1 + position of its live entry in ipTable.queue, or inLate | position in ipTable.late; 0 for none
 	shape  uint32              // per table, two bits: its failures inline (0, 1 or 2), or listed
 	inline [maxTables][2]int64 // per table: its failures, sorted; or, when listed, block and count
 }
@@ -67,19 +68,27 @@ const (
 
 // ipTable tracks failures per IP. Records sit in fixed-size chunks (no per-IP allocation, no
 // doubling slack) and are found through an open-addressing hash table of 8-byte slots, so a
-// lookup touches one slot line and the record itself. Records are ordered, for expiry and
-// eviction, by a queue of updates in arrival order: an update appends an entry and marks the
-// record's previous entry stale in a bitmap; stale entries are dropped lazily, so no update
-// touches another IP's record, and dropping them reads the bitmap, not the records.
+// lookup touches one slot line and the record itself.
+//
+// Expiry and eviction take records in the order of their newest failure's event time, ties broken
+// by address. Most updates arrive in that order, and they are appended to a queue that stays
+// sorted: an update appends an entry and marks the record's previous entry stale in a bitmap;
+// stale entries are dropped lazily, so no update touches another IP's record, and dropping them
+// reads the bitmap, not the records. An update that would break the queue's order (a failure older
+// than the newest one queued) goes to a heap instead; the oldest record is the first of the two.
 type ipTable struct {
 	index index // record index by key
 
 	chunks [][]ipRecord
 	ids    handles // record numbers; 0 is never used
 
-	queue []uint32 // record numbers in the order of their last update; some are stale
+	queue []uint32 // record numbers by (newest, key) ascending; some are stale
 	stale []uint64 // bit p is set when queue[p] is stale: its record was updated again or dropped
 	qhead int      // entries before it are consumed
+	// The last entry appended to the queue: a record joins the queue only at or after it.
+	tailNewest int64
+	tailKey    ipKey
+	late       []lateEntry // min-heap of the records updated out of order
 
 	lists failureLists // sorted failures of the tables with more than two
 	max   int
@@ -88,6 +97,15 @@ type ipTable struct {
 	prefetched []uint32 // scratch for prefetch
 	sink       uint64   // keeps prefetch loads alive
 }
+
+// lateEntry is a record in ipTable.late, with its newest failure kept beside it for comparisons.
+type lateEntry struct {
+	newest int64
+	rec    uint32
+}
+
+// inLate marks a record's qpos as a position in ipTable.late rather than in the queue.
+const inLate = 1 << 31
 
 func (t *ipTable) init(max int) {
 	t.index.init()
@@ -121,20 +139,16 @@ func (t *ipTable) failures(r *ipRecord, tb int) []int64 {
 	return t.lists.get(r.block(tb), c)[:c:c] // callers must not append into the block
 }
 
-// add records a failure and returns the table's failures after it, and whether an IP had to be
-// evicted to make room.
-func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int64, evicted bool) {
+// add records a failure and returns the table's failures after it, whether an IP had to be
+// evicted to make room, and whether the failure was kept (a new IP that is itself the oldest at the
+// bound is the one evicted).
+func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int64, evicted, kept bool) {
 	tag := t.hash(&k)
 	i, ok := t.findTagged(k, tag)
 	if !ok {
-		if t.len() >= t.max {
-			t.drop(t.front())
-			evicted = true
+		if i, evicted = t.insert(k, tag, ts); i == nilIndex {
+			return nil, true, false
 		}
-		i = t.alloc()
-		*t.rec(i) = ipRecord{key: k, newest: ts}
-		t.index.insert(i, tag)
-		t.pushBack(i)
 	}
 	r := t.rec(i)
 	switch r.shapeOf(tb) {
@@ -184,7 +198,35 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 		r.newest = ts
 		t.pushBack(i)
 	}
-	return t.failures(r, tb), evicted
+	return t.failures(r, tb), evicted, true
+}
+
+// insert adds a record for k with its newest failure at newest. At the bound the record with the
+// oldest newest failure goes first, which may be the new one: then it returns nilIndex. It also
+// reports whether a record was evicted (expired ones are already gone: expire runs whenever the
+// clock moves).
+func (t *ipTable) insert(k ipKey, tag uint64, newest int64) (i uint32, evicted bool) {
+	if t.len() >= t.max {
+		v := t.front()
+		if r := t.rec(v); newest < r.newest || (newest == r.newest && keyLess(&k, &r.key)) {
+			return nilIndex, true
+		}
+		t.drop(v)
+		evicted = true
+	}
+	i = t.alloc()
+	*t.rec(i) = ipRecord{key: k, newest: newest}
+	t.index.insert(i, tag)
+	t.pushBack(i)
+	return i, evicted
+}
+
+func keyLess(a, b *ipKey) bool { return bytes.Compare(a[:], b[:]) < 0 }
+
+// older reports whether record i comes before record j in the order of expiry and eviction.
+func (t *ipTable) older(i, j uint32) bool {
+	a, b := t.rec(i), t.rec(j)
+	return a.newest < b.newest || (a.newest == b.newest && keyLess(&a.key, &b.key))
 }
 
 // expire drops the IPs whose newest failure is older than horizon and prunes old failures of
@@ -214,15 +256,21 @@ func (t *ipTable) drop(i uint32) {
 		}
 	}
 	t.index.remove(i, t.hash(&r.key))
-	t.markStale(r)
+	t.unlink(r)
 	*r = ipRecord{}
 	t.ids.release(i)
 }
 
-// pushBack makes record i the newest in the order of expiry and eviction.
+// pushBack places record i, new or with a newer newest failure, in the order of expiry and
+// eviction: at the end of the queue when it sorts there, else in the heap of late updates.
 func (t *ipTable) pushBack(i uint32) {
 	r := t.rec(i)
-	t.markStale(r)
+	t.unlink(r)
+	queued := t.len() - 1 - len(t.late) // live queue entries besides r
+	if queued > 0 && (r.newest < t.tailNewest || (r.newest == t.tailNewest && keyLess(&r.key, &t.tailKey))) {
+		t.lateInsert(i)
+		return
+	}
 	if n := t.len(); len(t.queue)-n > 64 && len(t.queue) > 2*n {
 		t.compactQueue()
 	}
@@ -232,14 +280,20 @@ func (t *ipTable) pushBack(i uint32) {
 		t.stale = append(t.stale, 0)
 	}
 	r.qpos = uint32(p + 1)
+	t.tailNewest, t.tailKey = r.newest, r.key
 }
 
-// markStale marks r's entry in the queue, if it has one, as stale.
-func (t *ipTable) markStale(r *ipRecord) {
-	if r.qpos != 0 {
+// unlink takes r out of the order: its queue entry becomes stale, or it leaves the heap.
+func (t *ipTable) unlink(r *ipRecord) {
+	switch {
+	case r.qpos == 0:
+	case r.qpos&inLate != 0:
+		t.lateRemove(int(r.qpos &^ inLate))
+	default:
 		p := r.qpos - 1
 		t.stale[p>>6] |= 1 << (p & 63)
 	}
+	r.qpos = 0
 }
 
 func (t *ipTable) isStale(p int) bool { return t.stale[p>>6]&(1<<(p&63)) != 0 }
@@ -263,8 +317,8 @@ func (t *ipTable) compactQueue() {
 	t.stale = t.stale[:(w+63)>>6]
 }
 
-// front returns the record updated longest ago, or nilIndex.
-func (t *ipTable) front() uint32 {
+// queueFront returns the first live entry of the queue, or nilIndex.
+func (t *ipTable) queueFront() uint32 {
 	for ; t.qhead < len(t.queue); t.qhead++ {
 		if !t.isStale(t.qhead) {
 			return t.queue[t.qhead]
@@ -273,14 +327,115 @@ func (t *ipTable) front() uint32 {
 	return nilIndex
 }
 
-// oldestFirst yields the records from the one updated longest ago to the newest.
+// front returns the record whose newest failure is the oldest (ties: the lowest address), or nilIndex.
+func (t *ipTable) front() uint32 {
+	q := t.queueFront()
+	if len(t.late) == 0 {
+		return q
+	}
+	if l := t.late[0].rec; q == nilIndex || t.older(l, q) {
+		return l
+	}
+	return q
+}
+
+// oldestFirst yields the records in the order of expiry and eviction.
 func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 	return func(yield func(uint32) bool) {
-		for p := t.qhead; p < len(t.queue); p++ {
-			if !t.isStale(p) && !yield(t.queue[p]) {
+		late := make([]uint32, len(t.late))
+		for j, e := range t.late {
+			late[j] = e.rec
+		}
+		slices.SortFunc(late, func(a, b uint32) int {
+			if t.older(a, b) {
+				return -1
+			}
+			return 1
+		})
+		p := t.qhead
+		for {
+			for p < len(t.queue) && t.isStale(p) {
+				p++
+			}
+			var next uint32
+			switch {
+			case p < len(t.queue) && (len(late) == 0 || t.older(t.queue[p], late[0])):
+				next = t.queue[p]
+				p++
+			case len(late) > 0:
+				next, late = late[0], late[1:]
+			default:
+				return
+			}
+			if !yield(next) {
 				return
 			}
 		}
+	}
+}
+
+// The heap of late updates. Each record in it knows its position (qpos with inLate), so an update
+// or a drop takes it out directly.
+
+func (t *ipTable) lateLess(a, b int) bool {
+	x, y := &t.late[a], &t.late[b]
+	if x.newest != y.newest {
+		return x.newest < y.newest
+	}
+	return keyLess(&t.rec(x.rec).key, &t.rec(y.rec).key)
+}
+
+func (t *ipTable) lateSwap(a, b int) {
+	t.late[a], t.late[b] = t.late[b], t.late[a]
+	t.rec(t.late[a].rec).qpos = uint32(a) | inLate
+	t.rec(t.late[b].rec).qpos = uint32(b) | inLate
+}
+
+func (t *ipTable) lateInsert(i uint32) {
+	r := t.rec(i)
+	p := len(t.late)
+	t.late = append(t.late, lateEntry{newest: r.newest, rec: i})
+	r.qpos = uint32(p) | inLate
+	t.lateUp(p)
+}
+
+func (t *ipTable) lateRemove(p int) {
+	last := len(t.late) - 1
+	if p != last {
+		t.lateSwap(p, last)
+	}
+	t.late = t.late[:last]
+	if p != last {
+		t.lateDown(p)
+		t.lateUp(p)
+	}
+}
+
+func (t *ipTable) lateUp(p int) {
+	for p > 0 {
+		q := (p - 1) / 2
+		if !t.lateLess(p, q) {
+			return
+		}
+		t.lateSwap(p, q)
+		p = q
+	}
+}
+
+func (t *ipTable) lateDown(p int) {
+	for n := len(t.late); ; {
+		c := 2*p + 1
+		if c >= n {
+			return
+		}
+		if c+1 < n && t.lateLess(c+1, c) {
+			c++
+		}
+		if !t.lateLess(c, p) {
+			return
+		}
+		t.lateSwap(p, c)
+		p = c
 	}
 }
 
@@ -316,7 +471,7 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 	}
 	// Their words of the stale bitmap, which their update writes.
 	for _, i := range idx {
-		if p := t.rec(i).qpos; p != 0 {
+		if p := t.rec(i).qpos; p != 0 && p&inLate == 0 {
 			sink += t.stale[(p-1)>>6]
 		}
 	}

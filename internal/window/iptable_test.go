@@ -1,6 +1,8 @@
 package window
 
 import (
+	"bytes"
+	"cmp"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -32,11 +34,17 @@ func testIPTableAgainstModel(t *testing.T, keys, need int) {
 		const maxIPs = 300
 		var tb ipTable
 		tb.init(maxIPs)
-		var order []*model // oldest update first
+		var order []*model // by newest failure, then key: the order of expiry and eviction
 		byKey := map[ipKey]*model{}
 		const w = 1_000
 		longest := 0
 		clock := int64(0)
+		before := func(a, b *model) int {
+			if c := cmp.Compare(a.newest, b.newest); c != 0 {
+				return c
+			}
+			return bytes.Compare(a.key[:], b.key[:])
+		}
 		for step := 0; step < 8_000; step++ {
 			clock += int64(rng.IntN(3))
 			ts := clock - int64(rng.IntN(50)) // a little out of order
@@ -47,38 +55,36 @@ func testIPTableAgainstModel(t *testing.T, keys, need int) {
 
 			if rng.IntN(50) == 0 {
 				n := tb.expire(horizon)
-				kept := order[:0]
 				dropped := 0
-				for i, m := range order {
-					if dropped == i && m.newest < horizon {
-						delete(byKey, m.key)
-						dropped++
-						continue
-					}
-					kept = append(kept, m)
+				for dropped < len(order) && order[dropped].newest < horizon {
+					delete(byKey, order[dropped].key)
+					dropped++
 				}
-				order = kept
+				order = order[dropped:]
 				require.Equal(t, dropped, n, "step %d: expired", step)
 			}
 
-			_, evicted := tb.add(k, table, ts, horizon, w, need)
+			_, evicted, kept := tb.add(k, table, ts, horizon, w, need)
 			m := byKey[k]
 			if m == nil {
+				m = &model{key: k, newest: ts}
 				require.Equal(t, len(byKey) >= maxIPs, evicted, "step %d: eviction", step)
 				if evicted {
+					// The oldest goes, the new one included.
+					if before(m, order[0]) < 0 {
+						require.False(t, kept, "step %d: the new IP is the oldest", step)
+						continue
+					}
 					delete(byKey, order[0].key)
 					order = order[1:]
 				}
-				m = &model{key: k, newest: ts}
+				require.True(t, kept)
 				byKey[k] = m
 				order = append(order, m)
 			}
 			m.f[table] = insertSorted(m.f[table], ts)
-			if ts > m.newest {
-				m.newest = ts
-				i := slices.Index(order, m)
-				order = append(slices.Delete(order, i, i+1), m)
-			}
+			m.newest = max(m.newest, ts)
+			slices.SortFunc(order, before)
 
 			require.Equal(t, len(byKey), tb.len())
 			if step%8 != 0 {

@@ -13,7 +13,7 @@ import (
 // Snapshots start with this magic and version; anything else is refused as incompatible.
 const (
 	snapshotMagic   = "AHLCSNAP"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 // ErrIncompatible marks a snapshot that was made by another version or under another
@@ -36,6 +36,7 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 	for i := range e.ips.oldestFirst() {
 		r := e.ips.rec(i)
 		b = append(b, r.key[:]...)
+		b = binary.AppendVarint(b, r.newest) // may be newer than every failure kept (compaction)
 		for tb := 0; tb < maxTables; tb++ {
 			f := e.ips.failures(r, tb)
 			b = binary.AppendUvarint(b, uint64(len(f)))
@@ -46,7 +47,13 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 	}
 
 	logons := slices.Clone(e.logons.heap)
-	slices.SortFunc(logons, func(a, b *pendingLogon[P]) int { return compareInt(a.time, b.time) })
+	// In their order of eviction, which a restore keeps.
+	slices.SortFunc(logons, func(a, b *pendingLogon[P]) int {
+		if a.before(b) {
+			return -1
+		}
+		return 1
+	})
 	b = binary.AppendUvarint(b, uint64(len(logons)))
 	for _, l := range logons {
 		b = append(b, l.key[:]...)
@@ -65,12 +72,13 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 		b = append(b, payload...)
 	}
 
-	b = binary.AppendUvarint(b, uint64(len(e.suppressed)))
-	for k, last := range e.suppressed {
-		b = append(b, k.addr[:]...)
-		b = codec.AppendString(b, k.host)
-		b = append(b, byte(k.table))
-		b = binary.AppendVarint(b, last)
+	// Every suppress mark: they are dropped by event time only, so no sweep position is needed.
+	b = binary.AppendUvarint(b, uint64(e.marks.len()))
+	for _, m := range e.marks.sorted() {
+		b = append(b, m.key.addr[:]...)
+		b = codec.AppendString(b, m.key.host)
+		b = append(b, byte(m.key.table))
+		b = binary.AppendVarint(b, m.time)
 	}
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
 }
@@ -102,12 +110,28 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 	*e = *New[P](e.cfg)
 	e.clock = r.Varint()
 
-	for n := r.Count(16 + maxTables); n > 0 && r.Err() == nil; n-- {
+	for n := r.Count(16 + 1 + maxTables); n > 0 && r.Err() == nil; n-- {
 		var key ipKey
 		copy(key[:], r.Bytes(16))
+		newest := r.Varint()
+		if r.Err() != nil {
+			break
+		}
+		// Oldest first: at a smaller bound, the oldest IPs are the ones evicted.
+		i, evicted := e.ips.insert(key, e.ips.hash(&key), newest)
+		if evicted {
+			e.Stats.EvictedIPs++
+		}
 		for tb := 0; tb < maxTables; tb++ {
 			for m := r.Count(1); m > 0 && r.Err() == nil; m-- {
-				e.ips.add(key, tb, r.Varint(), e.horizon(), e.cfg.Window, e.k)
+				t := r.Varint()
+				if i == nilIndex {
+					continue
+				}
+				if t > newest {
+					return errors.New("corrupt snapshot: a failure newer than its IP's newest")
+				}
+				e.ips.add(key, tb, t, e.horizon(), e.cfg.Window, e.k)
 			}
 		}
 	}
@@ -137,7 +161,22 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		copy(k.addr[:], r.Bytes(16))
 		k.host = r.String()
 		k.table = int(r.Byte())
-		e.suppressed[k] = r.Varint()
+		t := r.Varint()
+		if r.Err() != nil {
+			break
+		}
+		if k.table >= e.cfg.Tables {
+			return errors.New("corrupt snapshot: suppress mark of an unknown table")
+		}
+		if e.cfg.Suppress == 0 {
+			continue // suppress was turned off: marks hold nothing back
+		}
+		if e.marks.holdsBack(&k, t, 1) {
+			return errors.New("corrupt snapshot: a suppress mark twice")
+		}
+		if e.marks.add(k, t, e.cfg.MaxSuppressMarks) {
+			e.Stats.EvictedSuppress++
+		}
 	}
 	if r.Err() != nil {
 		return fmt.Errorf("corrupt snapshot: %w", r.Err())
