@@ -162,6 +162,7 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	p.collect(ld, now.UnixNano())
 
 	before := p.backend.Counters()
+	requests := p.backendRequests()
 	var err error
 	p.alerts, err = p.backend.Apply(ctx, now.UnixNano(), int64(p.cfg.MaxClockSkew), p.events, p.alerts[:0])
 	if err != nil {
@@ -169,8 +170,8 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		p.warnings.failed(p.logger, now, err)
 		clear(p.events)
 		p.events = p.events[:0] // not judged: no verdict to count
-	} else {
-		p.warnings.succeeded(p.logger)
+	} else if requests < 0 || p.backendRequests() != requests {
+		p.warnings.succeeded(p.logger) // the backend answered this batch
 	}
 	for i := range p.events {
 		switch ev := &p.events[i]; ev.Verdict {
@@ -201,6 +202,26 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		return out, processorhelper.ErrSkipProcessingData
 	}
 	return out, nil
+}
+
+// requestCounter is a backend that sends each batch to a server and counts its requests (Redis): a
+// batch it had nothing to send for (no sign-in or logon, or only events from the future) succeeds
+// without a request, and so says nothing about whether the server is back.
+type requestCounter interface {
+	RoundTrips() (requests, scriptSent int64)
+}
+
+var _ requestCounter = (*state.Redis)(nil)
+
+// backendRequests returns how many requests the backend has sent, or -1 for a backend that answers
+// every batch itself (memory).
+func (p *correlationProcessor) backendRequests() int64 {
+	rc, ok := p.backend.(requestCounter)
+	if !ok {
+		return -1
+	}
+	n, _ := rc.RoundTrips()
+	return n
 }
 
 // collect classifies every record of ld into p.events and p.counts.
@@ -408,7 +429,8 @@ func withAttr(key, value string) []metric.AddOption {
 const backendWarnEvery = 10 * time.Second
 
 // backendWarnings logs state backend failures at most once per backendWarnEvery, with how many it
-// held back, and says when the backend works again.
+// held back, and says when the backend works again: when it answers a batch, not merely when a
+// batch that needed no answer (nothing to send) succeeds.
 type backendWarnings struct {
 	last    time.Time // when the last warning was logged
 	held    int       // failures since then that were not logged

@@ -154,32 +154,8 @@ const redisTimeoutSlack = 500 * time.Millisecond
 // TestRedisDown: with Redis stopped every batch passes through unchanged within the timeout,
 // each failure is counted, warnings are rate-limited, and correlation resumes when Redis is back.
 func TestRedisDown(t *testing.T) {
-	awaitRedisRedial(t)
 	srv := redistest.Start(t)
-	cfg := createDefaultConfig().(*Config)
-	useRedis(srv)(cfg)
-	cfg.Redis.Timeout = 300 * time.Millisecond
-	require.NoError(t, cfg.Validate())
-	tel := componenttest.NewTelemetry()
-	defer func() { require.NoError(t, tel.Shutdown(context.Background())) }()
-	core, logs := observer.New(zap.InfoLevel)
-	set := metadatatest.NewSettings(tel)
-	set.Logger = zap.New(core)
-	p, err := newCorrelationProcessor(set, cfg)
-	require.NoError(t, err)
-	clock := time.Now()
-	p.now = func() time.Time { return clock }
-	ctx := context.Background()
-	require.NoError(t, p.start(ctx, componenttest.NewNopHost()))
-	defer func() { require.NoError(t, p.shutdown(ctx)) }()
-
-	consume := func(b *batch) (plog.Logs, time.Duration) {
-		t.Helper()
-		start := time.Now()
-		out, err := p.processLogs(ctx, b.ld)
-		require.NoError(t, err, "a backend failure never fails the pipeline")
-		return out, time.Since(start)
-	}
+	cfg, tel, logs, clock, consume := startObservedRedis(t, srv)
 	out, _ := consume(newBatch().failures(signinLogs, attackerIP, 6, at(0)).sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute)))
 	require.Len(t, alertsIn(out), 1)
 
@@ -193,7 +169,7 @@ func TestRedisDown(t *testing.T) {
 		out, took := consume(b)
 		assert.Less(t, took, cfg.Redis.Timeout+redisTimeoutSlack, "batch %d waited for Redis", i)
 		assert.Equal(t, want, out, "batch %d must pass unchanged", i)
-		clock = clock.Add(time.Second)
+		*clock = clock.Add(time.Second)
 	}
 	warnings := logs.FilterMessage("state backend failed; records pass through uncorrelated").AllUntimed()
 	require.Len(t, warnings, 3, "one warning per 10 s over 25 s of failures")
@@ -209,6 +185,83 @@ func TestRedisDown(t *testing.T) {
 		return len(alertsIn(out)) == 1
 	}, 10*time.Second, 100*time.Millisecond, "correlation resumes when Redis is back")
 	assert.Len(t, logs.FilterMessage("state backend works again; correlation resumes").AllUntimed(), 1)
+}
+
+// startObservedRedis starts a processor on srv with a 300 ms timeout, its log and telemetry observed and
+// its clock set by the test; consume runs a batch through it and says how long it took.
+func startObservedRedis(t *testing.T, srv *redistest.Server) (cfg *Config, tel *componenttest.Telemetry,
+	logs *observer.ObservedLogs, clock *time.Time, consume func(*batch) (plog.Logs, time.Duration),
+) {
+	awaitRedisRedial(t)
+	cfg = createDefaultConfig().(*Config)
+	useRedis(srv)(cfg)
+	cfg.Redis.Timeout = 300 * time.Millisecond
+	require.NoError(t, cfg.Validate())
+	tel = componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	core, logs := observer.New(zap.InfoLevel)
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	p, err := newCorrelationProcessor(set, cfg)
+	require.NoError(t, err)
+	clock = new(time.Time)
+	*clock = time.Now()
+	p.now = func() time.Time { return *clock }
+	ctx := context.Background()
+	require.NoError(t, p.start(ctx, componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.shutdown(ctx)) })
+	consume = func(b *batch) (plog.Logs, time.Duration) {
+		t.Helper()
+		start := time.Now()
+		out, err := p.processLogs(ctx, b.ld)
+		require.NoError(t, err, "a backend failure never fails the pipeline")
+		return out, time.Since(start)
+	}
+	return cfg, tel, logs, clock, consume
+}
+
+// TestRedisRecoveryOnlyWhenRedisAnswers: while Redis is down, a batch that sends it nothing (no
+// sign-in or logon, or only events from the future) proves nothing and reports no recovery; the
+// first batch Redis answers once it is back reports it, once, with every failed batch counted.
+func TestRedisRecoveryOnlyWhenRedisAnswers(t *testing.T) {
+	srv := redistest.Start(t)
+	_, tel, logs, clock, consume := startObservedRedis(t, srv)
+	attack := func(ip string) *batch {
+		return newBatch().failures(signinLogs, ip, 6, at(0)).sshd("web01", "sshd", accepted("alice", ip), 4, at(time.Minute))
+	}
+	out, _ := consume(attack(attackerIP))
+	require.Len(t, alertsIn(out), 1)
+	recovered := func() []observer.LoggedEntry {
+		return logs.FilterMessage("state backend works again; correlation resumes").AllUntimed()
+	}
+
+	srv.Stop()
+	const down = 20
+	for i := 0; i < down; i++ {
+		consume(newBatch().unrelated(1).failures(signinLogs, attackerIP, 1, at(time.Duration(i)*time.Second))) // fails
+		consume(newBatch().unrelated(3))                                                                       // nothing to send
+		consume(newBatch().unrelated(1).failures(signinLogs, attackerIP, 1, clock.Add(48*time.Hour)))          // only the future
+		*clock = clock.Add(time.Second)
+	}
+	assert.Zero(t, len(recovered()), "no batch reached Redis while it was down")
+	assert.Len(t, logs.FilterMessage("state backend failed; records pass through uncorrelated").AllUntimed(), 2,
+		"one warning per 10 s over 20 s of failures")
+	metadatatest.AssertEqualProcessorAadhostlogincorrelationStateErrors(t, tel, []metricdata.DataPoint[int64]{
+		{Value: down, Attributes: attribute.NewSet(attribute.String("reason", "backend"))},
+	}, metricdatatest.IgnoreTimestamp())
+
+	srv.Restart()
+	consume(newBatch().unrelated(3))
+	assert.Zero(t, len(recovered()), "a batch with nothing to send proves nothing")
+	require.Eventually(t, func() bool {
+		out, _ := consume(attack("198.51.100.9"))
+		return len(alertsIn(out)) == 1
+	}, 10*time.Second, 100*time.Millisecond, "correlation resumes when Redis is back")
+	consume(newBatch().unrelated(3))
+	consume(attack("198.51.100.10"))
+	lines := recovered()
+	require.Len(t, lines, 1)
+	assert.GreaterOrEqual(t, lines[0].ContextMap()["failed_batches"], int64(down), "batches with nothing to send do not end the outage")
 }
 
 // TestRedisDownAtStart: a collector starts while Redis is unreachable (and validate never needs it).
