@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -75,6 +77,9 @@ func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
 	if cfg.Tables < 1 {
 		cfg.Tables = 1
 	}
+	if cfg.MaxSuppressMarks <= 0 {
+		cfg.MaxSuppressMarks = cfg.MaxPendingLogons
+	}
 	client := redis.NewClient(&redis.Options{
 		Addr:      opts.Addr,
 		Username:  opts.Username,
@@ -103,7 +108,7 @@ func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
 		cfg:     cfg,
 		prefix:  p,
 		timeout: opts.Timeout,
-		keys:    []string{p + "clock", p + "seq", p + "ips", p + "logons"},
+		keys:    []string{p + "clock", p + "seq", p + "ips", p + "logons", p + "newest", p + "marks"},
 	}
 }
 
@@ -131,7 +136,7 @@ func (r *Redis) Apply(ctx context.Context, wall, maxSkew int64, events []Event, 
 	if len(r.sent) == 0 {
 		return out, nil
 	}
-	r.args[11] = len(r.sent)
+	r.args[12] = len(r.sent)
 
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -160,20 +165,28 @@ func (r *Redis) eval(ctx context.Context) (any, error) {
 	return res, err
 }
 
-// header appends the script's fixed arguments (ARGV 1 to 12; 12, the event count, is set later).
+// header appends the script's fixed arguments (ARGV 1 to 13; 13, the event count, is set later).
 func (r *Redis) header(args []any, maxSkew int64) []any {
 	c := &r.cfg
 	wu, wn := split(c.Window)
 	su, sn := split(c.Suppress)
 	ttl := max(2*c.Window+c.Suppress+max(maxSkew, 0), int64(minTTL)) / int64(time.Millisecond)
 	return append(args, r.prefix, c.Threshold+1, c.Tables, wu, wn, su, sn,
-		c.MaxTrackedIPs, c.MaxPendingLogons, ttl, expireLimit, 0)
+		c.MaxTrackedIPs, c.MaxPendingLogons, ttl, expireLimit, c.MaxSuppressMarks, 0)
+}
+
+// AddrID is how the script names an address in keys and members: its 16-byte form (IPv4 as
+// ::ffff:a.b.c.d) in hex, so that the order of the strings is the order of the addresses that the
+// memory backend breaks ties of eviction with.
+func AddrID(a netip.Addr) string {
+	b := a.Unmap().As16()
+	return hex.EncodeToString(b[:])
 }
 
 // appendEvent appends one event's seven arguments.
 func (r *Redis) appendEvent(args []any, ev *Event) ([]any, error) {
 	u, n := split(ev.Time)
-	ip := ev.Addr.Unmap().WithZone("").String()
+	ip := AddrID(ev.Addr)
 	if !ev.Logon {
 		table := ev.Table
 		if r.cfg.Tables == 1 {
@@ -226,7 +239,7 @@ func (r *Redis) read(res any, events []Event, out []Alert) ([]Alert, error) {
 			First: join(toInt(f[4]), toInt(f[5])), Last: join(toInt(f[6]), toInt(f[7])),
 		})
 	}
-	if s, _ := reply[2].([]any); len(s) == 6 {
+	if s, _ := reply[2].([]any); len(s) == 7 {
 		st := &r.counters.Stats
 		st.EvictedIPs += toInt(s[0])
 		st.EvictedLogons += toInt(s[1])
@@ -234,6 +247,7 @@ func (r *Redis) read(res any, events []Event, out []Alert) ([]Alert, error) {
 		st.ExpiredIPs += toInt(s[3])
 		st.ExpiredLogons += toInt(s[4])
 		st.FailuresCompacted += toInt(s[5])
+		st.EvictedSuppress += toInt(s[6])
 	}
 	r.ips, r.logons = int(toInt(reply[3])), int(toInt(reply[4]))
 	r.clock = join(toInt(reply[5]), toInt(reply[6]))

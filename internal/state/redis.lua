@@ -8,23 +8,33 @@
 -- with n as three digits, so Redis' order (score, then member) is nanosecond order. Every
 -- comparison below is on pairs: decisions are exact to the nanosecond, as in memory.
 --
--- Keys (P is the key prefix; tb the table index; ip the normalised address):
+-- Orders. Expiry and the memory bounds take state oldest first, exactly as in memory: IPs by their
+-- newest failure's time, then address; waiting logons by time, then arrival; suppress marks by time,
+-- then table, address and host. So every sorted set used for them has members that start with the
+-- nanoseconds (nnn) after the microsecond score, and then what breaks ties.
+--
+-- Keys (P is the key prefix; tb the table index; ip the address in 16-byte form as 32 hex digits, so
+-- that string order is the address order memory uses; id a logon's arrival number, seq..'.'..index,
+-- both zero-padded, so that string order is arrival order):
 --   KEYS[1] P..'clock'   "u n": the largest event time the fleet accepted
 --   KEYS[2] P..'seq'     counter; makes failure members and logon ids unique across the fleet
---   KEYS[3] P..'ips'     sorted set: tracked IPs by their newest failure (expiry, max_tracked_ips)
---   KEYS[4] P..'logons'  sorted set: waiting logon ids by time (expiry, max_pending_logons)
+--   KEYS[3] P..'ips'     sorted set: tracked IPs by their newest failure; member nnn..ip
+--   KEYS[4] P..'logons'  sorted set: waiting logons by time; member nnn..id
+--   KEYS[5] P..'newest'  hash: ip -> "u n" of its newest failure (to find its member in ips)
+--   KEYS[6] P..'marks'   sorted set: every suppress mark; member nnn..tb..'|'..ip..'|'..u..'|'..host
 --   P..'f:'..tb..'|'..ip          sorted set of failure times; member nnn..id
 --   P..'w:'..tb..'|'..ip          sorted set of logons waiting for table tb; member nnn..id
 --   P..'l:'..id                   a waiting logon (logon_value): done bits, ns, ip, host, member, payload
---   P..'s:'..tb..'|'..ip..'|'..host   suppress mark: "u n" of the last alert
+--   P..'s:'..tb..'|'..ip..'|'..host   sorted set of suppress marks: the logon times of the alerts
+--                                     emitted; member nnn..u
 -- Every key is also given a TTL (ARGV[10] ms: 2 windows + suppress + skew, at least a minute) after
 -- each write: a safety net that bounds memory if the fleet stops; the event-time expiry below is
 -- what the rule relies on.
 --
 -- ARGV: 1 prefix, 2 k (threshold+1), 3 tables, 4-5 window (u n), 6-7 suppress (u n), 8 max IPs,
--- 9 max pending logons, 10 TTL ms, 11 expiry limit per batch, 12 event count, then 7 per event:
--- kind ('f' failure, 'l' logon), table, ip, u, n, host, encoded payload (host and payload are empty
--- for a failure).
+-- 9 max pending logons, 10 TTL ms, 11 expiry limit per batch, 12 max suppress marks, 13 event count,
+-- then 7 per event: kind ('f' failure, 'l' logon), table, ip, u, n, host, encoded payload (host and
+-- payload are empty for a failure).
 --
 -- Reply: { verdicts ('c' current / 'l' late, one per event), alerts (8 per alert: event index or -1,
 -- payload or '', table, count, first u, first n, last u, last n), stats, tracked IPs, waiting logons,
@@ -39,10 +49,11 @@ local MAX_IPS = tonumber(ARGV[8])
 local MAX_LOGONS = tonumber(ARGV[9])
 local TTL = ARGV[10]
 local EXPIRE_LIMIT = tonumber(ARGV[11])
-local N = tonumber(ARGV[12])
-local FIRST, STRIDE = 13, 7
+local MAX_MARKS = tonumber(ARGV[12])
+local N = tonumber(ARGV[13])
+local FIRST, STRIDE = 14, 7
 
-local CLOCK, SEQ, IPS, LOGONS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local CLOCK, SEQ, IPS, LOGONS, NEWEST, MARKS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local W2U, W2N = WU * 2, WN * 2 -- two windows, normalised below
 if W2N >= 1000 then W2U, W2N = W2U + 1, W2N - 1000 end
 local ALL = 2 ^ TABLES - 1
@@ -81,10 +92,11 @@ do
   local c = call('GET', CLOCK)
   if c then clock_u, clock_n = parse(c) end
 end
-local moved = false -- the clock advanced since the last expiry
 local seq = call('INCR', SEQ)
+local seq_id = fmt('%016d', seq)
 local alerts = {}
-local stats = { evicted_ips = 0, evicted_logons = 0, suppressed = 0, expired_ips = 0, expired_logons = 0, compacted = 0 }
+local stats = { evicted_ips = 0, evicted_logons = 0, suppressed = 0, expired_ips = 0, expired_logons = 0, compacted = 0,
+  evicted_marks = 0 }
 local batch_logons = {} -- logon id -> event index, for logons of this batch (their payload is at the client)
 
 local function fkey(tb, ip) return P .. 'f:' .. tb .. '|' .. ip end
@@ -109,15 +121,35 @@ local function read_logon(v)
   return tonumber(d), tonumber(n), ip, host, m, sub(v, at + la + lh + lm)
 end
 
--- The number of waiting logons, read once per batch and kept up to date.
-local logon_count
-local function logons_waiting()
-  if not logon_count then logon_count = call('ZCARD', LOGONS) end
-  return logon_count
+-- The sizes of ips, logons and marks, read once per batch when needed and kept up to date.
+local sizes = {}
+local function size(key)
+  if not sizes[key] then sizes[key] = call('ZCARD', key) end
+  return sizes[key]
 end
-local function unlist_logon(id)
-  local n = call('ZREM', LOGONS, id)
-  if logon_count then logon_count = logon_count - n end
+local function zadd_counted(key, u, m)
+  local n = call('ZADD', key, int(u), m)
+  if sizes[key] then sizes[key] = sizes[key] + n end
+end
+local function zrem_counted(key, m)
+  local n = call('ZREM', key, m)
+  if sizes[key] then sizes[key] = sizes[key] - n end
+end
+
+-- expired returns up to limit members of the sorted set key (members start with nnn) whose time
+-- is before (u, n), or at it too when inclusive, oldest first.
+local function expired(key, u, n, inclusive, limit)
+  local raw = call('ZRANGEBYSCORE', key, '-inf', int(u), 'WITHSCORES', 'LIMIT', 0, limit)
+  local out = {}
+  for i = 1, #raw, 2 do
+    local mu, mn = tonumber(raw[i + 1]), tonumber(sub(raw[i], 1, 3))
+    if lt(mu, mn, u, n) or (inclusive and mu == u and mn == n) then
+      out[#out + 1] = raw[i]
+    else
+      break -- members are in time order
+    end
+  end
+  return out
 end
 
 -- failures_between returns the failures of key in [a, b] (inclusive, exact), ascending, as
@@ -232,45 +264,74 @@ end
 
 local function drop_ip(ip)
   for tb = 0, TABLES - 1 do call('DEL', fkey(tb, ip)) end
-  call('ZREM', IPS, ip)
+  local nu, nn = parse(call('HGET', NEWEST, ip) or '')
+  if nu then zrem_counted(IPS, ns3(nn) .. ip) end
+  call('HDEL', NEWEST, ip)
 end
 
-local function drop_logon(id)
-  local done, _, ip, _, m = read_logon(call('GET', lkey(id)))
+local function drop_logon(m)
+  local done, _, ip, _, wm = read_logon(call('GET', lkey(sub(m, 4))))
   if done then
     for tb = 0, TABLES - 1 do
-      if bit.band(done, 2 ^ tb) == 0 then call('ZREM', wkey(tb, ip), m) end
+      if bit.band(done, 2 ^ tb) == 0 then call('ZREM', wkey(tb, ip), wm) end
     end
-    call('DEL', lkey(id))
+    call('DEL', lkey(sub(m, 4)))
   end
-  unlist_logon(id)
+  zrem_counted(LOGONS, m)
 end
 
--- expire drops, up to EXPIRE_LIMIT of each, the IPs whose newest failure and the logons that are
--- older than clock - 2 windows: no current event can pair with them.
-local function expire()
-  moved = false
-  local hu = minus(clock_u, clock_n, W2U, W2N) -- whole microseconds: below hu is below the horizon
-  for _, ip in ipairs(call('ZRANGEBYSCORE', IPS, '-inf', '(' .. int(hu), 'LIMIT', 0, EXPIRE_LIMIT)) do
-    drop_ip(ip)
+-- A mark's member in marks: nnn..tb..'|'..ip..'|'..u..'|'..host; in its own set: nnn..u.
+local function mark_member(tb, ip, host, u, n) return ns3(n) .. tb .. '|' .. ip .. '|' .. int(u) .. '|' .. host end
+local function skey(tb, ip, host) return P .. 's:' .. tb .. '|' .. ip .. '|' .. host end
+
+local function drop_mark(m)
+  local tb, ip, u, host = string.match(m, '^%d%d%d(%d+)|(%x+)|(-?%d+)|(.*)$')
+  if tb then call('ZREM', skey(tb, ip, host), sub(m, 1, 3) .. u) end
+  zrem_counted(MARKS, m)
+end
+
+-- The horizon: no current event can pair with state older than clock - 2 windows.
+local function horizon() return minus(clock_u, clock_n, W2U, W2N) end
+
+-- expire drops, up to limit of each, the IPs whose newest failure and the logons that are older
+-- than the horizon, and the suppress marks that can no longer hold back a logon that may alert (a
+-- mark at m holds back logons in (m - suppress, m + suppress)). It reports whether all are gone.
+local function expire(limit)
+  local hu, hn = horizon()
+  local ips = expired(IPS, hu, hn, false, limit)
+  for _, m in ipairs(ips) do
+    drop_ip(sub(m, 4))
     stats.expired_ips = stats.expired_ips + 1
   end
-  for _, id in ipairs(call('ZRANGEBYSCORE', LOGONS, '-inf', '(' .. int(hu), 'LIMIT', 0, EXPIRE_LIMIT)) do
-    drop_logon(id)
+  local logons = expired(LOGONS, hu, hn, false, limit)
+  for _, m in ipairs(logons) do
+    drop_logon(m)
     stats.expired_logons = stats.expired_logons + 1
   end
+  local marks = {}
+  if SUPPRESS then
+    local mu, mn = minus(hu, hn, SU, SN)
+    marks = expired(MARKS, mu, mn, true, limit)
+    for _, m in ipairs(marks) do drop_mark(m) end
+  end
+  return #ips < limit and #logons < limit and #marks < limit
+end
+
+-- expire_all drops everything expired: a bound evicts live state only once expired state is gone.
+local function expire_all()
+  while not expire(EXPIRE_LIMIT) do end
 end
 
 -- Alerts.
 
 -- emit appends the alert of a logon (its event index, or -1 and its payload) for table tb, unless a
--- suppress mark of (ip, host, tb) is closer than suppress to the logon time.
+-- suppress mark of (ip, host, tb) is less than suppress from the logon time; else it marks it.
 local function emit(idx, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
   if SUPPRESS then
-    local skey = P .. 's:' .. tb .. '|' .. ip .. '|' .. host
-    local prev = call('GET', skey)
-    if prev then
-      local pu, pn = parse(prev)
+    local sk = skey(tb, ip, host)
+    local near = call('ZRANGEBYSCORE', sk, int(lu - SU - 1), int(lu + SU + 1))
+    for _, m in ipairs(near) do
+      local pu, pn = tonumber(sub(m, 4)), tonumber(sub(m, 1, 3))
       local du, dn
       if lt(pu, pn, lu, ln) then du, dn = minus(lu, ln, pu, pn) else du, dn = minus(pu, pn, lu, ln) end
       if lt(du, dn, SU, SN) then
@@ -278,7 +339,16 @@ local function emit(idx, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
         return
       end
     end
-    call('SET', skey, pair(lu, ln), 'PX', TTL)
+    if size(MARKS) >= MAX_MARKS then
+      expire_all()
+      if size(MARKS) >= MAX_MARKS then
+        drop_mark(call('ZRANGE', MARKS, 0, 0)[1])
+        stats.evicted_marks = stats.evicted_marks + 1
+      end
+    end
+    call('ZADD', sk, int(lu), ns3(ln) .. int(lu))
+    call('PEXPIRE', sk, TTL)
+    zadd_counted(MARKS, lu, mark_member(tb, ip, host, lu, ln))
   end
   if idx >= 0 then payload = '' end -- the client has it
   local a = alerts
@@ -312,7 +382,7 @@ local function fire_between(tb, ip, fu, fn, fromu, fromn, tou, ton)
         emit(batch_logons[id] or -1, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
         if done == ALL then
           call('DEL', lk)
-          unlist_logon(id)
+          zrem_counted(LOGONS, m)
         else
           call('SET', lk, logon_value(done, ln, ip, host, m, payload), 'KEEPTTL')
         end
@@ -323,27 +393,46 @@ end
 
 -- Events.
 
--- track_ip records ip's newest failure time; a new IP beyond MAX_IPS evicts the IP whose newest
--- failure is the oldest (never the new one).
-local function track_ip(ip, tu)
-  if call('ZADD', IPS, 'GT', int(tu), ip) == 0 or call('ZCARD', IPS) <= MAX_IPS then return end
-  if moved then expire() end
-  if call('ZCARD', IPS) <= MAX_IPS then return end
-  local oldest = call('ZRANGE', IPS, 0, 1)
-  local victim = oldest[1]
-  if victim == ip then victim = oldest[2] end
-  drop_ip(victim)
-  stats.evicted_ips = stats.evicted_ips + 1
+-- track_ip records ip's newest failure time. A new IP beyond MAX_IPS evicts, once expired IPs are
+-- gone, the IP whose newest failure is the oldest (then the lowest address), which may be the new
+-- one: then it returns false and the failure is not kept.
+local function track_ip(ip, tu, tn)
+  local cur = call('HGET', NEWEST, ip)
+  if cur then
+    local ou, on = parse(cur)
+    if lt(ou, on, tu, tn) then
+      call('ZREM', IPS, ns3(on) .. ip)
+      call('ZADD', IPS, int(tu), ns3(tn) .. ip)
+      call('HSET', NEWEST, ip, pair(tu, tn))
+    end
+    return true
+  end
+  if size(IPS) >= MAX_IPS then
+    expire_all()
+    if size(IPS) >= MAX_IPS then
+      stats.evicted_ips = stats.evicted_ips + 1
+      local oldest = call('ZRANGE', IPS, 0, 0, 'WITHSCORES')
+      local vu, vm = tonumber(oldest[2]), oldest[1]
+      local vn, vip = tonumber(sub(vm, 1, 3)), sub(vm, 4)
+      if lt(tu, tn, vu, vn) or (tu == vu and tn == vn and ip < vip) then
+        return false
+      end
+      drop_ip(vip)
+    end
+  end
+  zadd_counted(IPS, tu, ns3(tn) .. ip)
+  call('HSET', NEWEST, ip, pair(tu, tn))
+  return true
 end
 
 local function failure(i, tb, ip, tu, tn)
-  track_ip(ip, tu)
+  if not track_ip(ip, tu, tn) then return end
   local key = fkey(tb, ip)
   call('ZADD', key, int(tu), ns3(tn) .. seq .. '.' .. i)
   call('PEXPIRE', key, TTL)
   if call('ZCARD', key) >= 4 * K then
     -- Failures older than the horizon can no longer pair with any current event.
-    local hu = minus(clock_u, clock_n, W2U, W2N)
+    local hu = horizon()
     if call('ZREMRANGEBYSCORE', key, '-inf', '(' .. int(hu)) == 0 or call('ZCARD', key) >= 4 * K then
       compact(key)
     end
@@ -373,7 +462,7 @@ end
 
 local function logon(i, ip, host, tu, tn, payload)
   local done = 0
-  if call('ZSCORE', IPS, ip) then -- most logons come from addresses with no failures at all
+  if call('HEXISTS', NEWEST, ip) == 1 then -- most logons come from addresses with no failures at all
     local au, an = minus(tu, tn, WU, WN)
     local bu, bn = plus(tu, tn, WU, WN)
     for tb = 0, TABLES - 1 do
@@ -387,26 +476,23 @@ local function logon(i, ip, host, tu, tn, payload)
     if done == ALL then return end
   end
 
-  if logons_waiting() >= MAX_LOGONS then
-    if moved then expire() end
-    if logons_waiting() >= MAX_LOGONS then
+  -- At the bound, once expired logons are gone, the oldest waiting logon goes (the earliest
+  -- arrived among equal times): this one when it is older than all of them.
+  if size(LOGONS) >= MAX_LOGONS then
+    expire_all()
+    if size(LOGONS) >= MAX_LOGONS then
       local oldest = call('ZRANGE', LOGONS, 0, 0, 'WITHSCORES')
-      local ou = tonumber(oldest[2])
-      local _, on = read_logon(call('GET', lkey(oldest[1])))
-      on = on or 0
       stats.evicted_logons = stats.evicted_logons + 1
-      if lt(tu, tn, ou, on) then
-        return -- older than every waiting logon: it is the one that matters least
+      if lt(tu, tn, tonumber(oldest[2]), tonumber(sub(oldest[1], 1, 3))) then
+        return
       end
       drop_logon(oldest[1])
     end
   end
-  local id = seq .. '.' .. i
+  local id = seq_id .. '.' .. fmt('%09d', i)
   local m = ns3(tn) .. id
-  local waiting = logons_waiting()
   call('SET', lkey(id), logon_value(done, tn, ip, host, m, payload), 'PX', TTL)
-  call('ZADD', LOGONS, int(tu), id)
-  logon_count = waiting + 1
+  zadd_counted(LOGONS, tu, m)
   for tb = 0, TABLES - 1 do
     if bit.band(done, 2 ^ tb) == 0 then
       local w = wkey(tb, ip)
@@ -432,7 +518,6 @@ for i = 0, N - 1 do
     if lt(clock_u, clock_n, tu, tn) then
       clock_u, clock_n = tu, tn
       late_u, late_n = minus(clock_u, clock_n, WU, WN)
-      moved = true
     end
     if kind == 'f' then
       failure(i, tb, ip, tu, tn)
@@ -441,17 +526,16 @@ for i = 0, N - 1 do
     end
   end
 end
-expire()
+expire(EXPIRE_LIMIT)
 
 call('SET', CLOCK, pair(clock_u, clock_n), 'PX', TTL)
-call('PEXPIRE', SEQ, TTL)
-call('PEXPIRE', IPS, TTL)
-call('PEXPIRE', LOGONS, TTL)
+for _, k in ipairs({ SEQ, IPS, LOGONS, NEWEST, MARKS }) do call('PEXPIRE', k, TTL) end
 
 return {
   table.concat(verdicts),
   alerts,
-  { stats.evicted_ips, stats.evicted_logons, stats.suppressed, stats.expired_ips, stats.expired_logons, stats.compacted },
+  { stats.evicted_ips, stats.evicted_logons, stats.suppressed, stats.expired_ips, stats.expired_logons, stats.compacted,
+    stats.evicted_marks },
   call('ZCARD', IPS),
   call('ZCARD', LOGONS),
   clock_u,
