@@ -20,10 +20,21 @@ import (
 // checkpointKey is the storage key of the state.
 const checkpointKey = "state"
 
+// checkpointMarkerName names the processor's second storage client (with file_storage, a second
+// file), whose one value, under checkpointMarkerKey, says since when checkpoints are written into
+// this storage. It tells a lost checkpoint from a first start: file_storage takes a storage file
+// removed or cut to 0 bytes for a new one and hands out an empty store, as on a first start, but
+// the marker's file is still there.
+const (
+	checkpointMarkerName = "marker"
+	checkpointMarkerKey  = "checkpointed_since"
+)
+
 // checkpointer saves the backend's state into a storage extension periodically and at shutdown,
 // and restores it at start.
 type checkpointer struct {
 	client   storage.Client
+	marker   storage.Client // the marker's client until the marker is written, then nil
 	interval time.Duration
 	stop     chan struct{}
 	done     sync.WaitGroup
@@ -31,7 +42,7 @@ type checkpointer struct {
 }
 
 // startCheckpoints finds the storage extension, restores the last checkpoint and starts saving.
-// A missing or corrupt checkpoint is reported and ignored; a missing extension is an error.
+// A missing, lost or corrupt checkpoint is reported and ignored; a missing extension is an error.
 func (p *correlationProcessor) startCheckpoints(ctx context.Context, host component.Host, id component.ID) error {
 	cp, ok := p.backend.(state.Checkpointer)
 	if p.cfg.Storage == nil || !ok {
@@ -45,7 +56,7 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 	if !ok {
 		return fmt.Errorf("storage: invalid value %q: not a storage extension", p.cfg.Storage.String())
 	}
-	client, data, err := readCheckpoint(ctx, se, id)
+	client, data, err := readStorage(ctx, se, id, "", checkpointKey)
 	if err != nil {
 		// A storage file that cannot be opened (damaged, truncated) must not stop detection: run
 		// without checkpoints, loudly, until the operator removes the file.
@@ -55,13 +66,38 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 			zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
 		return nil
 	}
-	if data == nil {
+	c := &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{})}
+	marker, since, err := readStorage(ctx, se, id, checkpointMarkerName, checkpointMarkerKey)
+	switch {
+	case err != nil:
+		p.telemetry.checkpointError(ctx)
+		p.logger.Warn("checkpoint marker unusable; a lost checkpoint will look like a first start: "+
+			"remove the damaged file from the storage directory", zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
+	case since == nil:
+		c.marker = marker // written with the first checkpoint
+	default:
+		_ = marker.Close(ctx)
+	}
+
+	switch {
+	case data == nil && since != nil:
+		// The storage holds no checkpoint, yet one was written: its file was removed, cut to 0
+		// bytes or replaced.
+		p.telemetry.checkpointError(ctx)
+		p.logger.Warn("checkpoint lost; starting with empty state",
+			zap.String("storage", p.cfg.Storage.String()), zap.ByteString("checkpointed_since", since),
+			zap.Error(errors.New("the storage holds no checkpoint although one was written (storage file removed, truncated or replaced)")))
+	case data == nil:
 		p.logger.Info("no checkpoint yet; starting with empty state")
-	} else {
-		p.mu.Lock()
-		err = cp.Restore(data)
-		ips, logons := p.backend.Sizes()
-		p.mu.Unlock()
+	default:
+		err = errors.New("empty checkpoint (0 bytes): damaged")
+		var ips, logons int
+		if len(data) > 0 {
+			p.mu.Lock()
+			err = cp.Restore(data)
+			ips, logons = p.backend.Sizes()
+			p.mu.Unlock()
+		}
 		if err != nil {
 			level := p.logger.Warn
 			if errors.Is(err, window.ErrIncompatible) {
@@ -73,30 +109,30 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 			p.logger.Info("state restored from checkpoint", zap.Int("tracked_ips", ips), zap.Int("pending_logons", logons), zap.Int("bytes", len(data)))
 		}
 	}
-	p.checkpoints = &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{})}
-	p.checkpoints.done.Add(1)
+	p.checkpoints = c
+	c.done.Add(1)
 	go p.checkpointLoop()
 	return nil
 }
 
-// readCheckpoint opens the processor's storage client and reads the last checkpoint (nil if none).
-// Storage extensions map their file into memory (file_storage's bbolt does), and a damaged file can
-// fault on access instead of failing: a fault in this goroutine is turned into an error.
-func readCheckpoint(ctx context.Context, se storage.Extension, id component.ID) (client storage.Client, data []byte, err error) {
+// readStorage opens the processor's storage client called name and reads the value of key (nil if
+// none). Storage extensions map their file into memory (file_storage's bbolt does), and a damaged
+// file can fault on access instead of failing: a fault in this goroutine is turned into an error.
+func readStorage(ctx context.Context, se storage.Extension, id component.ID, name, key string) (client storage.Client, data []byte, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			client, data, err = nil, nil, fmt.Errorf("storage file unreadable: %v", r)
 		}
 	}()
-	client, err = se.GetClient(ctx, component.KindProcessor, id, "")
+	client, err = se.GetClient(ctx, component.KindProcessor, id, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err = client.Get(ctx, checkpointKey)
+	data, err = client.Get(ctx, key)
 	if err != nil {
 		_ = client.Close(ctx)
-		return nil, nil, fmt.Errorf("reading the checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("reading %q: %w", key, err)
 	}
 	return client, data, nil
 }
@@ -130,6 +166,20 @@ func (p *correlationProcessor) saveCheckpoint(ctx context.Context) {
 	if err != nil {
 		p.telemetry.checkpointError(ctx)
 		p.logger.Warn("checkpoint failed; state since the last one would be lost on a crash", zap.Error(err))
+		return
+	}
+	if c := p.checkpoints; c.marker != nil {
+		// A checkpoint is in this storage now: say so, once.
+		err = c.marker.Set(ctx, checkpointMarkerKey, []byte(time.Now().UTC().Format(time.RFC3339)))
+		if err == nil {
+			marker := c.marker
+			c.marker = nil
+			err = marker.Close(ctx)
+		}
+		if err != nil {
+			p.telemetry.checkpointError(ctx)
+			p.logger.Warn("checkpoint marker not written; a lost checkpoint would look like a first start", zap.Error(err))
+		}
 	}
 }
 
@@ -143,5 +193,9 @@ func (p *correlationProcessor) stopCheckpoints(ctx context.Context) error {
 	c.done.Wait()
 	p.saveCheckpoint(ctx)
 	p.checkpoints = nil
-	return c.client.Close(ctx)
+	err := c.client.Close(ctx)
+	if c.marker != nil {
+		err = errors.Join(err, c.marker.Close(ctx))
+	}
+	return err
 }

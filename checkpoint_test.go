@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadatatest"
@@ -29,9 +33,10 @@ import (
 // storageRig is a real file_storage extension over a directory that outlives the processors
 // started on it, as a file_storage directory outlives a collector process.
 type storageRig struct {
-	id  component.ID
-	ext extension.Extension
-	dir string
+	id   component.ID
+	ext  extension.Extension
+	dir  string
+	logs *observer.ObservedLogs // the log of the processor started last
 }
 
 func newStorageRig(t *testing.T) *storageRig {
@@ -65,6 +70,9 @@ func (r *storageRig) start(t *testing.T, interval time.Duration) (h *harness, st
 	cfg.CheckpointInterval = interval
 	h = &harness{t: t, sink: new(consumertest.LogsSink), tel: componenttest.NewTelemetry()}
 	set := metadatatest.NewSettings(h.tel)
+	var core zapcore.Core
+	core, r.logs = observer.New(zap.InfoLevel)
+	set.Logger = zap.New(core)
 	p, err := newCorrelationProcessor(set, cfg)
 	require.NoError(t, err)
 	proc, err := processorhelper.NewLogs(context.Background(), set, cfg, h.sink, p.processLogs,
@@ -78,6 +86,9 @@ func (r *storageRig) start(t *testing.T, interval time.Duration) (h *harness, st
 		close(c.stop)
 		c.done.Wait()
 		require.NoError(t, c.client.Close(context.Background()))
+		if c.marker != nil {
+			require.NoError(t, c.marker.Close(context.Background()))
+		}
 	}
 	return h, stop, crash, p
 }
@@ -259,4 +270,151 @@ func TestDamagedStorageFileDoesNotStopDetection(t *testing.T) {
 			}, metricdatatest.IgnoreTimestamp())
 		})
 	}
+}
+
+// files returns the storage file of the checkpoint and the one of its marker ("" if there is none).
+func (r *storageRig) files(t *testing.T) (state, marker string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(r.dir, "*"))
+	require.NoError(t, err)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_"+checkpointMarkerName) {
+			marker = f
+		} else {
+			require.Empty(t, state, "one checkpoint file")
+			state = f
+		}
+	}
+	require.NotEmpty(t, state)
+	assert.NotEmpty(t, marker, "the marker has a file of its own")
+	return state, marker
+}
+
+// assertCheckpointErrors asserts how many checkpoint errors h counted.
+func assertCheckpointErrors(t *testing.T, h *harness, n int64) {
+	t.Helper()
+	if n == 0 {
+		_, err := h.tel.GetMetric("otelcol_processor_aadhostlogincorrelation_state_errors")
+		assert.Error(t, err, "no state error counted")
+		return
+	}
+	metadatatest.AssertEqualProcessorAadhostlogincorrelationStateErrors(t, h.tel, []metricdata.DataPoint[int64]{
+		{Value: n, Attributes: attribute.NewSet(attribute.String("reason", "checkpoint"))},
+	}, metricdatatest.IgnoreTimestamp())
+}
+
+// startLogs returns what the processor started last logged at start, as "level: message" lines.
+func (r *storageRig) startLogs() []string {
+	var out []string
+	for _, e := range r.logs.AllUntimed() {
+		out = append(out, e.Level.String()+": "+e.Message)
+	}
+	return out
+}
+
+// TestEmptyCheckpointIsDamage: a checkpoint value of 0 bytes (the storage returns it as an empty,
+// non-nil value) is a damaged checkpoint, warned about and counted, not a first start.
+func TestEmptyCheckpointIsDamage(t *testing.T) {
+	rig := newStorageRig(t)
+	rig.write(t, []byte{})
+	data := rig.read(t)
+	require.NotNil(t, data, "file_storage returns an empty value, not nil")
+	require.Empty(t, data)
+
+	h, stop, _, p := rig.start(t, time.Hour)
+	defer stop()
+	assert.Equal(t, []string{"warn: checkpoint ignored; starting with empty state"}, rig.startLogs())
+	assert.Contains(t, rig.logs.AllUntimed()[0].ContextMap()["error"], "empty checkpoint")
+	assertCheckpointErrors(t, h, 1)
+	assert.NotNil(t, p.checkpoints, "checkpoints go on")
+}
+
+// TestLostStorageFileIsReported: file_storage's database library (bbolt) takes a storage file of 0
+// bytes for a new one and initialises it, so through the storage API a truncated file looks like a
+// first start. The processor keeps, in a second storage file, a marker that a checkpoint was written:
+// a checkpoint missing while the marker is there is reported and counted as lost. Only when both
+// files are gone or cut to 0 bytes does it look like a first start.
+func TestLostStorageFileIsReported(t *testing.T) {
+	const (
+		lost  = "warn: checkpoint lost; starting with empty state"
+		fresh = "info: no checkpoint yet; starting with empty state"
+	)
+	cut := func(t *testing.T, f string) { require.NoError(t, os.Truncate(f, 0)) }
+	remove := func(t *testing.T, f string) { require.NoError(t, os.Remove(f)) }
+	for _, tc := range []struct {
+		name          string
+		state, marker func(*testing.T, string) // what happens to each file; nil: nothing
+		want          string
+		errors        int64
+		restored      bool
+	}{
+		{"state file cut to 0 bytes", cut, nil, lost, 1, false},
+		{"state file removed", remove, nil, lost, 1, false},
+		{"marker file removed", nil, remove, "info: state restored from checkpoint", 0, true},
+		{"both files cut to 0 bytes: a first start, as far as anyone can tell", cut, cut, fresh, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newStorageRig(t)
+			h0, stop0, _, _ := rig.start(t, time.Hour)
+			assert.Equal(t, []string{fresh}, rig.startLogs(), "the first start")
+			assertCheckpointErrors(t, h0, 0)
+			h0.consume(newBatch().failures(signinLogs, attackerIP, 6, at(0)))
+			stop0()
+
+			stateFile, markerFile := rig.files(t)
+			if tc.state != nil {
+				tc.state(t, stateFile)
+			}
+			if tc.marker != nil && markerFile != "" {
+				tc.marker(t, markerFile)
+			}
+
+			h1, stop1, _, p1 := rig.start(t, time.Hour)
+			assert.Equal(t, []string{tc.want}, rig.startLogs())
+			assertCheckpointErrors(t, h1, tc.errors)
+			require.NotNil(t, p1.checkpoints, "checkpoints go on")
+			logon := func() *batch {
+				return newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))
+			}
+			got := h1.consume(logon())
+			if tc.restored {
+				assert.Len(t, got, 1, "the restored failures alert")
+			} else {
+				assert.Empty(t, got, "nothing was restored")
+			}
+			h1.consume(newBatch().failures(signinLogs, "198.51.100.7", 6, at(0)))
+			stop1()
+
+			// The next start finds the new checkpoint and a marker again: no more warnings.
+			h2, stop2, _, _ := rig.start(t, time.Hour)
+			defer stop2()
+			assert.Equal(t, []string{"info: state restored from checkpoint"}, rig.startLogs())
+			assertCheckpointErrors(t, h2, 0)
+			assert.Len(t, h2.consume(newBatch().sshd("web02", "sshd", accepted("bob", "198.51.100.7"), 4, at(time.Minute))), 1)
+		})
+	}
+}
+
+// TestDamagedMarkerFileIsReported: a marker file that file_storage cannot open is reported and
+// counted; the checkpoint is restored and checkpoints go on (only a later loss of the checkpoint's
+// own file would now look like a first start, until the operator removes the damaged file).
+func TestDamagedMarkerFileIsReported(t *testing.T) {
+	rig := newStorageRig(t)
+	h1, stop1, _, _ := rig.start(t, time.Hour)
+	h1.consume(newBatch().failures(signinLogs, attackerIP, 6, at(0)))
+	stop1()
+	_, marker := rig.files(t)
+	data, err := os.ReadFile(marker)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(marker, bytes.Repeat([]byte("garbage!"), len(data)/8), 0o600))
+
+	h2, stop2, _, p2 := rig.start(t, time.Hour)
+	defer stop2()
+	assert.Equal(t, []string{
+		"warn: checkpoint marker unusable; a lost checkpoint will look like a first start: remove the damaged file from the storage directory",
+		"info: state restored from checkpoint",
+	}, rig.startLogs())
+	assertCheckpointErrors(t, h2, 1)
+	assert.NotNil(t, p2.checkpoints, "checkpoints go on")
+	assert.Len(t, h2.consume(newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))), 1)
 }
