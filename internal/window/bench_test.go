@@ -64,6 +64,33 @@ func BenchmarkFailureTracked1K(b *testing.B)   { benchmarkFailure(b, 1_000) }
 func BenchmarkFailureTracked100K(b *testing.B) { benchmarkFailure(b, 100_000) }
 func BenchmarkFailureTracked1M(b *testing.B)   { benchmarkFailure(b, 1_000_000) }
 
+// benchmarkFailureOutOfOrder measures one failed sign-in with n IPs already tracked when failures
+// arrive up to five minutes out of order (sign-in logs from several sources, each late by its own
+// delay): about half of the updates are older than the newest one queued and take the heap of late
+// updates instead of the queue.
+func benchmarkFailureOutOfOrder(b *testing.B, n int) {
+	cfg := Config{Threshold: 5, Window: 24 * 3600e9, Tables: 2, MaxTrackedIPs: 4_000_000, MaxPendingLogons: 1_000_000}
+	e := New[int](cfg)
+	t0 := int64(1_700_000_000e9)
+	for i := 0; i < n; i++ {
+		e.Observe(t0, farWall, 0)
+		e.Failure(0, ipv4(i), t0, nil)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const jitter = int64(300e9)
+	t, i := t0+jitter, 0
+	for b.Loop() {
+		t += 1e6 // a thousand failures a second
+		ts := t - rng.Int64N(jitter)
+		e.Observe(ts, farWall, 0)
+		e.Failure(0, ipv4(i%n), ts, nil)
+		i += 7919
+	}
+}
+
+func BenchmarkFailureOutOfOrderTracked100K(b *testing.B) { benchmarkFailureOutOfOrder(b, 100_000) }
+func BenchmarkFailureOutOfOrderTracked1M(b *testing.B)   { benchmarkFailureOutOfOrder(b, 1_000_000) }
+
 // BenchmarkMemoryLatency is what bounds the large tables: one random load from 256 MB when each
 // load needs the one before (a lookup that misses every cache), and when the loads are
 // independent (what the batch prefetch turns a batch's lookups into).
