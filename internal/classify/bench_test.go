@@ -116,3 +116,25 @@ func BenchmarkClassify(b *testing.B) {
 func loadSampleForBench(b *testing.B) map[string]any {
 	return loadSample(b, "SecurityEvent_Authentication_1000rows.csv")[0]
 }
+
+// BenchmarkSSHDSource measures the sshd grammar alone on the message shapes it meets most.
+func BenchmarkSSHDSource(b *testing.B) {
+	cases := []struct{ name, msg string }{
+		{"password", "Accepted password for alice from 203.0.113.7 port 52144 ssh2"},
+		{"publickey", "Accepted publickey for deploy from 2001:db8::42 port 52144 ssh2: ED25519 SHA256:Xm3p1oJ8n2Yk0Zr9c7V5b4QwErTyUiOpAsDfGhJkLzX"},
+		{"certificate", "Accepted publickey for alice from 203.0.113.7 port 52144 ssh2: ED25519-CERT SHA256:abc ID ops from 198.51.100.1 port 22 (serial 1) CA ED25519 SHA256:def"},
+		{"not sshd", "pam_unix(sshd:session): session opened for user alice(uid=1000) by (uid=0)"},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				if _, ok := SSHDSource(tc.msg); ok {
+					n++
+				}
+			}
+			_ = n
+		})
+	}
+}

@@ -296,6 +296,22 @@ func TestLinuxLogons(t *testing.T) {
 		{name: "ours/sshd-session", attrs: with(sentinelSyslogRow(), "ProcessName", "sshd-session"), kind: LinuxLogon, addr: srcIP},
 		{name: "ours/keyboard-interactive/pam", attrs: msg("Accepted keyboard-interactive/pam for alice from " + srcIP + " port 22 ssh2"),
 			kind: LinuxLogon, addr: srcIP},
+		{name: "ours/certificate whose key ID holds an address", attrs: msg("Accepted publickey for alice from " + srcIP +
+			" port 52144 ssh2: ED25519-CERT SHA256:abc ID ops from 198.51.100.1 port 22 (serial 1) CA ED25519 SHA256:def"),
+			kind: LinuxLogon, addr: srcIP, check: sentinel},
+		{name: "ours/certificate key ID holding a whole sshd tail", attrs: msg("Accepted publickey for alice from " + srcIP +
+			" port 52144 ssh2: RSA-CERT SHA256:abc ID x from 198.51.100.1 port 22 ssh2 (serial 9) CA RSA SHA256:def"),
+			kind: LinuxLogon, addr: srcIP, check: sentinel},
+		{name: "ours/certificate logon from sshd-session", attrs: with(syslogReceiverAttrs(), "appname", "sshd-session", "message",
+			"Accepted publickey for alice from "+srcIP+" port 52144 ssh2: ED25519-CERT SHA256:abc ID from 198.51.100.1 port 22 (serial 1) CA ED25519 SHA256:def"),
+			kind: LinuxLogon, addr: srcIP, check: linuxLogonIs("web01", "sshd-session", "auth")},
+		{name: "ours/hostbased logon naming the client host", attrs: msg("Accepted hostbased for alice from " + srcIP +
+			` port 22 ssh2: ED25519 SHA256:abc, client user "alice", client host "198.51.100.1"`), kind: LinuxLogon, addr: srcIP, check: sentinel},
+		{name: "ours/gssapi-with-mic", attrs: msg("Accepted gssapi-with-mic for alice from " + srcIP + " port 22 ssh2: alice@EXAMPLE.COM"),
+			kind: LinuxLogon, addr: srcIP, check: sentinel},
+		{name: "ours/Failed line with the term Accepted in the user name: its grammar's address",
+			attrs: msg("Failed password for invalid user Accepted 198.51.100.1 from " + srcIP + " port 22 ssh2"),
+			kind:  LinuxLogon, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "Accepted 198.51.100.1", ev.LogonUser) }},
 		{name: "ours/host name in the grammar is a bad address", attrs: msg("Accepted password for alice from gw.example.com port 22 ssh2"),
 			kind: Rejected, reject: RejectBadAddress},
 		{name: "seed/fallback to the first IPv4", attrs: msg("Accepted connection from " + srcIP + " to 10.0.0.4"), kind: LinuxLogon, addr: srcIP},

@@ -70,28 +70,48 @@ func FuzzClassify(f *testing.F) {
 }
 
 // FuzzSSHDSource checks that the parser never panics, that what it returns is a normalised address,
-// and that no user name can redirect the source of a well-formed line.
+// that no text after "ssh2" can redirect the source of a well-formed line, and that no user name can
+// either unless it holds " from " (the grammar's one residual ambiguity).
 func FuzzSSHDSource(f *testing.F) {
-	f.Add("Accepted password for alice from 203.0.113.7 port 52144 ssh2", "alice")
-	f.Add("Accepted publickey for bob from 2001:db8::1 port 22 ssh2: RSA SHA256:x", "10.9.9.9")
-	f.Add("Accepted keyboard-interactive/pam for invalid user x from ::ffff:10.0.0.1 port 1", "x from 6.6.6.6 port 22 ssh2")
-	f.Add("Accepted password for  from  port  ssh2", " from ")
-	f.Fuzz(func(t *testing.T, msg, user string) {
-		if a, ok := SSHDSource(msg); ok {
-			if !a.IsValid() || a.Is4In6() || a.IsUnspecified() || a.Zone() != "" {
-				t.Fatalf("SSHDSource(%q) = %v", msg, a)
+	f.Add("Accepted password for alice from 203.0.113.7 port 52144 ssh2", "alice", "")
+	f.Add("Accepted publickey for bob from 2001:db8::1 port 22 ssh2: RSA SHA256:x", "10.9.9.9", "RSA SHA256:x")
+	f.Add("Accepted keyboard-interactive/pam for invalid user x from ::ffff:10.0.0.1 port 1", "x from 6.6.6.6 port 22 ssh2", "")
+	f.Add("Accepted password for  from  port  ssh2", " from ", " from ")
+	f.Add("Failed password for invalid user a from 6.6.6.6 port 1 ssh2: b from 203.0.113.7 port 2 ssh2", "",
+		"ED25519-CERT SHA256:abc ID ops from 198.51.100.1 port 22 ssh2 (serial 1) CA ED25519 SHA256:def")
+	f.Add("Invalid user admin from 203.0.113.7 port 41234", "a\nb", "\n from 6.6.6.6 port 22 ssh2")
+	f.Fuzz(func(t *testing.T, msg, user, extra string) {
+		for _, m := range []string{msg, "sshd[1]: " + msg} {
+			if a, ok := SSHDSource(m); ok {
+				if !a.IsValid() || a.Is4In6() || a.IsUnspecified() || a.Zone() != "" {
+					t.Fatalf("SSHDSource(%q) = %v", m, a)
+				}
+				if !strings.Contains(m, "Accepted ") || !strings.Contains(m, " port ") {
+					t.Fatalf("SSHDSource(%q) accepted a message outside the grammar", m)
+				}
 			}
-			if !strings.Contains(msg, "Accepted ") || !strings.Contains(msg, " port ") {
-				t.Fatalf("SSHDSource(%q) accepted a message outside the grammar", msg)
+			if a, _, ok := SSHDFailure(m); ok && (!a.IsValid() || a.Is4In6() || a.IsUnspecified() || a.Zone() != "") {
+				t.Fatalf("SSHDFailure(%q) = %v", m, a)
 			}
 		}
 		_, _ = firstIPv4(msg)
 		_ = hasTerm(msg, "accepted")
 
-		line := "Accepted password for " + user + " from 203.0.113.7 port 22 ssh2"
-		a, ok := SSHDSource(line)
-		if !ok || a != netip.MustParseAddr("203.0.113.7") {
+		want := netip.MustParseAddr("203.0.113.7")
+		line := "Accepted publickey for alice from 203.0.113.7 port 22 ssh2: " + extra
+		if a, ok := SSHDSource(line); !ok || a != want {
+			t.Fatalf("extra text %q redirected the source: %v %v", extra, a, ok)
+		}
+		if strings.Contains(user, " from ") {
+			return
+		}
+		line = "Accepted password for " + user + " from 203.0.113.7 port 22 ssh2: " + extra
+		if a, ok := SSHDSource(line); !ok || a != want {
 			t.Fatalf("user %q redirected the source: %v %v", user, a, ok)
+		}
+		line = "Failed password for invalid user " + user + " from 203.0.113.7 port 22 ssh2"
+		if a, u, ok := SSHDFailure(line); !ok || a != want || u != user {
+			t.Fatalf("user %q redirected the failure: %v %q %v", user, a, u, ok)
 		}
 	})
 }

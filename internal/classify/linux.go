@@ -67,7 +67,10 @@ func (c *Classifier) finishLinux(l linuxLogon, ev *Event) {
 	if l.facility == "" || l.process == "sudo" || !hasTerm(l.message, "accepted") {
 		return
 	}
-	addr, user, res := sshdGrammar(l.message)
+	// The grammar's address whatever the outcome word: a message with the term Accepted that is an
+	// OpenSSH "Failed …" line is the KQL's logon too, and its grammar still names its true source.
+	line, res := parseSSHD(l.message)
+	addr, user := line.addr, line.user
 	switch res {
 	case grammarBadAddr:
 		ev.Kind, ev.Reject = Rejected, RejectBadAddress

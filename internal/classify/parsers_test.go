@@ -58,6 +58,11 @@ func TestParseAddr(t *testing.T) {
 }
 
 func TestSSHDSource(t *testing.T) {
+	const (
+		cert = "Accepted publickey for alice from 203.0.113.7 port 52144 ssh2: ED25519-CERT SHA256:abc ID ops from 198.51.100.1 port 22 (serial 1) CA ED25519 SHA256:def"
+		// A certificate whose free-text key ID is itself a whole sshd tail.
+		rsaCert = "Accepted publickey for deploy from 203.0.113.7 port 40022 ssh2: RSA-CERT SHA256:Zm9v ID x from 198.51.100.1 port 22 ssh2 (serial 77) CA RSA SHA256:YmFy"
+	)
 	cases := []struct {
 		name, msg string
 		want      string // "" when the grammar does not give an address
@@ -65,33 +70,120 @@ func TestSSHDSource(t *testing.T) {
 		result    grammarResult
 	}{
 		{"password", "Accepted password for alice from 203.0.113.7 port 52144 ssh2", "203.0.113.7", "alice", grammarOK},
-		{"publickey with key", "Accepted publickey for alice from 203.0.113.7 port 22 ssh2: RSA SHA256:x", "203.0.113.7", "alice", grammarOK},
+		{"publickey with fingerprint", "Accepted publickey for alice from 203.0.113.7 port 22 ssh2: RSA SHA256:x", "203.0.113.7", "alice", grammarOK},
+		{"ED25519 certificate", cert, "203.0.113.7", "alice", grammarOK},
+		{"RSA certificate whose ID holds an sshd tail", rsaCert, "203.0.113.7", "deploy", grammarOK},
+		{"keyboard-interactive/pam", "Accepted keyboard-interactive/pam for alice from 203.0.113.7 port 22 ssh2", "203.0.113.7", "alice", grammarOK},
+		{"gssapi-with-mic", "Accepted gssapi-with-mic for alice from 203.0.113.7 port 22 ssh2: alice@EXAMPLE.COM", "203.0.113.7", "alice", grammarOK},
+		{"hostbased", "Accepted hostbased for alice from 203.0.113.7 port 22 ssh2: ED25519 SHA256:abc, client user \"alice\", client host \"gw from 198.51.100.1 port 22\"", "203.0.113.7", "alice", grammarOK},
+		{"none for an empty user", "Accepted none for  from 203.0.113.7 port 22 ssh2", "203.0.113.7", "", grammarOK},
 		{"no ssh2 suffix", "Accepted password for alice from 203.0.113.7 port 22", "203.0.113.7", "alice", grammarOK},
 		{"two spaces before ssh2", "Accepted publickey for sftp from 1.1.12.1 port 800  ssh2", "1.1.12.1", "sftp", grammarOK},
-		{"IPv6", "Accepted password for alice from 2001:db8::42 port 22 ssh2", "2001:db8::42", "alice", grammarOK},
+		{"line end left on the message", "Accepted password for alice from 203.0.113.7 port 22 ssh2\r\n", "203.0.113.7", "alice", grammarOK},
+		{"IPv6 compressed", "Accepted password for alice from 2001:db8::42 port 22 ssh2", "2001:db8::42", "alice", grammarOK},
+		{"IPv6 full", "Accepted password for alice from 2001:0db8:0000:0000:0000:0000:0000:0042 port 22 ssh2", "2001:db8::42", "alice", grammarOK},
+		{"IPv4-mapped IPv6", "Accepted password for alice from ::ffff:203.0.113.7 port 22 ssh2", "203.0.113.7", "alice", grammarOK},
 		{"invalid user prefix", "Accepted none for invalid user bob from 203.0.113.7 port 22 ssh2", "203.0.113.7", "bob", grammarOK},
-		{"user is an address", "Accepted password for 10.9.9.9 from 203.0.113.7 port 22 ssh2", "203.0.113.7", "10.9.9.9", grammarOK},
+		{"user is an address", "Accepted password for 198.51.100.1 from 203.0.113.7 port 22 ssh2", "203.0.113.7", "198.51.100.1", grammarOK},
 		{"user holds a from clause", "Accepted password for a from 10.9.9.9 port 1 from 203.0.113.7 port 22 ssh2", "203.0.113.7", "a from 10.9.9.9 port 1", grammarOK},
-		{"prefix before Accepted", "sshd[4242]: Accepted password for alice from 203.0.113.7 port 22 ssh2", "203.0.113.7", "alice", grammarOK},
+		{"user holds a whole tail", "Accepted password for a from 10.9.9.9 port 1 ssh2 b from 203.0.113.7 port 22 ssh2", "203.0.113.7", "a from 10.9.9.9 port 1 ssh2 b", grammarOK},
+		{"user with spaces", "Accepted password for invalid user a b  c from 203.0.113.7 port 22 ssh2", "203.0.113.7", "a b  c", grammarOK},
+		// The ambiguity that remains: a user name holding " from <a> port <n> ssh2: " is read as ending
+		// before it. Only the user name can do this, never what follows ssh2.
+		{"user holds a tail and a colon", "Accepted password for invalid user a from 10.9.9.9 port 1 ssh2: from 203.0.113.7 port 22 ssh2", "10.9.9.9", "a", grammarOK},
+		{"tag prefix", "sshd[4242]: Accepted password for alice from 203.0.113.7 port 22 ssh2", "203.0.113.7", "alice", grammarOK},
+		{"sshd-session tag prefix", "sshd-session[4242]: Accepted publickey for alice from 203.0.113.7 port 22 ssh2: ED25519 SHA256:x", "203.0.113.7", "alice", grammarOK},
 		{"host name", "Accepted password for alice from gw.example.com port 22 ssh2", "", "alice", grammarBadAddr},
+		{"UNKNOWN address, tail in the extra", "Accepted publickey for alice from UNKNOWN port 65535 ssh2: ED25519-CERT SHA256:abc ID x from 198.51.100.1 port 22 ssh2", "", "alice", grammarBadAddr},
 		{"port not a number", "Accepted password for alice from 203.0.113.7 port x ssh2", "", "", grammarAbsent},
 		{"port too long", "Accepted password for alice from 203.0.113.7 port 123456 ssh2", "", "", grammarAbsent},
 		{"no port", "Accepted password for alice from 203.0.113.7", "", "", grammarAbsent},
+		{"other text after the port", "Accepted password for alice from 203.0.113.7 port 22 via 198.51.100.1", "", "", grammarAbsent},
+		{"ssh2 followed by text", "Accepted password for alice from 203.0.113.7 port 22 ssh2x", "", "", grammarAbsent},
 		{"no for", "Accepted connection from 203.0.113.7 port 22", "", "", grammarAbsent},
+		{"Accepted not first", "Connection Accepted password for alice from 203.0.113.7 port 22 ssh2", "", "", grammarAbsent},
 		{"lower-case accepted", "accepted password for alice from 203.0.113.7 port 22 ssh2", "", "", grammarAbsent},
-		{"failed", "Failed password for alice from 203.0.113.7 port 22 ssh2", "", "", grammarAbsent},
+		{"failed is not accepted", "Failed password for alice from 203.0.113.7 port 22 ssh2", "203.0.113.7", "alice", grammarOK},
+		{"postponed with [preauth]", "Postponed keyboard-interactive/pam for alice from 203.0.113.7 port 22 ssh2 [preauth]", "203.0.113.7", "alice", grammarOK},
+		{"[preauth] then more", "Postponed keyboard-interactive/pam for alice from 203.0.113.7 port 22 ssh2 [preauth] x", "", "", grammarAbsent},
 		{"empty", "", "", "", grammarAbsent},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, user, res := sshdGrammar(tc.msg)
+			l, res := parseSSHD(tc.msg)
 			assert.Equal(t, tc.result, res)
-			assert.Equal(t, tc.user, user)
+			assert.Equal(t, tc.user, l.user)
 			got, ok := SSHDSource(tc.msg)
+			accepted := l.outcome == sshdAccepted
+			assert.Equal(t, tc.want != "" && accepted, ok)
+			if tc.want != "" {
+				assert.Equal(t, netip.MustParseAddr(tc.want), l.addr)
+				if accepted {
+					assert.Equal(t, l.addr, got)
+				}
+			}
+		})
+	}
+}
+
+func TestParseSSHDParts(t *testing.T) {
+	cases := []struct {
+		msg     string
+		outcome sshdOutcome
+		method  string
+		invalid bool
+	}{
+		{"Accepted publickey for alice from 203.0.113.7 port 22 ssh2: ED25519 SHA256:x", sshdAccepted, "publickey", false},
+		{"Failed keyboard-interactive/pam for invalid user x from 203.0.113.7 port 22 ssh2", sshdFailed, "keyboard-interactive/pam", true},
+		{"Postponed keyboard-interactive/pam for alice from 203.0.113.7 port 22 ssh2 [preauth]", sshdPostponed, "keyboard-interactive/pam", false},
+		{"Partial publickey for alice from 203.0.113.7 port 22 ssh2: ED25519 SHA256:x", sshdPartial, "publickey", false},
+		{"Invalid user x from 203.0.113.7 port 22", sshdInvalidUser, "", true},
+		{"sshd-session[9]: Accepted gssapi-with-mic for alice from 203.0.113.7 port 22 ssh2", sshdAccepted, "gssapi-with-mic", false},
+	}
+	for _, tc := range cases {
+		l, res := parseSSHD(tc.msg)
+		assert.Equal(t, grammarOK, res, tc.msg)
+		assert.Equal(t, tc.outcome, l.outcome, tc.msg)
+		assert.Equal(t, tc.method, l.method, tc.msg)
+		assert.Equal(t, tc.invalid, l.invalid, tc.msg)
+	}
+}
+
+func TestSSHDFailure(t *testing.T) {
+	cases := []struct {
+		name, msg string
+		want      string // "" when it is not a failure with an address
+		user      string
+	}{
+		{"password", "Failed password for alice from 203.0.113.7 port 52144 ssh2", "203.0.113.7", "alice"},
+		{"invalid user", "Failed password for invalid user admin from 203.0.113.7 port 52144 ssh2", "203.0.113.7", "admin"},
+		{"none for invalid user", "Failed none for invalid user admin from 2001:db8::7 port 1 ssh2", "2001:db8::7", "admin"},
+		{"publickey with fingerprint", "Failed publickey for root from 203.0.113.7 port 22 ssh2: ECDSA SHA256:abc", "203.0.113.7", "root"},
+		{"certificate ID holds a tail", "Failed publickey for root from 203.0.113.7 port 22 ssh2: ED25519-CERT SHA256:a ID x from 198.51.100.1 port 2 ssh2 (serial 1) CA ED25519 SHA256:b", "203.0.113.7", "root"},
+		{"keyboard-interactive/pam", "Failed keyboard-interactive/pam for invalid user x from 203.0.113.7 port 22 ssh2", "203.0.113.7", "x"},
+		{"user name that is an address", "Failed password for invalid user 198.51.100.1 from 203.0.113.7 port 22 ssh2", "203.0.113.7", "198.51.100.1"},
+		{"user name holding a tail", "Failed password for invalid user a from 198.51.100.1 port 2 ssh2 from 203.0.113.7 port 22 ssh2", "203.0.113.7", "a from 198.51.100.1 port 2 ssh2"},
+		{"empty user", "Failed none for invalid user  from 203.0.113.7 port 22 ssh2", "203.0.113.7", ""},
+		{"Invalid user line", "Invalid user admin from 203.0.113.7 port 41234", "203.0.113.7", "admin"},
+		{"Invalid user line, IPv6", "Invalid user admin from 2001:db8::7 port 41234", "2001:db8::7", "admin"},
+		{"Invalid user line before OpenSSH 7.5", "Invalid user admin from 203.0.113.7", "203.0.113.7", "admin"},
+		{"Invalid user line, empty user", "Invalid user  from 203.0.113.7 port 1", "203.0.113.7", ""},
+		{"Invalid user line, user holding a from clause", "Invalid user a from 198.51.100.1 b from 203.0.113.7 port 1", "203.0.113.7", "a from 198.51.100.1 b"},
+		{"Invalid user line with a tag", "sshd[77]: Invalid user admin from 203.0.113.7 port 41234", "203.0.113.7", "admin"},
+		{"Invalid user line with ssh2 is not the grammar", "Invalid user admin from 203.0.113.7 port 41234 ssh2", "", ""},
+		{"accepted", "Accepted password for alice from 203.0.113.7 port 22 ssh2", "", ""},
+		{"postponed", "Postponed keyboard-interactive/pam for alice from 203.0.113.7 port 22 ssh2 [preauth]", "", ""},
+		{"partial", "Partial publickey for alice from 203.0.113.7 port 22 ssh2: ED25519 SHA256:x", "", ""},
+		{"host name", "Failed password for alice from gw.example.com port 22 ssh2", "", ""},
+		{"not sshd", "pam_unix(sshd:auth): authentication failure; rhost=203.0.113.7 user=alice", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, user, ok := SSHDFailure(tc.msg)
 			assert.Equal(t, tc.want != "", ok)
 			if tc.want != "" {
-				assert.Equal(t, netip.MustParseAddr(tc.want), got)
-				assert.Equal(t, got, a)
+				assert.Equal(t, netip.MustParseAddr(tc.want), addr)
+				assert.Equal(t, tc.user, user)
 			}
 		})
 	}

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// grammarResult says how a message matched the OpenSSH "Accepted" grammar.
+// grammarResult says how a message matched the OpenSSH authentication grammar.
 type grammarResult uint8
 
 const (
@@ -16,54 +16,192 @@ const (
 	grammarBadAddr                      // it does, but the address is not an IP address
 )
 
-// SSHDSource returns the source address of an OpenSSH "Accepted" message,
-//
-//	Accepted <method> for [invalid user ]<user> from <addr> port <n>[ ssh2[: <key>]]
-//
-// (OpenSSH auth.c auth_log()). The host part is read from the right: the last " from <addr> port <n>"
-// that ends the message or is followed by a space, so a user name that is itself an address, or
-// contains " from ", cannot redirect it. It reports false when the message does not follow the
-// grammar or the address does not parse.
-func SSHDSource(msg string) (netip.Addr, bool) {
-	a, _, r := sshdGrammar(msg)
-	return a, r == grammarOK
+// sshdOutcome is the word an OpenSSH authentication message starts with.
+type sshdOutcome uint8
+
+const (
+	sshdAccepted    sshdOutcome = iota + 1 // "Accepted <method> for …"
+	sshdFailed                             // "Failed <method> for …"
+	sshdPostponed                          // "Postponed <method> for …"
+	sshdPartial                            // "Partial <method> for …" (one method of several succeeded)
+	sshdInvalidUser                        // "Invalid user <user> from <addr> port <n>"
+)
+
+// sshdLine is an OpenSSH authentication message as parseSSHD reads it. The strings alias the message.
+type sshdLine struct {
+	outcome sshdOutcome
+	method  string // "password", "publickey", "keyboard-interactive/pam", …; "" for sshdInvalidUser
+	user    string
+	invalid bool // the user is not a valid account ("invalid user " or an "Invalid user" line)
+	addr    netip.Addr
 }
 
-// sshdGrammar parses the OpenSSH "Accepted" grammar and returns the source address and the user.
-func sshdGrammar(msg string) (netip.Addr, string, grammarResult) {
-	const accepted, forSep, fromSep, portSep = "Accepted ", " for ", " from ", " port "
-	i := strings.Index(msg, accepted)
-	if i < 0 {
-		return netip.Addr{}, "", grammarAbsent
+// SSHDSource returns the source address of an OpenSSH "Accepted" message (see parseSSHD). It reports
+// false when the message is not one, or its address does not parse.
+func SSHDSource(msg string) (netip.Addr, bool) {
+	l, r := parseSSHD(msg)
+	return l.addr, r == grammarOK && l.outcome == sshdAccepted
+}
+
+// SSHDFailure returns the source address and user of a failed OpenSSH authentication:
+//
+//	Failed <method> for [invalid user ]<user> from <addr> port <n> ssh2[: <extra>]
+//	Invalid user <user> from <addr>[ port <n>]
+//
+// One attempt by an unknown user logs both lines (the second first), so a counter should take one of
+// the two kinds. It reports false for any other message, or when the address does not parse.
+func SSHDFailure(msg string) (addr netip.Addr, user string, ok bool) {
+	l, r := parseSSHD(msg)
+	if r != grammarOK || (l.outcome != sshdFailed && l.outcome != sshdInvalidUser) {
+		return netip.Addr{}, "", false
 	}
-	rest := msg[i+len(accepted):]
-	sp := strings.IndexByte(rest, ' ')
-	if sp <= 0 || !strings.HasPrefix(rest[sp:], forSep) {
-		return netip.Addr{}, "", grammarAbsent // no <method>, or no " for " right after it
+	return l.addr, l.user, true
+}
+
+// parseSSHD reads an OpenSSH authentication message, which auth_log() writes as
+//
+//	<outcome> <method>[/<submethod>] for [invalid user ]<user> from <addr> port <n> ssh2[: <extra>]
+//
+// (outcome Accepted, Failed, Postponed or Partial; extra is the key type and fingerprint, certificate
+// details with a free-text key ID, a GSSAPI principal, or a hostbased client's host and key), and the
+// separate "Invalid user <user> from <addr> port <n>" (no port before OpenSSH 7.5). The message may
+// start with one "tag: " word ("sshd[4242]: ").
+//
+// The grammar is read from the left: the address is the first " from <addr> port <n>" after the user
+// that is followed by the end of the message, or by " ssh2" and then the end or ":". What follows
+// "ssh2" therefore never chooses the address, and neither does a user name holding " from ", an
+// address, or " from x port n" followed by anything else.
+// Residual ambiguity: a user name holding " from <a> port <n> ssh2: " is read as ending there, source <a>.
+func parseSSHD(msg string) (sshdLine, grammarResult) {
+	s := trimLeadingSpace(msg)
+	var l sshdLine
+	var rest string
+	if l.outcome, rest = sshdOutcomeWord(s); l.outcome == 0 {
+		// One leading "tag:" or "tag[pid]:" word, as when a syslog header was left on the message.
+		sp := strings.IndexByte(s, ' ')
+		if sp <= 1 || s[sp-1] != ':' {
+			return sshdLine{}, grammarAbsent
+		}
+		if l.outcome, rest = sshdOutcomeWord(s[sp+1:]); l.outcome == 0 {
+			return sshdLine{}, grammarAbsent
+		}
 	}
-	rest = rest[sp+len(forSep):]
-	for j := strings.LastIndex(rest, fromSep); j >= 0; j = strings.LastIndex(rest[:j], fromSep) {
-		host := rest[j+len(fromSep):]
-		end := strings.IndexByte(host, ' ')
-		if end <= 0 || !strings.HasPrefix(host[end:], portSep) {
-			continue
+	if l.outcome == sshdInvalidUser {
+		l.invalid = true
+	} else {
+		// <method>[/<submethod>] " for " [invalid user ]
+		sp := strings.IndexByte(rest, ' ')
+		if sp <= 0 || !strings.HasPrefix(rest[sp:], " for ") {
+			return sshdLine{}, grammarAbsent
 		}
-		port := host[end+len(portSep):]
-		n := 0
-		for n < len(port) && isDigit(port[n]) {
-			n++
+		l.method, rest = rest[:sp], rest[sp+len(" for "):]
+		if strings.HasPrefix(rest, "invalid user ") {
+			l.invalid, rest = true, rest[len("invalid user "):]
 		}
-		if n == 0 || n > 5 || (n < len(port) && port[n] != ' ') {
-			continue
+	}
+	// <user> " from " <addr> …: the first " from " the rest of the grammar follows. The user may be
+	// empty ("for  from …"), so the search starts at rest's first byte.
+	for j := 0; ; {
+		k := strings.Index(rest[j:], " from ")
+		if k < 0 {
+			return sshdLine{}, grammarAbsent
 		}
-		user := strings.TrimPrefix(rest[:j], "invalid user ")
-		a, ok := ParseAddr(host[:end])
+		j += k
+		host, ok := sshdHost(rest[j+len(" from "):], l.outcome == sshdInvalidUser)
 		if !ok {
-			return netip.Addr{}, user, grammarBadAddr
+			j++
+			continue
 		}
-		return a, user, grammarOK
+		l.user = rest[:j]
+		a, ok := ParseAddr(host)
+		if !ok {
+			return l, grammarBadAddr
+		}
+		l.addr = a
+		return l, grammarOK
 	}
-	return netip.Addr{}, "", grammarAbsent
+}
+
+// sshdOutcomeWord reads the outcome word an OpenSSH authentication message starts with and returns
+// the rest of the message after it; 0 when the message starts with none.
+func sshdOutcomeWord(s string) (sshdOutcome, string) {
+	if s == "" {
+		return 0, s
+	}
+	var o sshdOutcome
+	var w string
+	switch s[0] { // most messages are turned away by their first byte
+	case 'A':
+		o, w = sshdAccepted, "Accepted "
+	case 'F':
+		o, w = sshdFailed, "Failed "
+	case 'P':
+		o, w = sshdPostponed, "Postponed "
+		if len(s) > 1 && s[1] == 'a' {
+			o, w = sshdPartial, "Partial "
+		}
+	case 'I':
+		o, w = sshdInvalidUser, "Invalid user "
+	default:
+		return 0, s
+	}
+	if !strings.HasPrefix(s, w) {
+		return 0, s
+	}
+	return o, s[len(w):]
+}
+
+// sshdHost reads "<addr> port <n>" and what must follow it: the end of the message, or for an
+// auth_log() message one or more spaces, "ssh2", then the end, ":" or " [preauth]" (which sshd's
+// unprivileged child appends to what it logs, as "Postponed" lines). An "Invalid user" message may
+// also end right after the address (OpenSSH before 7.5). It returns the address text.
+func sshdHost(s string, invalidUserLine bool) (string, bool) {
+	sp := strings.IndexByte(s, ' ')
+	if sp < 0 {
+		return s, invalidUserLine && s != ""
+	}
+	if sp == 0 {
+		return "", false
+	}
+	host, rest := s[:sp], s[sp:]
+	if !strings.HasPrefix(rest, " port ") {
+		return host, invalidUserLine && blank(rest)
+	}
+	rest = rest[len(" port "):]
+	n := 0
+	for n < len(rest) && isDigit(rest[n]) {
+		n++
+	}
+	if n == 0 || n > 5 {
+		return "", false
+	}
+	rest = rest[n:]
+	if blank(rest) {
+		return host, true
+	}
+	if invalidUserLine {
+		return "", false
+	}
+	sp = 0
+	for sp < len(rest) && rest[sp] == ' ' {
+		sp++
+	}
+	t := rest[sp:]
+	if sp == 0 || !strings.HasPrefix(t, "ssh2") {
+		return "", false
+	}
+	t = t[len("ssh2"):]
+	return host, blank(t) || t[0] == ':' || (strings.HasPrefix(t, " [preauth]") && blank(t[len(" [preauth]"):]))
+}
+
+// blank reports whether s is empty or only ASCII white space (a line end left on a message).
+func blank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return false
+		}
+	}
+	return true
 }
 
 // firstIPv4 returns the first match of the seed KQL's
