@@ -43,15 +43,21 @@ func benchmarkHeapPerIP(b *testing.B, n int, addr func(int) netip.Addr) {
 func BenchmarkHeapPerIPv4_1M(b *testing.B) { benchmarkHeapPerIP(b, 1_000_000, ipv4) }
 func BenchmarkHeapPerIPv6_1M(b *testing.B) { benchmarkHeapPerIP(b, 1_000_000, ipv6) }
 
-// benchmarkFailure measures one failed sign-in with n IPs already tracked.
-func benchmarkFailure(b *testing.B, n int) {
+// tracking returns an engine with the default settings tracking n IPs, one failure each at t0.
+func tracking(n int, t0 int64) *Engine[int] {
 	cfg := Config{Threshold: 5, Window: 24 * 3600e9, Tables: 2, MaxTrackedIPs: 4_000_000, MaxPendingLogons: 1_000_000}
 	e := New[int](cfg)
-	t0 := int64(1_700_000_000e9)
 	for i := 0; i < n; i++ {
 		e.Observe(t0, farWall, 0)
 		e.Failure(0, ipv4(i), t0, nil)
 	}
+	return e
+}
+
+// benchmarkFailure measures one failed sign-in with n IPs already tracked.
+func benchmarkFailure(b *testing.B, n int) {
+	t0 := int64(1_700_000_000e9)
+	e := tracking(n, t0)
 	i := 0
 	for b.Loop() {
 		e.Observe(t0, farWall, 0)
@@ -69,13 +75,8 @@ func BenchmarkFailureTracked1M(b *testing.B)   { benchmarkFailure(b, 1_000_000) 
 // delay): about half of the updates are older than the newest one queued and take the heap of late
 // updates instead of the queue.
 func benchmarkFailureOutOfOrder(b *testing.B, n int) {
-	cfg := Config{Threshold: 5, Window: 24 * 3600e9, Tables: 2, MaxTrackedIPs: 4_000_000, MaxPendingLogons: 1_000_000}
-	e := New[int](cfg)
 	t0 := int64(1_700_000_000e9)
-	for i := 0; i < n; i++ {
-		e.Observe(t0, farWall, 0)
-		e.Failure(0, ipv4(i), t0, nil)
-	}
+	e := tracking(n, t0)
 	rng := rand.New(rand.NewPCG(1, 2))
 	const jitter = int64(300e9)
 	t, i := t0+jitter, 0

@@ -2,6 +2,7 @@ package window
 
 import (
 	"bytes"
+	"container/heap"
 	"cmp"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ func compareSuppressKeys(a, b *suppressKey) int {
 // and it is dropped by event time only, so traffic of other addresses cannot change a decision.
 type marks struct {
 	byKey map[suppressKey][]int64 // emitted logon times, ascending, pairwise at least d apart
-	order []markRef               // min-heap of every mark by (time, key): expiry and eviction
+	order markHeap                // every mark by (time, key): expiry and eviction
 }
 
 // markRef is one mark in the order of expiry and eviction.
@@ -64,7 +65,7 @@ func (m *marks) add(k suppressKey, t int64, max int) (evicted bool) {
 	list := m.byKey[k]
 	i, _ := slices.BinarySearch(list, t)
 	m.byKey[k] = slices.Insert(list, i, t)
-	m.push(markRef{time: t, key: k})
+	heap.Push(&m.order, markRef{time: t, key: k})
 	return evicted
 }
 
@@ -80,12 +81,7 @@ func (m *marks) expire(oldest int64) int {
 
 // popOldest drops the oldest mark: the first of its key's list, which is sorted.
 func (m *marks) popOldest() {
-	ref := m.order[0]
-	last := len(m.order) - 1
-	m.order[0] = m.order[last]
-	m.order[last] = markRef{}
-	m.order = m.order[:last]
-	m.down(0)
+	ref := heap.Pop(&m.order).(markRef)
 	list := m.byKey[ref.key]
 	if len(list) <= 1 {
 		delete(m.byKey, ref.key)
@@ -94,51 +90,31 @@ func (m *marks) popOldest() {
 	m.byKey[ref.key] = slices.Delete(list, 0, 1)
 }
 
-func (m *marks) less(i, j int) bool {
-	a, b := &m.order[i], &m.order[j]
-	if a.time != b.time {
-		return a.time < b.time
-	}
-	return compareSuppressKeys(&a.key, &b.key) < 0
+// markHeap orders marks by (time, key).
+type markHeap []markRef
+
+func (h markHeap) Len() int           { return len(h) }
+func (h markHeap) Less(i, j int) bool { return compareMarks(&h[i], &h[j]) < 0 }
+func (h markHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *markHeap) Push(x any)        { *h = append(*h, x.(markRef)) }
+func (h *markHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = markRef{}
+	*h = old[:len(old)-1]
+	return r
 }
 
-func (m *marks) push(r markRef) {
-	m.order = append(m.order, r)
-	for i := len(m.order) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !m.less(i, p) {
-			break
-		}
-		m.order[i], m.order[p] = m.order[p], m.order[i]
-		i = p
+func compareMarks(a, b *markRef) int {
+	if c := cmp.Compare(a.time, b.time); c != 0 {
+		return c
 	}
-}
-
-func (m *marks) down(i int) {
-	for n := len(m.order); ; {
-		c := 2*i + 1
-		if c >= n {
-			return
-		}
-		if c+1 < n && m.less(c+1, c) {
-			c++
-		}
-		if !m.less(c, i) {
-			return
-		}
-		m.order[i], m.order[c] = m.order[c], m.order[i]
-		i = c
-	}
+	return compareSuppressKeys(&a.key, &b.key)
 }
 
 // sorted returns every mark, oldest first.
 func (m *marks) sorted() []markRef {
 	out := slices.Clone(m.order)
-	slices.SortFunc(out, func(a, b markRef) int {
-		if c := cmp.Compare(a.time, b.time); c != 0 {
-			return c
-		}
-		return compareSuppressKeys(&a.key, &b.key)
-	})
+	slices.SortFunc(out, func(a, b markRef) int { return compareMarks(&a, &b) })
 	return out
 }
