@@ -2,8 +2,8 @@ package window
 
 import (
 	"bytes"
-	"container/heap"
 	"cmp"
+	"container/heap"
 	"slices"
 	"strings"
 )
