@@ -392,6 +392,16 @@ func TestRawSyslogLines(t *testing.T) {
 			body: "2024-11-27T02:34:56.123456+00:00 " + line, kind: LinuxLogon, addr: srcIP,
 			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.123456Z"), ev.Time) },
 		},
+		{
+			name: "no PRI, timestamp with a zone without colon from auth.log", attrs: file("auth.log"),
+			body: "2024-11-27T08:04:56.123456+0530 " + line, kind: LinuxLogon, addr: srcIP,
+			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.123456Z"), ev.Time) },
+		},
+		{
+			name: "rfc5424, zone without colon", body: "<86>1 2024-11-26T18:34:56-0800 web01 sshd 4242 - - " + acceptedPw,
+			kind: LinuxLogon, addr: srcIP,
+			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56Z"), ev.Time) },
+		},
 		{name: "PRI overrides the file name", attrs: file("auth.log"), body: "<30>Nov 27 02:34:56 " + line, kind: Unrelated},
 	}
 	runCases(t, New(Rules{}), cases)

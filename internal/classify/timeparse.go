@@ -51,8 +51,9 @@ func parseTime(s string) int64 {
 	return parseEpochText(s)
 }
 
-// parseRFC3339 parses "2006-01-02T15:04:05[.fraction](Z|±hh:mm)". A space may replace the T and a
-// missing zone means UTC (Log Analytics writes both). It returns the time and how many bytes it used.
+// parseRFC3339 parses "2006-01-02T15:04:05[.fraction](Z|±hh:mm|±hhmm)". A space may replace the T
+// and a missing zone means UTC (Log Analytics writes both). It returns the time and how many bytes it
+// used.
 func parseRFC3339(s string) (int64, int) {
 	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
 		s[13] != ':' || s[16] != ':' {
@@ -88,11 +89,17 @@ func parseRFC3339(s string) (int64, int) {
 		case 'Z', 'z':
 			i++
 		case '+', '-':
-			if len(s) < i+6 || s[i+3] != ':' {
+			// ±hh:mm, or ±hhmm as ISO 8601's basic format (and strftime's %z) write it.
+			end := i + 5
+			mm := i + 3
+			if len(s) > i+3 && s[i+3] == ':' {
+				end, mm = i+6, i+4
+			}
+			if len(s) < end {
 				return 0, 0
 			}
 			oh, okh := digits(s[i+1 : i+3])
-			om, okm := digits(s[i+4 : i+6])
+			om, okm := digits(s[mm:end])
 			if !okh || !okm || oh > 23 || om > 59 {
 				return 0, 0
 			}
@@ -100,7 +107,7 @@ func parseRFC3339(s string) (int64, int) {
 			if s[i] == '-' {
 				offset = -offset
 			}
-			i += 6
+			i = end
 		}
 	}
 	t := civilNanos(year, month, day, hour, minute, sec, nanos)
