@@ -151,7 +151,7 @@ func hostileRecords() []hostile {
 			signinWith(goodIP, failed)(lr)
 			lr.SetTimestamp(0)
 			lr.Attributes().PutStr("TimeGenerated", "9999-12-31T23:59:59.999999999Z")
-		}, ""},
+		}, "future_time"},
 	}
 }
 

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -488,6 +489,37 @@ func TestWindowsLogons(t *testing.T) {
 			body: with(windowsEventLogBody(false), "event_data", map[string]any{"data": []any{"LogonType", 3, nil, map[string]any{"LogonType": "3"}}}),
 			kind: Unrelated,
 		},
+	}
+	runCases(t, New(Rules{}), cases)
+}
+
+// TestEventTimeOutsideNanosecondRange: an event whose stated time int64 nanoseconds cannot hold
+// carries the saturated time, so that the window judges it from the future or late instead of the
+// processor taking it as having no time and counting it as now.
+func TestEventTimeOutsideNanosecondRange(t *testing.T) {
+	after := func(t *testing.T, ev Event) { assert.Equal(t, int64(math.MaxInt64), ev.Time) }
+	before := func(t *testing.T, ev Event) { assert.Equal(t, int64(math.MinInt64), ev.Time) }
+	cases := []classifyCase{
+		{name: "sign-in in 9999", attrs: with(sentinelSignInRow(), "TimeGenerated", "9999-12-31T23:59:59.9999999Z"),
+			kind: FailedSignIn, check: after},
+		{name: "sign-in in year 1", attrs: with(sentinelSignInRow(), "TimeGenerated", "0001-01-01T00:00:00Z"),
+			kind: FailedSignIn, check: before},
+		{name: "sign-in created in 9999", attrs: with(sentinelSignInRow(), "TimeGenerated", absent, "CreatedDateTime", "12/31/9999, 11:59:59.999 PM"),
+			kind: FailedSignIn, check: after},
+		{name: "diagnostic JSON sign-in in 9999", body: strings.Replace(diagSignInJSON, signInTime, "9999-12-31T23:59:59.9999999Z", 1),
+			kind: FailedSignIn, check: after},
+		{name: "securityevent in 9999", attrs: with(securityEventRow(), "TimeGenerated", "9999-12-31T23:59:59.9999999Z"),
+			kind: WindowsLogon, check: after},
+		{name: "windowseventlog in 1601", body: with(windowsEventLogBody(false), "system_time", "1601-01-01T00:00:00.0000000Z"),
+			kind: WindowsLogon, check: before},
+		{name: "sentinel syslog in 9999", attrs: with(sentinelSyslogRow(), "TimeGenerated", "9999-12-31T23:59:59Z"),
+			kind: LinuxLogon, check: after},
+		{name: "journald realtime in 2286", body: with(journaldEntry(), "__REALTIME_TIMESTAMP", "9999999999999999"),
+			kind: LinuxLogon, check: after},
+		{name: "rfc5424 header in 9999", body: "<86>1 9999-12-31T23:59:59Z web01 sshd 4242 - - " + acceptedPw,
+			kind: LinuxLogon, check: after},
+		{name: "rfc5424 header in 1000", body: "<86>1 1000-01-01T00:00:00+0100 web01 sshd 4242 - - " + acceptedPw,
+			kind: LinuxLogon, check: before},
 	}
 	runCases(t, New(Rules{}), cases)
 }

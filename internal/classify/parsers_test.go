@@ -1,10 +1,13 @@
 package classify
 
 import (
+	"math"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 func TestParseAddr(t *testing.T) {
@@ -288,6 +291,83 @@ func TestParseTime(t *testing.T) {
 		}
 		assert.Equal(t, want, parseTime(tc.in), tc.in)
 	}
+}
+
+// TestTimesOutsideNanosecondRange: a stated time int64 nanoseconds cannot hold saturates, so that it
+// is judged from the future (after the range) or late (before it), never taken as "no time" and so
+// as now.
+func TestTimesOutsideNanosecondRange(t *testing.T) {
+	const after, before = int64(math.MaxInt64), int64(math.MinInt64)
+	text := []struct {
+		in   string
+		want int64
+	}{
+		{"9999-12-31T23:59:59.9999999Z", after},
+		{"9999-12-31T23:59:59.999999999+00:00", after},
+		{"2300-01-01T00:00:00Z", after},
+		{"2262-04-11T23:47:16.854775807Z", math.MaxInt64}, // the last time that fits
+		{"2262-04-11T23:47:16.854775808Z", after},
+		{"2262-04-11T23:47:16.854775807-0001", after}, // fits in its zone, not in UTC
+		{"2262-04-12 00:00:00", after},
+		{"12/31/9999, 11:59:59 PM", after},
+		{"1677-09-21T00:12:43.145224193Z", math.MinInt64 + 1},
+		{"1677-09-21T00:12:43.145224192Z", math.MinInt64}, // the first time that fits
+		{"1677-09-21T00:12:43.145224191Z", before},
+		{"1677-09-21T00:12:43.145224192+00:01", before}, // fits in its zone, not in UTC
+		{"1600-01-01T00:00:00Z", before},
+		{"0001-01-01T00:00:00Z", before},
+		{"0000-01-01T00:00:00+0000", before},
+		{"1/1/1000, 1:00:00 AM", before},
+		{"9999999999", after},           // seconds in 2286
+		{"9223372036.9", after},         // seconds whose fraction passes the end
+		{"99999999999999", after},       // milliseconds in 5138
+		{"9999999999999999", after},     // microseconds in 2286
+		{"9223372036854775808", after},  // one nanosecond more than an int64
+		{"99999999999999999999", after}, // twenty digits
+		{"9223372036.5", 9223372036500000000},
+		{"9223372036854775807", math.MaxInt64},
+		{"2262-01-01T00:00:00Z", mustTimeUTC(t, "2262-01-01T00:00:00Z")}, // in range, refused before
+	}
+	for _, tc := range text {
+		assert.Equal(t, tc.want, parseTime(tc.in), tc.in)
+	}
+
+	values := []struct {
+		name string
+		v    pcommon.Value
+		want int64
+	}{
+		{"int seconds in 2286", pcommon.NewValueInt(9_999_999_999), after},
+		{"int milliseconds in 5138", pcommon.NewValueInt(99_999_999_999_999), after},
+		{"int microseconds in 2286", pcommon.NewValueInt(9_999_999_999_999_999), after},
+		{"int largest", pcommon.NewValueInt(math.MaxInt64), math.MaxInt64},
+		{"int seconds in range", pcommon.NewValueInt(1_732_674_896), 1_732_674_896_000_000_000},
+		{"double seconds in 2286", pcommon.NewValueDouble(9_999_999_999.5), after},
+		{"double milliseconds in 5138", pcommon.NewValueDouble(99_999_999_999_999), after},
+		{"double 1e19 nanoseconds", pcommon.NewValueDouble(1e19), after},
+		{"double 2^63", pcommon.NewValueDouble(math.MaxInt64), after},
+		{"double 1e300", pcommon.NewValueDouble(1e300), after},
+		{"double seconds in range", pcommon.NewValueDouble(1_732_674_896.5), 1_732_674_896_500_000_000},
+		{"double milliseconds in range", pcommon.NewValueDouble(1_732_674_896_123), 1_732_674_896_123_000_000},
+		{"double +Inf is no time", pcommon.NewValueDouble(math.Inf(1)), 0},
+		{"double NaN is no time", pcommon.NewValueDouble(math.NaN()), 0},
+		{"text year 9999", pcommon.NewValueStr("9999-12-31T23:59:59Z"), after},
+		{"text year 1", pcommon.NewValueStr("0001-01-01T00:00:00Z"), before},
+	}
+	for _, tc := range values {
+		assert.Equal(t, tc.want, eventTime(tc.v), tc.name)
+	}
+}
+
+// mustTimeUTC parses an RFC 3339 time with the standard library, for expectations that should not
+// depend on the parser under test.
+func mustTimeUTC(tb testing.TB, s string) int64 {
+	tb.Helper()
+	tm, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		tb.Fatalf("bad test time %q: %v", s, err)
+	}
+	return tm.UnixNano()
 }
 
 func TestParseSyslogLine(t *testing.T) {

@@ -11,9 +11,22 @@ import (
 // Event times are parsed by hand because time.Parse allocates a *time.Location for every numeric
 // offset other than the local one, and this runs once per sign-in and logon.
 
+// A stated time that Unix nanoseconds in an int64 cannot hold (before 1677-09-21 or after 2262-04-11)
+// is not dropped, which would make the record count as processed now (0 means "no time"). It is
+// saturated instead:
+//   - timeAfterRange, the largest int64, lies beyond any clock skew, so the record is rejected as
+//     being from the future, as a time in 2200 is;
+//   - timeBeforeRange, the smallest int64, lies more than a window behind any clock, so the record is
+//     judged late (passed through and counted as late), as a time of last year is.
+const (
+	timeAfterRange  int64 = math.MaxInt64
+	timeBeforeRange int64 = math.MinInt64
+)
+
 // eventTime reads a schema time field in Unix nanoseconds: RFC 3339 text (Sentinel TimeGenerated,
 // Azure time), the Log Analytics export style "4/28/2021, 2:08:45.221 PM" (UTC), or a number of
 // seconds, milliseconds, microseconds or nanoseconds since the epoch. 0 when it is none of these.
+// A time int64 nanoseconds cannot hold is saturated (see timeAfterRange and timeBeforeRange).
 func eventTime(v pcommon.Value) int64 {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
@@ -110,11 +123,11 @@ func parseRFC3339(s string) (int64, int) {
 			i = end
 		}
 	}
-	t := civilNanos(year, month, day, hour, minute, sec, nanos)
+	t := civilNanos(year, month, day, hour, minute, sec, nanos, offset)
 	if t == 0 {
 		return 0, 0
 	}
-	return t - int64(offset)*int64(time.Second), i
+	return t, i
 }
 
 // parseExportTime parses the Log Analytics CSV export style "4/28/2021, 2:08:45.221 PM" (UTC).
@@ -173,20 +186,25 @@ func parseExportTime(s string) int64 {
 	if hour > 23 {
 		return 0
 	}
-	return civilNanos(year, month, day, hour, minute, sec, nanos)
+	return civilNanos(year, month, day, hour, minute, sec, nanos, 0)
 }
 
 // parseEpochText reads a decimal number of seconds, milliseconds, microseconds or nanoseconds.
 func parseEpochText(s string) int64 {
 	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(whole) > 19 || (len(whole) == 19 && whole > "9223372036854775807") {
+	if whole == "" {
 		return 0
 	}
-	var n int64
 	for i := 0; i < len(whole); i++ {
 		if !isDigit(whole[i]) {
 			return 0
 		}
+	}
+	if len(whole) > 19 || (len(whole) == 19 && whole > "9223372036854775807") {
+		return timeAfterRange // more nanoseconds than an int64 holds
+	}
+	var n int64
+	for i := 0; i < len(whole); i++ {
 		n = n*10 + int64(whole[i]-'0')
 	}
 	fracNanos := int64(0)
@@ -200,6 +218,9 @@ func parseEpochText(s string) int64 {
 	}
 	t := epochIntNanos(n)
 	if t != 0 && n < 1e11 { // a fraction only means something for seconds
+		if t > math.MaxInt64-fracNanos {
+			return timeAfterRange
+		}
 		t += fracNanos
 	}
 	return t
@@ -207,41 +228,69 @@ func parseEpochText(s string) int64 {
 
 // epochIntNanos scales a whole Unix time by its magnitude: seconds, milliseconds, microseconds or
 // nanoseconds. Values below 1e9 (before 2001-09-09 in seconds) are not taken as times: they are more
-// likely something else (an Excel serial day, a counter).
+// likely something else (an Excel serial day, a counter). A time past 2262 saturates to
+// timeAfterRange.
 func epochIntNanos(n int64) int64 {
 	switch {
 	case n < 1e9:
 		return 0
 	case n < 1e11:
-		return n * 1e9
+		return scaleNanos(n, 1e9)
 	case n < 1e14:
-		return n * 1e6
+		return scaleNanos(n, 1e6)
 	case n < 1e17:
-		return n * 1e3
+		return scaleNanos(n, 1e3)
 	}
 	return n
 }
 
-// epochNanos is epochIntNanos for a double, keeping a fraction of a second.
+// scaleNanos is n*unit for a positive n, saturated to timeAfterRange.
+func scaleNanos(n, unit int64) int64 {
+	if n > math.MaxInt64/unit {
+		return timeAfterRange
+	}
+	return n * unit
+}
+
+// epochNanos is epochIntNanos for a double, keeping a fraction of a second. NaN and the infinities
+// are not times.
 func epochNanos(v float64) int64 {
-	if math.IsNaN(v) || v < 1e9 || v >= 9e18 {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 1e9 {
 		return 0
 	}
 	if v < 1e11 {
-		return int64(v * 1e9)
+		v *= 1e9 // seconds, with their fraction; now nanoseconds, which epochIntNanos keeps as they are
+	}
+	// 2^63 (math.MaxInt64 as a double) or more is past 2262 in any unit, and converting it to int64
+	// is undefined.
+	if v >= math.MaxInt64 {
+		return timeAfterRange
 	}
 	return epochIntNanos(int64(v))
 }
 
-// civilNanos converts a UTC civil time to Unix nanoseconds; 0 when a part is out of range or the
-// time does not fit in int64 nanoseconds.
-func civilNanos(year, month, day, hour, minute, sec, nanos int) int64 {
-	if year < 1678 || year > 2261 || month < 1 || month > 12 || day < 1 || day > 31 ||
-		hour > 23 || minute > 59 || sec > 60 {
+// civilNanos converts a civil time at offset seconds east of UTC to Unix nanoseconds: 0 when a part
+// is out of range, timeAfterRange or timeBeforeRange when the time is past or before what int64
+// nanoseconds hold.
+func civilNanos(year, month, day, hour, minute, sec, nanos, offset int) int64 {
+	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 60 {
 		return 0
 	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nanos, time.UTC).UnixNano()
+	t := time.Date(year, time.Month(month), day, hour, minute, sec-offset, nanos, time.UTC)
+	switch {
+	case t.After(lastNano):
+		return timeAfterRange
+	case t.Before(firstNano):
+		return timeBeforeRange
+	}
+	return t.UnixNano()
 }
+
+// firstNano and lastNano are the first and last times int64 Unix nanoseconds hold.
+var (
+	firstNano = time.Unix(0, math.MinInt64).UTC()
+	lastNano  = time.Unix(0, math.MaxInt64).UTC()
+)
 
 // digits parses a fixed-width run of ASCII digits.
 func digits(s string) (int, bool) {
