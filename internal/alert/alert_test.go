@@ -4,10 +4,12 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 )
@@ -152,4 +154,44 @@ func TestUnmarshalPackedSharesResources(t *testing.T) {
 
 	_, err = UnmarshalPacked(b[:len(b)-1], rs)
 	assert.Error(t, err)
+}
+
+// TestWindowsColumns: EventID is an int attribute, as the KQL's column, and Activity is what the
+// classifier found; both survive a logon's encodings (a checkpoint's, Redis', a waiting logon's).
+func TestWindowsColumns(t *testing.T) {
+	const activity = "4624 - An account was successfully logged on."
+	observed := time.Unix(1_764_000_100, 0)
+	firing := Firing{Table: "SigninLogs", Count: 6, First: 1, Last: 2}
+	attrs := func(l *Logon) map[string]any {
+		lr := plog.NewLogRecord()
+		Fill(lr, l, firing, observed)
+		return lr.Attributes().AsRaw()
+	}
+	for _, src := range []classify.LogonSource{classify.SecurityEvent, classify.WindowsEvent} {
+		t.Run(src.String(), func(t *testing.T) {
+			l := sampleLogon()
+			l.Source, l.Activity = src, activity
+			got := attrs(&l)
+			assert.Equal(t, int64(4624), got["EventID"])
+			assert.Equal(t, activity, got["Activity"])
+			assert.Equal(t, src.String(), got["LogonSource"])
+
+			b, err := l.MarshalBinary()
+			require.NoError(t, err)
+			var decoded Logon
+			require.NoError(t, decoded.UnmarshalBinary(b))
+			assert.Equal(t, got, attrs(&decoded), "from the binary encoding")
+
+			p, _ := l.Pack()
+			var unpacked Logon
+			require.NoError(t, p.Unpack(&unpacked))
+			assert.Equal(t, got, attrs(&unpacked), "from the packed form")
+		})
+	}
+
+	linux := NewLogon(&classify.Event{Kind: classify.LinuxLogon, Source: classify.Syslog,
+		Addr: netip.MustParseAddr("203.0.113.7"), SyslogMessage: "Accepted password for alice"}, 1, pcommon.Resource{})
+	got := attrs(&linux)
+	assert.NotContains(t, got, "EventID", "Syslog rows have no EventID")
+	assert.NotContains(t, got, "Activity")
 }

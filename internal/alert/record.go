@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,7 +89,9 @@ func Fill(lr plog.LogRecord, l *Logon, f Firing, observed time.Time) {
 		a.PutStr("Account", account)
 		a.PutStr("AccountType", accountType(account))
 		a.PutStr("Activity", e.Activity)
-		a.PutStr("EventID", e.EventID)
+		if id, err := strconv.ParseInt(e.EventID, 10, 64); err == nil {
+			a.PutInt("EventID", id) // an int, as the KQL's column
+		}
 		a.PutStr("LogonProcessName", e.LogonProcessName)
 		a.PutStr("LogonTypeName", e.LogonTypeName)
 		a.PutStr("TargetUserSid", e.TargetUserSid)

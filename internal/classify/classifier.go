@@ -205,7 +205,7 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 	switch {
 	case d.eventLog && d.channel:
 		if mayBeLogon(d.eventID) {
-			c.windows(&in, SecurityEvent, reset(ev))
+			c.windows(&in, shapeEventLog, reset(ev))
 		}
 	case d.appname && d.message:
 		if n, ok := d.facility.integer(); !ok || facilityName(n) != "" {
@@ -250,11 +250,11 @@ func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Even
 		c.sentinelSyslog(in, ev)
 	case strings.EqualFold(typ, "SecurityEvent"):
 		if mayBeLogon(d.eventID) {
-			c.windows(in, SecurityEvent, ev)
+			c.windows(in, shapeSecurityEvent, ev)
 		}
 	case strings.EqualFold(typ, "WindowsEvent"):
 		if mayBeLogon(d.eventID) {
-			c.windows(in, WindowsEvent, ev)
+			c.windows(in, shapeWindowsEvent, ev)
 		}
 	default:
 		return false

@@ -422,6 +422,15 @@ func windowsLogonIs(src LogonSource, logonType string) func(t *testing.T, ev Eve
 	}
 }
 
+const activity4624 = "4624 - An account was successfully logged on."
+
+func activityIs(want string) func(t *testing.T, ev Event) {
+	return func(t *testing.T, ev Event) {
+		assert.Equal(t, want, ev.Activity, "activity")
+		assert.Equal(t, "4624", ev.EventID)
+	}
+}
+
 func TestWindowsLogons(t *testing.T) {
 	se := windowsLogonIs(SecurityEvent, "3")
 	row := func(kv ...any) map[string]any { return with(securityEventRow(), kv...) }
@@ -470,6 +479,19 @@ func TestWindowsLogons(t *testing.T) {
 		},
 		{name: "windowsevent/LogonType 2", attrs: with(windowsEventRow(), "EventData", map[string]any{"LogonType": "2", "IpAddress": srcIP}), kind: Unrelated},
 		{name: "windowsevent/EventData text that is not JSON", attrs: with(windowsEventRow(), "EventData", "<EventData/>"), kind: Unrelated},
+
+		// Activity: SecurityEvent rows keep their own; the KQL gives WindowsEvent the 4624 text, and so
+		// do we to the windowseventlog receiver's events, which have no such column either.
+		{name: "activity/securityevent keeps its own", attrs: row("Activity", "4624 - custom"), kind: WindowsLogon,
+			check: activityIs("4624 - custom")},
+		{name: "activity/securityevent without one", attrs: row("Activity", absent), kind: WindowsLogon, check: activityIs("")},
+		{name: "activity/windowsevent", attrs: windowsEventRow(), kind: WindowsLogon, check: activityIs(activity4624)},
+		{name: "activity/windowsevent JSON text", attrs: with(windowsEventRow(), "EventData",
+			`{"LogonType":"3","IpAddress":"`+srcIP+`","TargetUserName":"alice"}`), kind: WindowsLogon, check: activityIs(activity4624)},
+		{name: "activity/windowsevent with a column of that name", attrs: with(windowsEventRow(), "Activity", "other"), kind: WindowsLogon,
+			check: activityIs(activity4624)},
+		{name: "activity/windowseventlog map", body: windowsEventLogBody(false), kind: WindowsLogon, check: activityIs(activity4624)},
+		{name: "activity/windowseventlog array", body: windowsEventLogBody(true), kind: WindowsLogon, check: activityIs(activity4624)},
 
 		// windowseventlog receiver.
 		{name: "windowseventlog/event_data map", body: windowsEventLogBody(false), kind: WindowsLogon, addr: srcIP,

@@ -152,8 +152,8 @@ type Event struct {
 	// Windows logons.
 	Account          string
 	AccountType      string // as given; the alert derives Machine/User when empty
-	Activity         string
-	EventID          string // "4624"
+	Activity         string // SecurityEvent's own column; "4624 - An account was successfully logged on." for the others
+	EventID          string // "4624" (the alert writes it as an int, the KQL column's type)
 	LogonProcessName string
 	LogonType        string // "10", "7" or "3"
 	LogonTypeName    string

@@ -10,6 +10,20 @@ import (
 // eventSuccessfulLogon is Windows Security event 4624, "An account was successfully logged on".
 const eventSuccessfulLogon = 4624
 
+// activitySuccessfulLogon is the Activity of a 4624 as SecurityEvent rows carry it. The KQL gives it
+// to every WindowsEvent 4624, which has no such column; so do we, and to the windowseventlog
+// receiver's, which has none either.
+const activitySuccessfulLogon = "4624 - An account was successfully logged on."
+
+// windowsShape is which of the three Windows shapes a record is.
+type windowsShape uint8
+
+const (
+	shapeSecurityEvent windowsShape = iota // Sentinel SecurityEvent
+	shapeWindowsEvent                      // Sentinel WindowsEvent
+	shapeEventLog                          // windowseventlog receiver
+)
+
 // eventNumber reads an EventID given as a number, a number in text, or the windowseventlog
 // receiver's event_id{id, qualifiers}.
 func eventNumber(f field) (int64, bool) {
@@ -132,8 +146,12 @@ type windowsLogon struct {
 	targetDomain   string
 }
 
-// windows classifies a record recognised as a Windows event of the given source.
-func (c *Classifier) windows(in *input, src LogonSource, ev *Event) {
+// windows classifies a record recognised as a Windows event of the given shape.
+func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
+	src := SecurityEvent // the receiver's events are SecurityEvent's
+	if shape == shapeWindowsEvent {
+		src = WindowsEvent
+	}
 	var w windowsFields
 	in.each(w.take)
 
@@ -195,6 +213,10 @@ func (c *Classifier) windows(in *input, src LogonSource, ev *Event) {
 	if c.excludedAddr(addr) {
 		return
 	}
+	activity := activitySuccessfulLogon
+	if shape == shapeSecurityEvent {
+		activity = w.activity.text() // the row's own column
+	}
 	*ev = Event{
 		Kind:             WindowsLogon,
 		Addr:             addr,
@@ -204,7 +226,7 @@ func (c *Classifier) windows(in *input, src LogonSource, ev *Event) {
 		LogonUser:        l.targetUser,
 		Account:          w.account.text(),
 		AccountType:      w.accountType.text(),
-		Activity:         w.activity.text(),
+		Activity:         activity,
 		EventID:          "4624",
 		LogonProcessName: l.logonProcess,
 		LogonType:        name,
