@@ -92,8 +92,9 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 			*e = *fresh
 		}
 	}()
+	// Nothing but a snapshot is ever stored under its key: a value without the magic is damage.
 	if len(data) < len(snapshotMagic)+5 || string(data[:len(snapshotMagic)]) != snapshotMagic {
-		return fmt.Errorf("%w: not a snapshot", ErrIncompatible)
+		return fmt.Errorf("corrupt snapshot: no snapshot header (%d bytes)", len(data))
 	}
 	body, sum := data[:len(data)-4], binary.BigEndian.Uint32(data[len(data)-4:])
 	if crc32.ChecksumIEEE(body) != sum {
