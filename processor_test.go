@@ -163,7 +163,7 @@ func TestWindowsAlertAttributes(t *testing.T) {
 	got := alerts[0].Attributes().AsRaw()
 	for k, v := range map[string]any{
 		"Account": `CONTOSO\alice`, "AccountType": "User", "Activity": "4624 - An account was successfully logged on.",
-		"EventID": "4624", "LogonProcessName": "NtLmSsp ", "LogonTypeName": "3 - Network",
+		"EventID": int64(4624), "LogonProcessName": "NtLmSsp ", "LogonTypeName": "3 - Network",
 		"TargetUserSid": "S-1-5-21-1-2-3-1104", "TargetUserName": "alice", "TargetDomainName": "CONTOSO",
 		"_ResourceId": "/subscriptions/0/resourcegroups/rg/providers/microsoft.compute/virtualmachines/dc01",
 		"HostName":    "DC01", "DomainIndex": int64(-1), "HostNameDomain": "DC01",
