@@ -32,7 +32,12 @@ func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, o
 	for i := range events {
 		if i%prefetchGroup == 0 {
 			group := events[i:min(i+prefetchGroup, len(events))]
-			m.Engine.Prefetch(len(group), func(j int) netip.Addr { return group[j].Addr })
+			m.Engine.Prefetch(len(group), func(j int) (netip.Addr, int) {
+				if ev := &group[j]; ev.Logon {
+					return ev.Addr, m.Engine.FirstCounter(ev.Rule)
+				}
+				return group[j].Addr, group[j].Table
+			})
 		}
 		ev := &events[i]
 		ev.Verdict = m.Engine.Observe(ev.Time, wall, maxSkew)
@@ -41,7 +46,7 @@ func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, o
 		}
 		if ev.Logon {
 			packed, host := ev.Payload.Pack()
-			fired = m.Engine.Logon(ev.Addr, ev.Time, host, packed, fired)
+			fired = m.Engine.Success(ev.Rule, ev.Addr, ev.Time, host, packed, fired)
 		} else {
 			fired = m.Engine.Failure(ev.Table, ev.Addr, ev.Time, fired)
 		}
@@ -57,7 +62,8 @@ func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, o
 			return out[:len(out)-1], err
 		}
 		o.Addr, o.Host, o.Time = a.Addr, a.Host, a.Time
-		o.Table, o.Count, o.First, o.Last = a.Table, a.Count, a.First, a.Last
+		o.Rule, o.Table, o.Counter = a.Rule, a.Table, a.Counter
+		o.Count, o.First, o.Last = a.Count, a.First, a.Last
 		a.Payload = alert.Packed{} // the engine may forget it
 	}
 	return out, nil

@@ -8,8 +8,8 @@
 -- with n as three digits, so Redis' order (score, then member) is nanosecond order. Every
 -- comparison below is on pairs: decisions are exact to the nanosecond, as in memory.
 --
--- Orders. Expiry and the memory bounds take state oldest first, exactly as in memory: IPs by their
--- newest failure's time, then address; waiting logons by time, then arrival; suppress marks by time,
+-- Orders. Expiry and the memory bounds take state oldest first, exactly as in memory: (table, IP)
+-- pairs by their newest failure's time, then address, then table; waiting logons by time, then arrival; suppress marks by time,
 -- then table, address and host. So every sorted set used for them has members that start with the
 -- nanoseconds (nnn) after the microsecond score, and then what breaks ties.
 --
@@ -18,9 +18,10 @@
 -- both zero-padded, so that string order is arrival order):
 --   KEYS[1] P..'clock'   "u n": the largest event time the fleet accepted
 --   KEYS[2] P..'seq'     counter; makes failure members and logon ids unique across the fleet
---   KEYS[3] P..'ips'     sorted set: tracked IPs by their newest failure; member nnn..ip
+--   KEYS[3] P..'ips'     sorted set: tracked (table, IP) pairs by their newest failure; member nnn..ip..ttt
+--                        (ttt: the table, three digits)
 --   KEYS[4] P..'logons'  sorted set: waiting logons by time; member nnn..id
---   KEYS[5] P..'newest'  hash: ip -> "u n" of its newest failure (to find its member in ips)
+--   KEYS[5] P..'newest'  hash: ip..'|'..tb -> "u n" of the pair's newest failure (to find its member)
 --   KEYS[6] P..'marks'   sorted set: every suppress mark; member nnn..tb..'|'..ip..'|'..u..'|'..host
 --   P..'f:'..tb..'|'..ip          sorted set of failure times; member nnn..id
 --   P..'w:'..tb..'|'..ip          sorted set of logons waiting for table tb; member nnn..id
@@ -262,11 +263,16 @@ end
 
 -- Dropping state.
 
-local function drop_ip(ip)
-  for tb = 0, TABLES - 1 do call('DEL', fkey(tb, ip)) end
-  local nu, nn = parse(call('HGET', NEWEST, ip) or '')
-  if nu then zrem_counted(IPS, ns3(nn) .. ip) end
-  call('HDEL', NEWEST, ip)
+-- A tracked pair's member in ips, and its field in newest.
+local function ips_member(ip, tb, n) return ns3(n) .. ip .. fmt('%03d', tb) end
+local function newest_field(ip, tb) return ip .. '|' .. tb end
+
+-- drop_ip forgets the tracked pair whose member in ips is m.
+local function drop_ip(m)
+  local ip, tb = sub(m, 4, -4), tonumber(sub(m, -3))
+  call('DEL', fkey(tb, ip))
+  zrem_counted(IPS, m)
+  call('HDEL', NEWEST, newest_field(ip, tb))
 end
 
 local function drop_logon(m)
@@ -300,7 +306,7 @@ local function expire(limit)
   local hu, hn = horizon()
   local ips = expired(IPS, hu, hn, false, limit)
   for _, m in ipairs(ips) do
-    drop_ip(sub(m, 4))
+    drop_ip(m)
     stats.expired_ips = stats.expired_ips + 1
   end
   local logons = expired(LOGONS, hu, hn, false, limit)
@@ -393,40 +399,41 @@ end
 
 -- Events.
 
--- track_ip records ip's newest failure time. A new IP beyond MAX_IPS evicts, once expired IPs are
--- gone, the IP whose newest failure is the oldest (then the lowest address), which may be the new
--- one: then it returns false and the failure is not kept.
-local function track_ip(ip, tu, tn)
-  local cur = call('HGET', NEWEST, ip)
+-- track_ip records the newest failure time of (tb, ip). A new pair beyond MAX_IPS evicts, once
+-- expired pairs are gone, the pair whose newest failure is the oldest (then the lowest address, then
+-- table), which may be the new one: then it returns false and the failure is not kept.
+local function track_ip(ip, tb, tu, tn)
+  local field = newest_field(ip, tb)
+  local cur = call('HGET', NEWEST, field)
   if cur then
     local ou, on = parse(cur)
     if lt(ou, on, tu, tn) then
-      call('ZREM', IPS, ns3(on) .. ip)
-      call('ZADD', IPS, int(tu), ns3(tn) .. ip)
-      call('HSET', NEWEST, ip, pair(tu, tn))
+      call('ZREM', IPS, ips_member(ip, tb, on))
+      call('ZADD', IPS, int(tu), ips_member(ip, tb, tn))
+      call('HSET', NEWEST, field, pair(tu, tn))
     end
     return true
   end
+  local m = ips_member(ip, tb, tn)
   if size(IPS) >= MAX_IPS then
     expire_all()
     if size(IPS) >= MAX_IPS then
       stats.evicted_ips = stats.evicted_ips + 1
       local oldest = call('ZRANGE', IPS, 0, 0, 'WITHSCORES')
       local vu, vm = tonumber(oldest[2]), oldest[1]
-      local vn, vip = tonumber(sub(vm, 1, 3)), sub(vm, 4)
-      if lt(tu, tn, vu, vn) or (tu == vu and tn == vn and ip < vip) then
+      if lt(tu, 0, vu, 0) or (tu == vu and m < vm) then -- members order by nnn, address, table
         return false
       end
-      drop_ip(vip)
+      drop_ip(vm)
     end
   end
-  zadd_counted(IPS, tu, ns3(tn) .. ip)
-  call('HSET', NEWEST, ip, pair(tu, tn))
+  zadd_counted(IPS, tu, m)
+  call('HSET', NEWEST, field, pair(tu, tn))
   return true
 end
 
 local function failure(i, tb, ip, tu, tn)
-  if not track_ip(ip, tu, tn) then return end
+  if not track_ip(ip, tb, tu, tn) then return end
   local key = fkey(tb, ip)
   call('ZADD', key, int(tu), ns3(tn) .. seq .. '.' .. i)
   call('PEXPIRE', key, TTL)
@@ -462,7 +469,9 @@ end
 
 local function logon(i, ip, host, tu, tn, payload)
   local done = 0
-  if call('HEXISTS', NEWEST, ip) == 1 then -- most logons come from addresses with no failures at all
+  local fkeys = {}
+  for tb = 0, TABLES - 1 do fkeys[#fkeys + 1] = fkey(tb, ip) end
+  if call('EXISTS', unpack(fkeys)) > 0 then -- most logons come from addresses with no failures at all
     local au, an = minus(tu, tn, WU, WN)
     local bu, bn = plus(tu, tn, WU, WN)
     for tb = 0, TABLES - 1 do

@@ -10,10 +10,11 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 )
 
-// Event is one failed sign-in or host logon of a batch, on its way to the state.
+// Event is one failure or success of a batch, on its way to the state.
 type Event struct {
-	Logon   bool
-	Table   int // sign-in table of a failure (0 SigninLogs, 1 AADNonInteractiveUserSignInLogs)
+	Logon   bool // a success (the seed's host logon)
+	Rule    int  // for a success: the rule it is a success of
+	Table   int  // for a failure: its counter (the seed's sign-in table: 0 SigninLogs, 1 AADNonInteractiveUserSignInLogs)
 	Addr    netip.Addr
 	Time    int64       // event time, Unix nanoseconds
 	Payload alert.Logon // for logons: what the alert will say

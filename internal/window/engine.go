@@ -1,11 +1,15 @@
-// Package window holds the rule's state and decisions: failed sign-ins per (sign-in table, IP),
-// logons waiting for failures that may still arrive, and the alerts they make. It is pure Go on
-// netip.Addr and Unix-nanosecond times, with no pdata, so it can be checked against a brute-force
-// reference.
+// Package window holds the rules' state and decisions: failures per (counter, IP), successes
+// waiting for failures that may still arrive, and the alerts they make. It knows rules only as
+// numbers: a rule counts failures in one or more counters (a counter is a failure source, or
+// several sources counted together) and alerts on a success from an address whose failures in
+// one of its counters exceed its threshold within its window. It is pure Go on netip.Addr and
+// Unix-nanosecond times, with no pdata, so it can be checked against a brute-force reference.
 package window
 
 import (
 	"container/heap"
+	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
@@ -13,23 +17,89 @@ import (
 
 // Config is the engine's share of the processor configuration.
 type Config struct {
-	Threshold        int   // alert when failures exceed this
-	Window           int64 // nanoseconds
-	Tables           int   // 2 counts each sign-in table apart, 1 counts them together
-	MaxTrackedIPs    int
-	MaxPendingLogons int
-	Suppress         int64 // nanoseconds; 0 disables
-	// MaxSuppressMarks bounds the suppress marks (the oldest go first); 0 means MaxPendingLogons.
+	// Rules run by the engine; when empty, the one rule of the fields below (the seed's settings).
+	Rules []Rule
+
+	Threshold int   // alert when failures exceed this
+	Window    int64 // nanoseconds
+	Tables    int   // counters of the one rule: 2 counts each sign-in table apart, 1 counts them together
+	Suppress  int64 // nanoseconds; 0 disables
+
+	MaxTrackedIPs    int // (counter, address) records
+	MaxPendingLogons int // waiting successes
+	// MaxSuppressMarks bounds the suppress marks (the first to expire go first); 0 means MaxPendingLogons.
 	MaxSuppressMarks int
 }
 
-// Alert is one (logon, table) pair that fired.
+// Rule is one rule as the engine sees it.
+type Rule struct {
+	Threshold int   // alert when a counter's failures exceed this
+	Window    int64 // nanoseconds
+	Suppress  int64 // nanoseconds; 0 disables
+	// Counters are the rule's counters, each counted on its own; a counter shared with another rule
+	// is kept once and must have the same threshold and window in both.
+	Counters []int
+}
+
+// maxCounters bounds a rule's counters (their alerts are bits of a byte) and the engine's.
+const (
+	maxRuleCounters = 8
+	maxCounters     = 256
+)
+
+// rules returns the configured rules, the shorthand turned into its one rule.
+func (c *Config) rules() []Rule {
+	if len(c.Rules) > 0 {
+		return c.Rules
+	}
+	counters := []int{0, 1}
+	if c.Tables == 1 {
+		counters = []int{0}
+	}
+	return []Rule{{Threshold: c.Threshold, Window: c.Window, Suppress: c.Suppress, Counters: counters}}
+}
+
+// Check reports what is wrong with the configuration, if anything.
+func (c *Config) Check() error {
+	rules := c.rules()
+	type spec struct {
+		k int
+		w int64
+	}
+	counters := map[int]spec{}
+	for i, r := range rules {
+		if r.Threshold < 0 || r.Window <= 0 || r.Suppress < 0 {
+			return fmt.Errorf("rule %d: threshold %d, window %d, suppress %d", i, r.Threshold, r.Window, r.Suppress)
+		}
+		if len(r.Counters) == 0 || len(r.Counters) > maxRuleCounters {
+			return fmt.Errorf("rule %d: %d counters, want 1 to %d", i, len(r.Counters), maxRuleCounters)
+		}
+		for j, id := range r.Counters {
+			if id < 0 || id >= maxCounters || slices.Contains(r.Counters[:j], id) {
+				return fmt.Errorf("rule %d: counter %d", i, id)
+			}
+			s, seen := counters[id]
+			if seen && (s.k != r.Threshold || s.w != r.Window) {
+				return fmt.Errorf("rule %d: counter %d is shared with a rule of another threshold or window", i, id)
+			}
+			counters[id] = spec{r.Threshold, r.Window}
+		}
+	}
+	if c.MaxTrackedIPs <= 0 || c.MaxPendingLogons <= 0 {
+		return errors.New("bounds must be positive")
+	}
+	return nil
+}
+
+// Alert is one (success, counter) pair that fired.
 type Alert[P any] struct {
 	Payload P
 	Addr    netip.Addr
 	Host    string
-	Time    int64 // the logon's event time
-	Table   int
+	Time    int64 // the success's event time
+	Rule    int   // index of the rule in Config.Rules
+	Table   int   // index of the counter among the rule's counters (the seed's sign-in table)
+	Counter int   // the counter
 	Count   int   // failures in the interval that fired
 	First   int64 // first failure in that interval
 	Last    int64 // last failure in that interval
@@ -52,39 +122,74 @@ type Verdict uint8
 const (
 	// Current events take part in the correlation.
 	Current Verdict = iota
-	// Late events are older than the clock minus the window: they can no longer be judged fairly.
+	// Late events are older than the clock minus the (longest) window: they can no longer be judged fairly.
 	Late
 	// Future events are further ahead of the wall clock than the allowed skew.
 	Future
 )
 
-// Engine correlates failed sign-ins and logons. It is not safe for concurrent use.
+// rule is a rule with what the engine derives from it.
+type rule struct {
+	Rule
+	k    int   // failures needed: Threshold+1
+	span int64 // how long after its time a waiting success expires
+	all  uint8 // done bits when every counter alerted
+}
+
+// counter is what the engine derives for one counter from the rules that read it.
+type counter struct {
+	k int
+	w int64
+}
+
+// Engine correlates failures and successes. It is not safe for concurrent use.
+//
+// Time. The clock is the largest event time accepted. An event more than the longest window of
+// the rules (maxWindow) behind it is late. A rule's state may pair with a current event until it is
+// maxWindow plus the rule's window behind the clock (its span), and is dropped then.
 type Engine[P any] struct {
-	cfg    Config
-	k      int   // failures needed: Threshold+1
-	clock  int64 // largest event time accepted
-	ips    ipTable
-	logons pendingLogons[P]
-	// marks are the emitted alerts' logon times per (IpAddress, Computer, SigninTable), for suppress.
+	cfg       Config
+	rules     []rule
+	counters  []counter // by counter id (ids no rule reads are unused)
+	together  bool      // the shorthand with Tables 1: every failure goes to counter 0
+	maxWindow int64
+	clock     int64 // largest event time accepted
+	ips       ipTable
+	logons    pendingLogons[P]
+	// marks are the emitted alerts' success times per (rule, counter, address, host), for suppress.
 	marks    marks
-	logonSeq uint64 // arrival number of the next waiting logon: ties in time go in arrival order
+	logonSeq uint64 // arrival number of the next waiting success: ties go in arrival order
 	Stats    Stats
 }
 
-// New returns an empty engine.
+// New returns an empty engine. The configuration must pass Check.
 func New[P any](cfg Config) *Engine[P] {
-	if cfg.Tables < 1 {
-		cfg.Tables = 1
-	}
-	if cfg.Tables > maxTables {
-		cfg.Tables = maxTables
+	if err := cfg.Check(); err != nil {
+		panic("window: " + err.Error())
 	}
 	if cfg.MaxSuppressMarks <= 0 {
 		cfg.MaxSuppressMarks = cfg.MaxPendingLogons
 	}
-	e := &Engine[P]{cfg: cfg, k: cfg.Threshold + 1}
-	e.ips.init(cfg.MaxTrackedIPs)
-	e.logons.init()
+	e := &Engine[P]{cfg: cfg, together: len(cfg.Rules) == 0 && cfg.Tables == 1}
+	rules := cfg.rules()
+	for _, r := range rules {
+		e.maxWindow = max(e.maxWindow, r.Window)
+	}
+	spans := []int64{}
+	for _, r := range rules {
+		d := rule{Rule: r, k: r.Threshold + 1, span: satAdd(e.maxWindow, r.Window), all: uint8(1)<<len(r.Counters) - 1}
+		e.rules = append(e.rules, d)
+		for _, id := range r.Counters {
+			for len(e.counters) <= id {
+				e.counters = append(e.counters, counter{})
+				spans = append(spans, 0)
+			}
+			e.counters[id] = counter{k: d.k, w: r.Window}
+			spans[id] = d.span
+		}
+	}
+	e.ips.init(cfg.MaxTrackedIPs, spans)
+	e.logons.init(len(e.counters))
 	e.marks.init()
 	return e
 }
@@ -92,10 +197,13 @@ func New[P any](cfg Config) *Engine[P] {
 // Clock returns the largest event time accepted so far.
 func (e *Engine[P]) Clock() int64 { return e.clock }
 
-// TrackedIPs returns how many IPs have failures in memory.
+// Rules returns how many rules the engine runs.
+func (e *Engine[P]) Rules() int { return len(e.rules) }
+
+// TrackedIPs returns how many (counter, address) records hold failures.
 func (e *Engine[P]) TrackedIPs() int { return e.ips.len() }
 
-// PendingLogons returns how many logons wait for failures.
+// PendingLogons returns how many successes wait for failures.
 func (e *Engine[P]) PendingLogons() int { return len(e.logons.heap) }
 
 // Observe judges the event time t against the clock (wall is the wall clock and maxSkew the
@@ -105,7 +213,7 @@ func (e *Engine[P]) Observe(t, wall, maxSkew int64) Verdict {
 	if t > wall+maxSkew {
 		return Future
 	}
-	if t < e.clock-e.cfg.Window {
+	if t < e.clock-e.maxWindow {
 		return Late
 	}
 	if t > e.clock {
@@ -115,53 +223,65 @@ func (e *Engine[P]) Observe(t, wall, maxSkew int64) Verdict {
 	return Current
 }
 
-// horizon is the oldest time state is kept for: a current event is at most one window older than
-// the clock, and it can pair with state up to one window older than itself.
-func (e *Engine[P]) horizon() int64 { return e.clock - 2*e.cfg.Window }
+// horizon is the oldest time state of a counter or rule with this span is kept for: a current event
+// is at most maxWindow older than the clock, and it can pair with state up to one window older than
+// itself.
+func (e *Engine[P]) horizon(span int64) int64 { return e.clock - span }
 
 func (e *Engine[P]) expire() {
-	h := e.horizon()
-	e.Stats.ExpiredIPs += int64(e.ips.expire(h))
-	for len(e.logons.heap) > 0 && e.logons.heap[0].time < h {
-		e.logons.remove(e.logons.heap[0])
+	e.Stats.ExpiredIPs += int64(e.ips.expire(e.clock))
+	for len(e.logons.heap) > 0 && e.logons.heap[0].due < e.clock {
+		e.logons.remove(e.logons.heap[0], e.rules)
 		e.Stats.ExpiredLogons++
 	}
-	if e.cfg.Suppress > 0 {
-		// A mark at m holds back logons in (m-d, m+d); none of them can still alert once m+d <= h.
-		e.marks.expire(h - e.cfg.Suppress)
-	}
+	// A mark at m holds back successes in (m-d, m+d); none of them can still alert once m+d is
+	// behind the rule's horizon.
+	e.marks.expire(e.clock)
 }
 
-func (e *Engine[P]) tableIndex(table int) int {
-	if e.cfg.Tables == 1 {
+// counterOf is the counter a failure of counter c goes to.
+func (e *Engine[P]) counterOf(c int) int {
+	if e.together {
 		return 0
 	}
-	return table
+	return c
 }
 
-// Prefetch loads the state of the n addresses addr(0) to addr(n-1), about to be processed in
-// this order, into the CPU caches. It changes nothing: it only lets the cache misses of a large
-// table overlap.
-func (e *Engine[P]) Prefetch(n int, addr func(int) netip.Addr) { e.ips.prefetch(n, addr) }
+// Prefetch loads the state of the n (address, counter) pairs at(0) to at(n-1), about to be
+// processed in this order, into the CPU caches. It changes nothing: it only lets the cache misses
+// of a large table overlap.
+func (e *Engine[P]) Prefetch(n int, at func(int) (netip.Addr, int)) {
+	e.ips.prefetch(n, func(j int) (netip.Addr, int) {
+		a, c := at(j)
+		return a, e.counterOf(c)
+	})
+}
 
-// Failure records a failed sign-in of table at time t from addr (t must have been judged Current)
-// and appends to out the alerts of waiting logons that it completes.
-func (e *Engine[P]) Failure(table int, addr netip.Addr, t int64, out []Alert[P]) []Alert[P] {
-	tb := e.tableIndex(table)
+// FirstCounter is the first counter of rule r: what Prefetch wants for a success of r.
+func (e *Engine[P]) FirstCounter(r int) int { return e.rules[r].Counters[0] }
+
+// Failure records a failure of counter c at time t from addr (t must have been judged Current)
+// and appends to out the alerts of waiting successes that it completes.
+func (e *Engine[P]) Failure(c int, addr netip.Addr, t int64, out []Alert[P]) []Alert[P] {
+	c = e.counterOf(c)
+	if c >= len(e.counters) || e.counters[c].k == 0 {
+		return out // no rule reads it
+	}
+	cn := e.counters[c]
 	key := keyOf(addr)
-	f, evicted, kept := e.ips.add(key, tb, t, e.horizon(), e.cfg.Window, e.k)
+	f, evicted, kept := e.ips.add(key, c, t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
 	if evicted {
 		e.Stats.EvictedIPs++
 	}
 	if !kept {
-		return out // a new IP older than every tracked one, at the bound: it is the one evicted
+		return out // a new record that would expire before every tracked one, at the bound: it is the one evicted
 	}
-	w := e.logons.get(key)
-	if w == nil || len(w.waiting[tb]) == 0 {
+	w := e.logons.get(key, c)
+	if w == nil || len(w.waiting) == 0 {
 		return out
 	}
-	// Only runs of k failures that hold the new one can make a logon fire now; each run that fits
-	// in the window makes every logon in [last-window, first+window] fire.
+	// Only runs of k failures that hold the new one can make a success fire now; each run that fits
+	// in the window makes every success in [last-window, first+window] fire.
 	lo, found := slices.BinarySearch(f, t)
 	if !found {
 		return out // compacted away: it changed no decision
@@ -170,22 +290,22 @@ func (e *Engine[P]) Failure(table int, addr netip.Addr, t int64, out []Alert[P])
 	for hi+1 < len(f) && f[hi+1] == t {
 		hi++
 	}
-	for i := max(0, lo-e.k+1); i <= hi && i+e.k <= len(f); i++ {
-		first, last := f[i], f[i+e.k-1]
-		if last-first > e.cfg.Window {
+	for i := max(0, lo-cn.k+1); i <= hi && i+cn.k <= len(f); i++ {
+		first, last := f[i], f[i+cn.k-1]
+		if last-first > cn.w {
 			continue
 		}
-		out = e.fireBetween(out, w, tb, f, last-e.cfg.Window, first+e.cfg.Window)
-		if len(w.waiting[tb]) == 0 {
+		out = e.fireBetween(out, w, f, last-cn.w, first+cn.w)
+		if len(w.waiting) == 0 {
 			break
 		}
 	}
 	return out
 }
 
-// fireBetween alerts, for table tb, every logon of w waiting with a time in [from, to].
-func (e *Engine[P]) fireBetween(out []Alert[P], w *ipLogons[P], tb int, f []int64, from, to int64) []Alert[P] {
-	list := w.waiting[tb]
+// fireBetween alerts every success of w waiting with a time in [from, to].
+func (e *Engine[P]) fireBetween(out []Alert[P], w *waitSet[P], f []int64, from, to int64) []Alert[P] {
+	list := w.waiting
 	a := sort.Search(len(list), func(i int) bool { return list[i].time >= from })
 	b := a
 	for b < len(list) && list[b].time <= to {
@@ -195,165 +315,188 @@ func (e *Engine[P]) fireBetween(out []Alert[P], w *ipLogons[P], tb int, f []int6
 		return out
 	}
 	fired := slices.Clone(list[a:b])
-	w.waiting[tb] = slices.Delete(list, a, b)
+	w.waiting = slices.Delete(list, a, b)
+	if len(w.waiting) == 0 {
+		e.logons.drop(w)
+	}
+	c := int(w.counter)
 	for _, l := range fired {
-		_, n, first, last := fires(f, l.time, e.cfg.Window, e.k)
-		l.done |= 1 << tb
-		out = e.emit(out, l, tb, n, first, last)
-		if l.done == e.allTables() {
-			e.logons.remove(l)
+		r := &e.rules[l.rule]
+		j := slices.Index(r.Counters, c)
+		_, n, first, last := fires(f, l.time, r.Window, r.k)
+		l.done |= 1 << j
+		out = e.emit(out, l, j, n, first, last)
+		if l.done == r.all {
+			e.logons.remove(l, e.rules)
 		}
 	}
 	return out
 }
 
-func (e *Engine[P]) allTables() uint8 { return uint8(1)<<e.cfg.Tables - 1 }
-
-// Logon records a host logon at time t from addr (t judged Current) and appends its alerts for
-// every table whose failures already suffice. Unless it alerted for every table it waits, bounded
-// by MaxPendingLogons, for failures that may still arrive.
+// Logon is Success of the first rule: the seed's host logon.
 func (e *Engine[P]) Logon(addr netip.Addr, t int64, host string, payload P, out []Alert[P]) []Alert[P] {
+	return e.Success(0, addr, t, host, payload, out)
+}
+
+// Success records a success of rule r at time t from addr (t judged Current) on host (what
+// suppress keys it by besides the address), and appends its alerts for every counter of r whose
+// failures already suffice. Unless it alerted for every counter it waits, bounded by
+// MaxPendingLogons, for failures that may still arrive.
+func (e *Engine[P]) Success(r int, addr netip.Addr, t int64, host string, payload P, out []Alert[P]) []Alert[P] {
 	key := keyOf(addr)
-	l := &pendingLogon[P]{key: key, addr: addr, time: t, host: host, payload: payload}
-	if idx, ok := e.ips.find(key); ok {
-		rec := e.ips.rec(idx)
-		for tb := 0; tb < e.cfg.Tables; tb++ {
-			f := e.ips.failures(rec, tb)
-			if ok, n, first, last := fires(f, t, e.cfg.Window, e.k); ok {
-				l.done |= 1 << tb
-				out = e.emit(out, l, tb, n, first, last)
+	ru := &e.rules[r]
+	l := &pendingLogon[P]{key: key, addr: addr, time: t, host: host, payload: payload, rule: uint8(r),
+		due: satAdd(t, ru.span)}
+	for j, c := range ru.Counters {
+		if idx, ok := e.ips.find(key, c); ok {
+			f := e.ips.failures(e.ips.rec(idx))
+			if ok, n, first, last := fires(f, t, ru.Window, ru.k); ok {
+				l.done |= 1 << j
+				out = e.emit(out, l, j, n, first, last)
 			}
 		}
 	}
-	if l.done == e.allTables() {
+	if l.done == ru.all {
 		return out
 	}
 	e.wait(l)
 	return out
 }
 
-// wait keeps l until failures complete it. At the bound the waiting logon with the oldest event
-// time goes (the earliest arrived among equal times), which is l itself when it is older than all
-// of them. Expired logons are already gone: expire runs whenever the clock moves.
+// wait keeps l until failures complete it. At the bound the waiting success that expires first
+// goes (the earliest arrived among equal times), which is l itself when it would expire before all
+// of them. Expired successes are already gone: expire runs whenever the clock moves.
 func (e *Engine[P]) wait(l *pendingLogon[P]) {
 	l.seq = e.logonSeq
 	e.logonSeq++
 	if len(e.logons.heap) >= e.cfg.MaxPendingLogons {
 		e.Stats.EvictedLogons++
 		oldest := e.logons.heap[0]
-		if oldest.time > l.time {
+		if oldest.due > l.due {
 			return
 		}
-		e.logons.remove(oldest)
+		e.logons.remove(oldest, e.rules)
 	}
-	e.logons.add(l, e.cfg.Tables)
+	e.logons.add(l, e.rules[l.rule].Counters)
 }
 
-func (e *Engine[P]) emit(out []Alert[P], l *pendingLogon[P], tb, n int, first, last int64) []Alert[P] {
-	if e.cfg.Suppress > 0 {
-		sk := suppressKey{addr: l.key, host: l.host, table: tb}
-		if e.marks.holdsBack(&sk, l.time, e.cfg.Suppress) {
+// emit appends the alert of l for the rule's j-th counter, unless suppress holds it back.
+func (e *Engine[P]) emit(out []Alert[P], l *pendingLogon[P], j, n int, first, last int64) []Alert[P] {
+	r := &e.rules[l.rule]
+	c := r.Counters[j]
+	if r.Suppress > 0 {
+		sk := suppressKey{rule: int(l.rule), counter: c, addr: l.key, host: l.host}
+		if e.marks.holdsBack(&sk, l.time, r.Suppress) {
 			e.Stats.Suppressed++
 			return out
 		}
-		if e.marks.add(sk, l.time, e.cfg.MaxSuppressMarks) {
+		// Its last use: a success within suppress of it may alert until the rule's horizon passes it.
+		due := satAdd(satAdd(l.time, r.Suppress), r.span)
+		if e.marks.add(sk, l.time, due, e.cfg.MaxSuppressMarks) {
 			e.Stats.EvictedSuppress++
 		}
 	}
 	return append(out, Alert[P]{
 		Payload: l.payload, Addr: l.addr, Host: l.host, Time: l.time,
-		Table: tb, Count: n, First: first, Last: last,
+		Rule: int(l.rule), Table: j, Counter: c, Count: n, First: first, Last: last,
 	})
 }
 
-// pendingLogon is a logon that has not yet alerted for every table.
+// pendingLogon is a success that has not yet alerted for every counter of its rule.
 type pendingLogon[P any] struct {
 	key     ipKey
 	addr    netip.Addr
 	time    int64
+	due     int64 // when it expires: time + its rule's span
 	host    string
 	payload P
-	done    uint8 // tables already alerted, one bit each
+	rule    uint8
+	done    uint8 // the rule's counters already alerted, one bit each
 	heapIdx int
-	seq     uint64 // arrival order, for ties in time
+	seq     uint64 // arrival order, for ties
 }
 
-// pendingLogons indexes waiting logons by address and, per table, by time; and orders them all
-// by time, oldest first, for expiry and eviction.
+// pendingLogons indexes waiting successes by (counter, address) and, there, by time; and orders
+// them all by when they expire, for expiry and eviction.
 type pendingLogons[P any] struct {
-	index index          // handle in sets by address
-	sets  []*ipLogons[P] // by handle; handle 0 is never used
-	ids   handles        // of sets; 0 is never used
+	index index         // handle in sets by (address, counter)
+	sets  []*waitSet[P] // by handle; handle 0 is never used
+	ids   handles       // of sets; 0 is never used
 	heap  logonHeap[P]
 }
 
-// ipLogons are one IP's waiting logons: per table, those that have not alerted for it, by time.
-type ipLogons[P any] struct {
+// waitSet is the successes waiting for failures of one counter from one address, by time.
+type waitSet[P any] struct {
 	key     ipKey
+	counter uint16
 	handle  uint32 // in pendingLogons.sets
 	tag     uint32 // the key's hash tag in pendingLogons.index
-	waiting [maxTables][]*pendingLogon[P]
+	waiting []*pendingLogon[P]
 }
 
-func (p *pendingLogons[P]) init() {
+func (p *pendingLogons[P]) init(int) {
 	p.index.init()
-	p.sets = []*ipLogons[P]{nil}
+	p.sets = []*waitSet[P]{nil}
 	p.ids.next = 1
 }
 
-// get returns the waiting logons of k, or nil.
-func (p *pendingLogons[P]) get(k ipKey) *ipLogons[P] {
+// get returns the successes of k waiting for counter c, or nil.
+func (p *pendingLogons[P]) get(k ipKey, c int) *waitSet[P] {
 	if p.index.n == 0 {
 		return nil
 	}
-	return p.lookup(k, p.index.tag(&k))
+	return p.lookup(k, c, p.index.tagCounter(&k, c))
 }
 
-func (p *pendingLogons[P]) lookup(k ipKey, tag uint64) *ipLogons[P] {
-	h, ok := p.index.find(tag, func(h uint32) bool { return p.sets[h].key == k })
+func (p *pendingLogons[P]) lookup(k ipKey, c int, tag uint64) *waitSet[P] {
+	h, ok := p.index.find(tag, func(h uint32) bool { s := p.sets[h]; return s.key == k && int(s.counter) == c })
 	if !ok {
 		return nil
 	}
 	return p.sets[h]
 }
 
-func (p *pendingLogons[P]) add(l *pendingLogon[P], tables int) {
-	tag := p.index.tag(&l.key)
-	w := p.lookup(l.key, tag)
-	if w == nil {
-		w = &ipLogons[P]{key: l.key, tag: uint32(tag)}
-		var fresh bool
-		if w.handle, fresh = p.ids.take(); fresh {
-			p.sets = append(p.sets, w)
-		} else {
-			p.sets[w.handle] = w
+// add makes l wait for each counter of counters it has not alerted for.
+func (p *pendingLogons[P]) add(l *pendingLogon[P], counters []int) {
+	for j, c := range counters {
+		if l.done&(1<<j) != 0 {
+			continue
 		}
-		p.index.insert(w.handle, tag)
-	}
-	for tb := 0; tb < tables; tb++ {
-		if l.done&(1<<tb) == 0 {
-			list := w.waiting[tb]
-			if n := len(list); n == 0 || list[n-1].time <= l.time {
-				w.waiting[tb] = append(list, l) // logons mostly arrive in time order
-				continue
+		tag := p.index.tagCounter(&l.key, c)
+		w := p.lookup(l.key, c, tag)
+		if w == nil {
+			w = &waitSet[P]{key: l.key, counter: uint16(c), tag: uint32(tag)}
+			var fresh bool
+			if w.handle, fresh = p.ids.take(); fresh {
+				p.sets = append(p.sets, w)
+			} else {
+				p.sets[w.handle] = w
 			}
-			i := sort.Search(len(list), func(i int) bool { return list[i].time > l.time })
-			w.waiting[tb] = slices.Insert(list, i, l)
+			p.index.insert(w.handle, tag)
 		}
+		list := w.waiting
+		if n := len(list); n == 0 || list[n-1].time <= l.time {
+			w.waiting = append(list, l) // successes mostly arrive in time order
+			continue
+		}
+		i := sort.Search(len(list), func(i int) bool { return list[i].time > l.time })
+		w.waiting = slices.Insert(list, i, l)
 	}
 	heap.Push(&p.heap, l)
 }
 
 // remove forgets l everywhere.
-func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
+func (p *pendingLogons[P]) remove(l *pendingLogon[P], rules []rule) {
 	heap.Remove(&p.heap, l.heapIdx)
-	w := p.get(l.key)
-	if w == nil {
-		return // its lists were emptied by the alerts that complete it
-	}
-	empty := true
-	for tb := range w.waiting {
-		list := w.waiting[tb]
+	for j, c := range rules[l.rule].Counters {
+		if l.done&(1<<j) != 0 {
+			continue
+		}
+		w := p.get(l.key, c)
+		if w == nil {
+			continue
+		}
+		list := w.waiting
 		i := sort.Search(len(list), func(i int) bool { return list[i].time >= l.time })
 		for ; i < len(list) && list[i].time == l.time; i++ {
 			if list[i] == l {
@@ -361,19 +504,23 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P]) {
 				break
 			}
 		}
-		w.waiting[tb] = list
-		empty = empty && len(list) == 0
-	}
-	if empty {
-		p.index.remove(w.handle, uint64(w.tag))
-		p.sets[w.handle] = nil
-		p.ids.release(w.handle)
+		w.waiting = list
+		if len(list) == 0 {
+			p.drop(w)
+		}
 	}
 }
 
-// before orders waiting logons for expiry and eviction: by event time, then arrival.
+// drop forgets an empty wait set.
+func (p *pendingLogons[P]) drop(w *waitSet[P]) {
+	p.index.remove(w.handle, uint64(w.tag))
+	p.sets[w.handle] = nil
+	p.ids.release(w.handle)
+}
+
+// before orders waiting successes for expiry and eviction: by when they expire, then arrival.
 func (l *pendingLogon[P]) before(o *pendingLogon[P]) bool {
-	return l.time < o.time || (l.time == o.time && l.seq < o.seq)
+	return l.due < o.due || (l.due == o.due && l.seq < o.seq)
 }
 
 type logonHeap[P any] []*pendingLogon[P]

@@ -22,6 +22,14 @@ func (x *index) init() {
 // tag hashes k; its low bits also pick the home slot.
 func (x *index) tag(k *ipKey) uint64 { return maphash.Bytes(x.seed, k[:]) >> 32 }
 
+// tagCounter hashes (k, c).
+func (x *index) tagCounter(k *ipKey, c int) uint64 {
+	var b [17]byte
+	copy(b[:], k[:])
+	b[16] = byte(c)
+	return maphash.Bytes(x.seed, b[:]) >> 32
+}
+
 // find returns the handle with this tag for which same is true.
 func (x *index) find(tag uint64, same func(uint32) bool) (uint32, bool) {
 	for p := tag & x.mask; ; p = (p + 1) & x.mask {

@@ -3,11 +3,10 @@ package window
 import (
 	"bytes"
 	"iter"
+	"math"
 	"net/netip"
 	"slices"
 )
-
-const maxTables = 2
 
 // ipKey is an address in its 16-byte form (IPv4 as ::ffff:a.b.c.d): comparable, with no pointer
 // for the garbage collector to scan, and 8 bytes smaller than netip.Addr.
@@ -18,43 +17,41 @@ func keyOf(a netip.Addr) ipKey { return a.Unmap().As16() }
 // Addr returns the key as a normalised address.
 func (k ipKey) Addr() netip.Addr { return netip.AddrFrom16(k).Unmap() }
 
-// ipRecord is one tracked IP: 64 bytes, one cache line (records sit in page-aligned chunks). A
-// table's first two failures live inline; a third one moves the table's failures to a block of
-// ipTable.lists, which only IPs under attack need, and the inline pair then holds the block's
-// number and the count.
+// inlineFailures is how many failures a record holds itself; from one more, they move to a block
+// of ipTable.lists, which only addresses under attack need.
+const inlineFailures = 4
+
+// ipRecord is the failures of one address for one counter (a failure source, or sources counted
+// together): 64 bytes, one cache line (records sit in page-aligned chunks). When the failures are
+// listed, inline[0] holds the block's number and inline[1] the count.
 type ipRecord struct {
-	key    ipKey
-	newest int64               // latest failure time, the order of expiry and eviction
-	qpos   uint32              // 1 + position of its live entry in ipTable.queue, or inLate | position in ipTable.late; 0 for none
-	shape  uint32              // per table, two bits: its failures inline (0, 1 or 2), or listed
-	inline [maxTables][2]int64 // per table: its failures, sorted; or, when listed, block and count
+	key     ipKey
+	newest  int64                 // latest failure time: with the counter's span, the order of expiry and eviction
+	qpos    uint32                // 1 + position of its live entry in ipTable.queue, or inLate | position in ipTable.late; 0 for none
+	counter uint16                // which counter
+	shape   uint16                // failures inline (0 to inlineFailures), or listed
+	inline  [inlineFailures]int64 // the failures, sorted; or, when listed, block and count
 }
 
-// listed is a table's shape when its failures are in a block of ipTable.lists.
-const listed = 3
+// listed is a record's shape when its failures are in a block of ipTable.lists.
+const listed = 0xffff
 
-func (r *ipRecord) shapeOf(tb int) uint32 { return r.shape >> (2 * tb) & 3 }
-
-func (r *ipRecord) setShape(tb int, s uint32) {
-	r.shape = r.shape&^(3<<(2*tb)) | s<<(2*tb)
-}
-
-// count is how many failures table tb keeps.
-func (r *ipRecord) count(tb int) int {
-	if s := r.shapeOf(tb); s != listed {
-		return int(s)
+// count is how many failures the record keeps.
+func (r *ipRecord) count() int {
+	if r.shape != listed {
+		return int(r.shape)
 	}
-	return int(r.inline[tb][1])
+	return int(r.inline[1])
 }
 
-// setList records that table tb's n failures are in block b.
-func (r *ipRecord) setList(tb int, b uint32, n int) {
-	r.setShape(tb, listed)
-	r.inline[tb] = [2]int64{int64(b), int64(n)}
+// setList records that the n failures are in block b.
+func (r *ipRecord) setList(b uint32, n int) {
+	r.shape = listed
+	r.inline[0], r.inline[1] = int64(b), int64(n)
 }
 
-// block is the block of a listed table.
-func (r *ipRecord) block(tb int) uint32 { return uint32(r.inline[tb][0]) }
+// block is the block of a listed record.
+func (r *ipRecord) block() uint32 { return uint32(r.inline[0]) }
 
 const (
 	chunkBits = 12
@@ -66,12 +63,14 @@ const (
 	prefetchMin = 1 << 15
 )
 
-// ipTable tracks failures per IP. Records sit in fixed-size chunks (no per-IP allocation, no
-// doubling slack) and are found through an open-addressing hash table of 8-byte slots, so a
-// lookup touches one slot line and the record itself.
+// ipTable tracks failures per (counter, address). Records sit in fixed-size chunks (no per-IP
+// allocation, no doubling slack) and are found through an open-addressing hash table of 8-byte
+// slots, so a lookup touches one slot line and the record itself.
 //
-// Expiry and eviction take records in the order of their newest failure's event time, ties broken
-// by address. Most updates arrive in that order, and they are appended to a queue that stays
+// Expiry and eviction take records in the order of when they expire: their newest failure's event
+// time plus their counter's span (how long a counter's failures may still pair with a current
+// event), ties broken by address, then counter. With one span for all counters (one rule, or rules
+// of one window) that is the order of the newest failures. Most updates arrive in that order, and they are appended to a queue that stays
 // sorted: an update appends an entry and marks the record's previous entry stale in a bitmap;
 // stale entries are dropped lazily, so no update touches another IP's record, and dropping them
 // reads the bitmap, not the records. An update that would break the queue's order (a failure older
@@ -82,34 +81,37 @@ type ipTable struct {
 	chunks [][]ipRecord
 	ids    handles // record numbers; 0 is never used
 
-	queue []uint32 // record numbers by (newest, key) ascending; some are stale
+	queue []uint32 // record numbers by (due, key, counter) ascending; some are stale
 	stale []uint64 // bit p is set when queue[p] is stale: its record was updated again or dropped
 	qhead int      // entries before it are consumed
 	// The last entry appended to the queue: a record joins the queue only at or after it.
-	tailNewest int64
-	tailKey    ipKey
-	late       []lateEntry // min-heap of the records updated out of order
+	tailDue     int64
+	tailKey     ipKey
+	tailCounter uint16
+	late        []lateEntry // min-heap of the records updated out of order
 
-	lists failureLists // sorted failures of the tables with more than two
+	lists failureLists // sorted failures of the records with more than inlineFailures
 	max   int
+	spans []int64 // per counter: how long after its newest failure a record expires
 
 	hashes     []uint64 // scratch for prefetch
 	prefetched []uint32 // scratch for prefetch
 	sink       uint64   // keeps prefetch loads alive
 }
 
-// lateEntry is a record in ipTable.late, with its newest failure kept beside it for comparisons.
+// lateEntry is a record in ipTable.late, with when it expires kept beside it for comparisons.
 type lateEntry struct {
-	newest int64
-	rec    uint32
+	due int64
+	rec uint32
 }
 
 // inLate marks a record's qpos as a position in ipTable.late rather than in the queue.
 const inLate = 1 << 31
 
-func (t *ipTable) init(max int) {
+func (t *ipTable) init(max int, spans []int64) {
 	t.index.init()
 	t.max = max
+	t.spans = spans
 	t.ids.next = 1
 	t.chunks = [][]ipRecord{make([]ipRecord, chunkSize)}
 }
@@ -118,56 +120,67 @@ func (t *ipTable) len() int { return t.index.n }
 
 func (t *ipTable) rec(i uint32) *ipRecord { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
-func (t *ipTable) hash(k *ipKey) uint64 { return t.index.tag(k) }
+func (t *ipTable) hash(k *ipKey, c int) uint64 { return t.index.tagCounter(k, c) }
 
-// find returns the slot of k's record.
-func (t *ipTable) find(k ipKey) (uint32, bool) {
-	return t.findTagged(k, t.hash(&k))
+// find returns the slot of the record of (k, c).
+func (t *ipTable) find(k ipKey, c int) (uint32, bool) {
+	return t.findTagged(k, c, t.hash(&k, c))
 }
 
-func (t *ipTable) findTagged(k ipKey, tag uint64) (uint32, bool) {
-	return t.index.find(tag, func(i uint32) bool { return t.rec(i).key == k })
+func (t *ipTable) findTagged(k ipKey, c int, tag uint64) (uint32, bool) {
+	return t.index.find(tag, func(i uint32) bool {
+		r := t.rec(i)
+		return r.key == k && int(r.counter) == c
+	})
 }
 
-// failures returns the sorted failure times of one table of record r. The slice is only valid
-// until the table changes.
-func (t *ipTable) failures(r *ipRecord, tb int) []int64 {
-	if s := r.shapeOf(tb); s != listed {
-		return r.inline[tb][:s]
+// failures returns the sorted failure times of record r. The slice is only valid until the record
+// changes.
+func (t *ipTable) failures(r *ipRecord) []int64 {
+	if r.shape != listed {
+		return r.inline[:r.shape]
 	}
-	c := r.count(tb)
-	return t.lists.get(r.block(tb), c)[:c:c] // callers must not append into the block
+	n := r.count()
+	return t.lists.get(r.block(), n)[:n:n] // callers must not append into the block
 }
 
-// add records a failure and returns the table's failures after it, whether an IP had to be
-// evicted to make room, and whether the failure was kept (a new IP that is itself the oldest at the
-// bound is the one evicted).
-func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int64, evicted, kept bool) {
-	tag := t.hash(&k)
-	i, ok := t.findTagged(k, tag)
+// due is when record r expires: its newest failure plus its counter's span.
+func (t *ipTable) due(r *ipRecord) int64 { return satAdd(r.newest, t.spans[r.counter]) }
+
+// satAdd is a + b, held at the largest int64 rather than wrapping (b >= 0).
+func satAdd(a, b int64) int64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxInt64
+}
+
+// add records a failure of counter c and returns the record's failures after it, whether a record
+// had to be evicted to make room, and whether the failure was kept (a new record that is itself the
+// first to go at the bound is the one evicted). Failures older than horizon are pruned; w and need
+// (the counter's window and threshold+1) drive compaction.
+func (t *ipTable) add(k ipKey, c int, ts, horizon, w int64, need int) (f []int64, evicted, kept bool) {
+	tag := t.hash(&k, c)
+	i, ok := t.findTagged(k, c, tag)
 	if !ok {
-		if i, evicted = t.insert(k, tag, ts); i == nilIndex {
+		if i, evicted = t.insert(k, c, tag, ts); i == nilIndex {
 			return nil, true, false
 		}
 	}
 	r := t.rec(i)
-	switch r.shapeOf(tb) {
-	case 0:
-		r.inline[tb][0] = ts
-		r.setShape(tb, 1)
-	case 1:
-		first := r.inline[tb][0]
-		r.inline[tb] = [2]int64{min(first, ts), max(first, ts)}
-		r.setShape(tb, 2)
-	case 2:
+	switch n := int(r.shape); {
+	case r.shape != listed && n < inlineFailures:
+		insertSorted(r.inline[:n], ts) // in place: inline has room
+		r.shape++
+	case r.shape != listed:
 		b := t.lists.alloc(0)
-		list := t.lists.block(0, b)[:2]
-		copy(list, r.inline[tb][:])
+		list := t.lists.block(0, b)[:n]
+		copy(list, r.inline[:])
 		insertSorted(list, ts) // in place
-		r.setList(tb, b, 3)
+		r.setList(b, n+1)
 	default:
-		n := r.count(tb)
-		c, b := listClass(n), r.block(tb)
+		n := r.count()
+		cl, b := listClass(n), r.block()
 		list := t.lists.get(b, n)
 		if list[0] < horizon {
 			// Failures older than the horizon can no longer pair with any current event.
@@ -175,65 +188,75 @@ func (t *ipTable) add(k ipKey, tb int, ts, horizon, w int64, need int) (f []int6
 			list = slices.Delete(list, 0, cut)
 		}
 		if len(list) == cap(list) {
-			b, list = t.lists.move(c, b, list, c+1)
-			c++
+			b, list = t.lists.move(cl, b, list, cl+1)
+			cl++
 		}
 		list = insertSorted(list, ts) // in place: the block has room
 		if len(list) >= 4*need {
 			list = compact(list, w, need)
 		}
 		switch {
-		case len(list) <= 2:
-			copy(r.inline[tb][:], list)
-			r.setShape(tb, uint32(len(list)))
-			t.lists.release(c, b)
-		case listClass(len(list)) != c:
-			b, _ = t.lists.move(c, b, list, listClass(len(list)))
+		case len(list) <= inlineFailures:
+			var kept [inlineFailures]int64
+			copy(kept[:], list)
+			r.inline = kept
+			r.shape = uint16(len(list))
+			t.lists.release(cl, b)
+		case listClass(len(list)) != cl:
+			b, _ = t.lists.move(cl, b, list, listClass(len(list)))
 			fallthrough
 		default:
-			r.setList(tb, b, len(list))
+			r.setList(b, len(list))
 		}
 	}
 	if ts > r.newest {
 		r.newest = ts
 		t.pushBack(i)
 	}
-	return t.failures(r, tb), evicted, true
+	return t.failures(r), evicted, true
 }
 
-// insert adds a record for k with its newest failure at newest. At the bound the record with the
-// oldest newest failure goes first, which may be the new one: then it returns nilIndex. It also
-// reports whether a record was evicted (expired ones are already gone: expire runs whenever the
-// clock moves).
-func (t *ipTable) insert(k ipKey, tag uint64, newest int64) (i uint32, evicted bool) {
+// insert adds a record for (k, c) with its newest failure at newest. At the bound the record that
+// expires first goes, which may be the new one: then it returns nilIndex. It also reports whether a
+// record was evicted (expired ones are already gone: expire runs whenever the clock moves).
+func (t *ipTable) insert(k ipKey, c int, tag uint64, newest int64) (i uint32, evicted bool) {
 	if t.len() >= t.max {
 		v := t.front()
-		if r := t.rec(v); newest < r.newest || (newest == r.newest && keyLess(&k, &r.key)) {
+		if r := t.rec(v); before(satAdd(newest, t.spans[c]), &k, uint16(c), t.due(r), &r.key, r.counter) {
 			return nilIndex, true
 		}
 		t.drop(v)
 		evicted = true
 	}
 	i = t.alloc()
-	*t.rec(i) = ipRecord{key: k, newest: newest}
+	*t.rec(i) = ipRecord{key: k, newest: newest, counter: uint16(c)}
 	t.index.insert(i, tag)
 	t.pushBack(i)
 	return i, evicted
 }
 
-func keyLess(a, b *ipKey) bool { return bytes.Compare(a[:], b[:]) < 0 }
+// before is the order of expiry and eviction: by due time, then address, then counter.
+func before(due int64, k *ipKey, c uint16, due2 int64, k2 *ipKey, c2 uint16) bool {
+	if due != due2 {
+		return due < due2
+	}
+	if x := bytes.Compare(k[:], k2[:]); x != 0 {
+		return x < 0
+	}
+	return c < c2
+}
 
 // older reports whether record i comes before record j in the order of expiry and eviction.
 func (t *ipTable) older(i, j uint32) bool {
 	a, b := t.rec(i), t.rec(j)
-	return a.newest < b.newest || (a.newest == b.newest && keyLess(&a.key, &b.key))
+	return before(t.due(a), &a.key, a.counter, t.due(b), &b.key, b.counter)
 }
 
-// expire drops the IPs whose newest failure is older than horizon and prunes old failures of
-// the rest lazily (a stale failure can never fire: it is more than a window from any current event).
-func (t *ipTable) expire(horizon int64) int {
+// expire drops the records due before clock and prunes old failures of the rest lazily (a stale
+// failure can never fire: it is more than a window from any current event).
+func (t *ipTable) expire(clock int64) int {
 	n := 0
-	for i := t.front(); i != nilIndex && t.rec(i).newest < horizon; i = t.front() {
+	for i := t.front(); i != nilIndex && t.due(t.rec(i)) < clock; i = t.front() {
 		t.drop(i)
 		n++
 	}
@@ -250,12 +273,10 @@ func (t *ipTable) alloc() uint32 {
 
 func (t *ipTable) drop(i uint32) {
 	r := t.rec(i)
-	for tb := 0; tb < maxTables; tb++ {
-		if r.shapeOf(tb) == listed {
-			t.lists.release(listClass(r.count(tb)), r.block(tb))
-		}
+	if r.shape == listed {
+		t.lists.release(listClass(r.count()), r.block())
 	}
-	t.index.remove(i, t.hash(&r.key))
+	t.index.remove(i, t.hash(&r.key, int(r.counter)))
 	t.unlink(r)
 	*r = ipRecord{}
 	t.ids.release(i)
@@ -266,8 +287,9 @@ func (t *ipTable) drop(i uint32) {
 func (t *ipTable) pushBack(i uint32) {
 	r := t.rec(i)
 	t.unlink(r)
+	due := t.due(r)
 	queued := t.len() - 1 - len(t.late) // live queue entries besides r
-	if queued > 0 && (r.newest < t.tailNewest || (r.newest == t.tailNewest && keyLess(&r.key, &t.tailKey))) {
+	if queued > 0 && before(due, &r.key, r.counter, t.tailDue, &t.tailKey, t.tailCounter) {
 		t.lateInsert(i)
 		return
 	}
@@ -280,7 +302,7 @@ func (t *ipTable) pushBack(i uint32) {
 		t.stale = append(t.stale, 0)
 	}
 	r.qpos = uint32(p + 1)
-	t.tailNewest, t.tailKey = r.newest, r.key
+	t.tailDue, t.tailKey, t.tailCounter = due, r.key, r.counter
 }
 
 // unlink takes r out of the order: its queue entry becomes stale, or it leaves the heap.
@@ -327,7 +349,7 @@ func (t *ipTable) queueFront() uint32 {
 	return nilIndex
 }
 
-// front returns the record whose newest failure is the oldest (ties: the lowest address), or nilIndex.
+// front returns the record due first (ties: the lowest address, then counter), or nilIndex.
 func (t *ipTable) front() uint32 {
 	q := t.queueFront()
 	if len(t.late) == 0 {
@@ -379,10 +401,11 @@ func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 
 func (t *ipTable) lateLess(a, b int) bool {
 	x, y := &t.late[a], &t.late[b]
-	if x.newest != y.newest {
-		return x.newest < y.newest
+	if x.due != y.due {
+		return x.due < y.due
 	}
-	return keyLess(&t.rec(x.rec).key, &t.rec(y.rec).key)
+	r, q := t.rec(x.rec), t.rec(y.rec)
+	return before(x.due, &r.key, r.counter, y.due, &q.key, q.counter)
 }
 
 func (t *ipTable) lateSwap(a, b int) {
@@ -394,7 +417,7 @@ func (t *ipTable) lateSwap(a, b int) {
 func (t *ipTable) lateInsert(i uint32) {
 	r := t.rec(i)
 	p := len(t.late)
-	t.late = append(t.late, lateEntry{newest: r.newest, rec: i})
+	t.late = append(t.late, lateEntry{due: t.due(r), rec: i})
 	r.qpos = uint32(p) | inLate
 	t.lateUp(p)
 }
@@ -439,10 +462,10 @@ func (t *ipTable) lateDown(p int) {
 	}
 }
 
-// prefetch loads the slots and records of a batch's addresses ahead of their processing, so that
-// in a table too large for the CPU caches their misses overlap instead of coming one by one. It
-// changes nothing.
-func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
+// prefetch loads the slots and records of a batch's (address, counter) pairs ahead of their
+// processing, so that in a table too large for the CPU caches their misses overlap instead of coming
+// one by one. It changes nothing.
+func (t *ipTable) prefetch(n int, at func(int) (netip.Addr, int)) {
 	if t.len() < prefetchMin {
 		return
 	}
@@ -450,8 +473,9 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 	// loop: a loop whose body is little more than an independent load keeps many misses in flight.
 	t.hashes = t.hashes[:0]
 	for j := 0; j < n; j++ {
-		k := keyOf(addr(j))
-		t.hashes = append(t.hashes, t.hash(&k))
+		a, c := at(j)
+		k := keyOf(a)
+		t.hashes = append(t.hashes, t.hash(&k, c))
 	}
 	sink := t.sink
 	slots, mask := t.index.slots, t.index.mask
@@ -475,15 +499,12 @@ func (t *ipTable) prefetch(n int, addr func(int) netip.Addr) {
 			sink += t.stale[(p-1)>>6]
 		}
 	}
-	// The failure lists of IPs with more than two failures: their first and last lines.
+	// The failure lists of records with more than inlineFailures: their first and last lines.
 	for _, i := range idx {
-		r := t.rec(i)
-		for tb := range maxTables {
-			if r.shapeOf(tb) == listed {
-				n := r.count(tb)
-				l := t.lists.get(r.block(tb), n)
-				sink += uint64(l[0]) + uint64(l[n-1])
-			}
+		if r := t.rec(i); r.shape == listed {
+			n := r.count()
+			l := t.lists.get(r.block(), n)
+			sink += uint64(l[0]) + uint64(l[n-1])
 		}
 	}
 	t.sink = sink

@@ -24,94 +24,100 @@ func TestIPTableAgainstModel(t *testing.T) {
 }
 
 func testIPTableAgainstModel(t *testing.T, keys, need int) {
-	type model struct {
-		key    ipKey
-		newest int64
-		f      [maxTables][]int64
+	type id struct {
+		key     ipKey
+		counter int
 	}
+	type model struct {
+		id
+		newest int64
+		f      []int64
+	}
+	const w = 1_000
+	spans := []int64{2 * w, 3 * w} // two counters of rules with different windows
 	for _, seed := range []uint64{1, 2, 3} {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		const maxIPs = 300
 		var tb ipTable
-		tb.init(maxIPs)
-		var order []*model // by newest failure, then key: the order of expiry and eviction
-		byKey := map[ipKey]*model{}
-		const w = 1_000
+		tb.init(maxIPs, spans)
+		var order []*model // by due time, then key, then counter: the order of expiry and eviction
+		byID := map[id]*model{}
 		longest := 0
 		clock := int64(0)
+		due := func(m *model) int64 { return m.newest + spans[m.counter] }
 		before := func(a, b *model) int {
-			if c := cmp.Compare(a.newest, b.newest); c != 0 {
+			if c := cmp.Compare(due(a), due(b)); c != 0 {
 				return c
 			}
-			return bytes.Compare(a.key[:], b.key[:])
+			if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.counter, b.counter)
 		}
 		for step := 0; step < 8_000; step++ {
 			clock += int64(rng.IntN(3))
 			ts := clock - int64(rng.IntN(50)) // a little out of order
 			x := rng.IntN(keys)
-			k := keyOf(netip.AddrFrom4([4]byte{10, 0, byte(x >> 8), byte(x)}))
-			table := rng.IntN(maxTables)
-			horizon := clock - 2*w
+			k := id{keyOf(netip.AddrFrom4([4]byte{10, 0, byte(x >> 8), byte(x)})), rng.IntN(len(spans))}
 
 			if rng.IntN(50) == 0 {
-				n := tb.expire(horizon)
+				n := tb.expire(clock)
 				dropped := 0
-				for dropped < len(order) && order[dropped].newest < horizon {
-					delete(byKey, order[dropped].key)
+				for dropped < len(order) && due(order[dropped]) < clock {
+					delete(byID, order[dropped].id)
 					dropped++
 				}
 				order = order[dropped:]
 				require.Equal(t, dropped, n, "step %d: expired", step)
 			}
 
-			_, evicted, kept := tb.add(k, table, ts, horizon, w, need)
-			m := byKey[k]
+			_, evicted, kept := tb.add(k.key, k.counter, ts, clock-spans[k.counter], w, need)
+			m := byID[k]
 			if m == nil {
-				m = &model{key: k, newest: ts}
-				require.Equal(t, len(byKey) >= maxIPs, evicted, "step %d: eviction", step)
+				m = &model{id: k, newest: ts}
+				require.Equal(t, len(byID) >= maxIPs, evicted, "step %d: eviction", step)
 				if evicted {
-					// The oldest goes, the new one included.
+					// The first to expire goes, the new one included.
 					if before(m, order[0]) < 0 {
-						require.False(t, kept, "step %d: the new IP is the oldest", step)
+						require.False(t, kept, "step %d: the new record is the first to go", step)
 						continue
 					}
-					delete(byKey, order[0].key)
+					delete(byID, order[0].id)
 					order = order[1:]
 				}
 				require.True(t, kept)
-				byKey[k] = m
+				byID[k] = m
 				order = append(order, m)
 			}
-			m.f[table] = insertSorted(m.f[table], ts)
+			m.f = insertSorted(m.f, ts)
 			m.newest = max(m.newest, ts)
 			slices.SortFunc(order, before)
 
-			require.Equal(t, len(byKey), tb.len())
+			require.Equal(t, len(byID), tb.len())
 			if step%8 != 0 {
 				continue
 			}
-			var got []ipKey
+			var got []id
 			for i := range tb.oldestFirst() {
-				got = append(got, tb.rec(i).key)
+				r := tb.rec(i)
+				got = append(got, id{r.key, int(r.counter)})
 			}
-			want := make([]ipKey, len(order))
+			want := make([]id, len(order))
 			for i, m := range order {
-				want[i] = m.key
+				want[i] = m.id
 			}
 			require.Equal(t, want, got, "step %d: order", step)
 			if step%96 == 0 {
-				for key, m := range byKey {
-					i, ok := tb.find(key)
+				for k, m := range byID {
+					i, ok := tb.find(k.key, k.counter)
 					require.True(t, ok)
 					r := tb.rec(i)
-					for x := range maxTables {
-						longest = max(longest, len(tb.failures(r, x)))
-						// The table prunes and compacts; what it keeps must decide like the model.
-						for _, at := range []int64{clock, clock - w/2, clock - w} {
-							a, _, _, _ := fires(m.f[x], at, w, need)
-							b, _, _, _ := fires(tb.failures(r, x), at, w, need)
-							require.Equal(t, a, b, "step %d", step)
-						}
+					longest = max(longest, len(tb.failures(r)))
+					// The table prunes and compacts; what it keeps must decide like the model.
+					for _, at := range []int64{clock, clock - w/2, clock - w} {
+						a, _, _, _ := fires(m.f, at, w, need)
+						b, _, _, _ := fires(tb.failures(r), at, w, need)
+						require.Equal(t, a, b, "step %d", step)
 					}
 				}
 			}
@@ -127,16 +133,16 @@ func testIPTableAgainstModel(t *testing.T, keys, need int) {
 // addresses present and absent.
 func TestIPTablePrefetchChangesNothing(t *testing.T) {
 	var tb ipTable
-	tb.init(1 << 20)
+	tb.init(1<<20, []int64{20})
 	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}) }
 	for i := 0; i < prefetchMin+100; i++ {
 		tb.add(keyOf(addr(i)), 0, int64(i), 0, 10, 3)
 	}
 	before := slices.Collect(tb.oldestFirst())
-	tb.prefetch(2*prefetchMin, addr)
+	tb.prefetch(2*prefetchMin, func(i int) (netip.Addr, int) { return addr(i), 0 })
 	require.Equal(t, before, slices.Collect(tb.oldestFirst()))
 	for i := 0; i < 2*prefetchMin; i++ {
-		_, ok := tb.find(keyOf(addr(i)))
+		_, ok := tb.find(keyOf(addr(i)), 0)
 		require.Equal(t, i < prefetchMin+100, ok, "address %d", i)
 	}
 }
@@ -145,6 +151,6 @@ func TestIPTablePrefetchChangesNothing(t *testing.T) {
 func TestIPRecordIsOneCacheLine(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Sizeof(ipRecord{}))
 	var tb ipTable
-	tb.init(10)
+	tb.init(10, []int64{20})
 	require.Zero(t, uintptr(unsafe.Pointer(tb.rec(0)))%64, "chunks start on a cache line")
 }

@@ -13,11 +13,12 @@ import (
 // Snapshots start with this magic and version; anything else is refused as incompatible.
 const (
 	snapshotMagic   = "AHLCSNAP"
-	snapshotVersion = 2
+	snapshotVersion = 3
 )
 
 // ErrIncompatible marks a snapshot that was made by another version or under another
-// configuration (threshold, window, tables): its state would decide differently, so it is ignored.
+// configuration (the rules' thresholds, windows and counters): its state would decide differently,
+// so it is ignored.
 var ErrIncompatible = errors.New("incompatible snapshot")
 
 // Snapshot encodes the engine's whole state; encode turns a waiting logon's payload into bytes.
@@ -26,23 +27,20 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 	b := make([]byte, 0, 64+e.ips.len()*40+len(e.logons.heap)*512)
 	b = append(b, snapshotMagic...)
 	b = append(b, snapshotVersion)
-	b = binary.AppendVarint(b, int64(e.cfg.Threshold))
-	b = binary.AppendVarint(b, e.cfg.Window)
-	b = binary.AppendVarint(b, int64(e.cfg.Tables))
+	b = e.appendRuleSet(b)
 	b = binary.AppendVarint(b, e.clock)
 
 	b = binary.AppendUvarint(b, uint64(e.ips.len()))
-	// Oldest first, so a restore into a smaller bound keeps the newest.
+	// In their order of eviction, so a restore into a smaller bound keeps the last to go.
 	for i := range e.ips.oldestFirst() {
 		r := e.ips.rec(i)
 		b = append(b, r.key[:]...)
+		b = append(b, byte(r.counter)) // counters are fewer than 256
 		b = binary.AppendVarint(b, r.newest) // may be newer than every failure kept (compaction)
-		for tb := 0; tb < maxTables; tb++ {
-			f := e.ips.failures(r, tb)
-			b = binary.AppendUvarint(b, uint64(len(f)))
-			for _, t := range f {
-				b = binary.AppendVarint(b, t)
-			}
+		f := e.ips.failures(r)
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		for _, t := range f {
+			b = binary.AppendVarint(b, t)
 		}
 	}
 
@@ -58,7 +56,7 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 	for _, l := range logons {
 		b = append(b, l.key[:]...)
 		b = binary.AppendVarint(b, l.time)
-		b = append(b, l.done)
+		b = append(b, l.rule, l.done)
 		b = codec.AppendString(b, l.host)
 		mark := len(b)
 		b = binary.AppendUvarint(b, 0) // room for the payload length, rewritten below
@@ -77,7 +75,7 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 	for _, m := range e.marks.sorted() {
 		b = append(b, m.key.addr[:]...)
 		b = codec.AppendString(b, m.key.host)
-		b = append(b, byte(m.key.table))
+		b = append(b, byte(m.key.rule), byte(m.key.counter))
 		b = binary.AppendVarint(b, m.time)
 	}
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
@@ -104,36 +102,42 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 	if v := r.Byte(); v != snapshotVersion {
 		return fmt.Errorf("%w: version %d, want %d", ErrIncompatible, v, snapshotVersion)
 	}
-	threshold, window, tables := r.Varint(), r.Varint(), r.Varint()
-	if r.Err() == nil && (threshold != int64(e.cfg.Threshold) || window != e.cfg.Window || tables != int64(e.cfg.Tables)) {
-		return fmt.Errorf("%w: made with signin_threshold %d, window %d ns, %d table counts", ErrIncompatible, threshold, window, tables)
+	want := e.appendRuleSet(nil)
+	if got := r.Bytes(len(want)); r.Err() == nil && string(got) != string(want) {
+		return fmt.Errorf("%w: made for other rules (or their thresholds, windows or counters)", ErrIncompatible)
 	}
 	*e = *New[P](e.cfg)
 	e.clock = r.Varint()
 
-	for n := r.Count(16 + 1 + maxTables); n > 0 && r.Err() == nil; n-- {
+	for n := r.Count(16 + 3); n > 0 && r.Err() == nil; n-- {
 		var key ipKey
 		copy(key[:], r.Bytes(16))
+		c := int(r.Byte())
 		newest := r.Varint()
 		if r.Err() != nil {
 			break
 		}
-		// Oldest first: at a smaller bound, the oldest IPs are the ones evicted.
-		i, evicted := e.ips.insert(key, e.ips.hash(&key), newest)
+		if c >= len(e.counters) || e.counters[c].k == 0 {
+			return errors.New("corrupt snapshot: failures of an unknown counter")
+		}
+		if _, dup := e.ips.find(key, c); dup {
+			return errors.New("corrupt snapshot: a record twice")
+		}
+		// In their order of eviction: at a smaller bound, the first to go are the ones evicted.
+		i, evicted := e.ips.insert(key, c, e.ips.hash(&key, c), newest)
 		if evicted {
 			e.Stats.EvictedIPs++
 		}
-		for tb := 0; tb < maxTables; tb++ {
-			for m := r.Count(1); m > 0 && r.Err() == nil; m-- {
-				t := r.Varint()
-				if i == nilIndex {
-					continue
-				}
-				if t > newest {
-					return errors.New("corrupt snapshot: a failure newer than its IP's newest")
-				}
-				e.ips.add(key, tb, t, e.horizon(), e.cfg.Window, e.k)
+		cn := e.counters[c]
+		for m := r.Count(1); m > 0 && r.Err() == nil; m-- {
+			t := r.Varint()
+			if i == nilIndex {
+				continue
 			}
+			if t > newest {
+				return errors.New("corrupt snapshot: a failure newer than its record's newest")
+			}
+			e.ips.add(key, c, t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
 		}
 	}
 
@@ -141,7 +145,7 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		var key ipKey
 		copy(key[:], r.Bytes(16))
 		t := r.Varint()
-		done := r.Byte()
+		rule, done := int(r.Byte()), r.Byte()
 		host := r.String()
 		raw := r.Bytes(r.Count(1))
 		if r.Err() != nil {
@@ -151,31 +155,33 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		if err != nil {
 			return fmt.Errorf("corrupt snapshot: waiting logon: %w", err)
 		}
-		if done >= 1<<e.cfg.Tables {
-			return errors.New("corrupt snapshot: waiting logon marks")
+		if rule >= len(e.rules) || done >= e.rules[rule].all {
+			return errors.New("corrupt snapshot: waiting success of an unknown rule, or done")
 		}
-		e.wait(&pendingLogon[P]{key: key, addr: key.Addr(), time: t, host: host, payload: payload, done: done})
+		e.wait(&pendingLogon[P]{key: key, addr: key.Addr(), time: t, host: host, payload: payload,
+			rule: uint8(rule), done: done, due: satAdd(t, e.rules[rule].span)})
 	}
 
-	for n := r.Count(16 + 3); n > 0 && r.Err() == nil; n-- {
+	for n := r.Count(16 + 4); n > 0 && r.Err() == nil; n-- {
 		var k suppressKey
 		copy(k.addr[:], r.Bytes(16))
 		k.host = r.String()
-		k.table = int(r.Byte())
+		k.rule, k.counter = int(r.Byte()), int(r.Byte())
 		t := r.Varint()
 		if r.Err() != nil {
 			break
 		}
-		if k.table >= e.cfg.Tables {
-			return errors.New("corrupt snapshot: suppress mark of an unknown table")
+		if k.rule >= len(e.rules) || !slices.Contains(e.rules[k.rule].Counters, k.counter) {
+			return errors.New("corrupt snapshot: suppress mark of an unknown rule or counter")
 		}
-		if e.cfg.Suppress == 0 {
+		ru := &e.rules[k.rule]
+		if ru.Suppress == 0 {
 			continue // suppress was turned off: marks hold nothing back
 		}
 		if e.marks.holdsBack(&k, t, 1) {
 			return errors.New("corrupt snapshot: a suppress mark twice")
 		}
-		if e.marks.add(k, t, e.cfg.MaxSuppressMarks) {
+		if e.marks.add(k, t, satAdd(satAdd(t, ru.Suppress), ru.span), e.cfg.MaxSuppressMarks) {
 			e.Stats.EvictedSuppress++
 		}
 	}
@@ -186,6 +192,29 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		return errors.New("corrupt snapshot: trailing bytes")
 	}
 	return nil
+}
+
+// appendRuleSet appends what decisions depend on besides the state: each rule's threshold,
+// window and counters (suppress and the bounds may change across a restart).
+func (e *Engine[P]) appendRuleSet(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(e.rules)))
+	for _, r := range e.rules {
+		b = binary.AppendVarint(b, int64(r.Threshold))
+		b = binary.AppendVarint(b, r.Window)
+		b = binary.AppendUvarint(b, uint64(len(r.Counters)))
+		for _, c := range r.Counters {
+			b = binary.AppendUvarint(b, uint64(c))
+		}
+	}
+	b = append(b, boolByte(e.together))
+	return b
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 func compareInt(a, b int64) int {

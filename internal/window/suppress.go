@@ -8,15 +8,20 @@ import (
 	"strings"
 )
 
-// suppressKey is what suppress limits: one (IpAddress, Computer, SigninTable).
+// suppressKey is what suppress limits: one (rule, counter, address, host): for the seed, one
+// (IpAddress, Computer, SigninTable).
 type suppressKey struct {
-	addr  ipKey
-	host  string
-	table int
+	rule    int
+	counter int
+	addr    ipKey
+	host    string
 }
 
 func compareSuppressKeys(a, b *suppressKey) int {
-	if c := cmp.Compare(a.table, b.table); c != 0 {
+	if c := cmp.Compare(a.rule, b.rule); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.counter, b.counter); c != 0 {
 		return c
 	}
 	if c := bytes.Compare(a.addr[:], b.addr[:]); c != 0 {
@@ -25,18 +30,20 @@ func compareSuppressKeys(a, b *suppressKey) int {
 	return strings.Compare(a.host, b.host)
 }
 
-// marks remember the logon times of the alerts emitted per suppressKey, so that no two emitted
+// marks remember the success times of the alerts emitted per suppressKey, so that no two emitted
 // alerts of one key are less than the suppress interval apart, whatever the order in which their
-// logons arrive. Every emitted time is kept (not only the latest): a logon that arrives late may
-// fall between two of them. A mark is kept while a logon that it could hold back may still alert,
-// and it is dropped by event time only, so traffic of other addresses cannot change a decision.
+// successes arrive. Every emitted time is kept (not only the latest): a success that arrives late
+// may fall between two of them. A mark is kept while a success that it could hold back may still
+// alert (its due time), and it is dropped by event time only, so traffic of other addresses cannot
+// change a decision.
 type marks struct {
-	byKey map[suppressKey][]int64 // emitted logon times, ascending, pairwise at least d apart
-	order markHeap                // every mark by (time, key): expiry and eviction
+	byKey map[suppressKey][]int64 // emitted success times, ascending, pairwise at least d apart
+	order markHeap                // every mark by (due, key): expiry and eviction
 }
 
 // markRef is one mark in the order of expiry and eviction.
 type markRef struct {
+	due  int64 // when no success it holds back can alert any more
 	time int64
 	key  suppressKey
 }
@@ -55,9 +62,9 @@ func (m *marks) holdsBack(k *suppressKey, t, d int64) bool {
 	return (i < len(list) && list[i]-t < d) || (i > 0 && t-list[i-1] < d)
 }
 
-// add records a mark of k at t (not held back). At the bound max the oldest mark goes first; it
-// reports whether one had to.
-func (m *marks) add(k suppressKey, t int64, max int) (evicted bool) {
+// add records a mark of k at t, due at due (not held back). At the bound max the mark due first
+// goes; it reports whether one had to.
+func (m *marks) add(k suppressKey, t, due int64, max int) (evicted bool) {
 	if m.len() >= max {
 		m.popOldest()
 		evicted = true
@@ -65,21 +72,22 @@ func (m *marks) add(k suppressKey, t int64, max int) (evicted bool) {
 	list := m.byKey[k]
 	i, _ := slices.BinarySearch(list, t)
 	m.byKey[k] = slices.Insert(list, i, t)
-	heap.Push(&m.order, markRef{time: t, key: k})
+	heap.Push(&m.order, markRef{due: due, time: t, key: k})
 	return evicted
 }
 
-// expire drops the marks at or before oldest and returns how many.
-func (m *marks) expire(oldest int64) int {
+// expire drops the marks due at or before clock and returns how many.
+func (m *marks) expire(clock int64) int {
 	n := 0
-	for len(m.order) > 0 && m.order[0].time <= oldest {
+	for len(m.order) > 0 && m.order[0].due <= clock {
 		m.popOldest()
 		n++
 	}
 	return n
 }
 
-// popOldest drops the oldest mark: the first of its key's list, which is sorted.
+// popOldest drops the mark due first: the first of its key's list, which is sorted (a key's marks
+// are due a fixed time after their own).
 func (m *marks) popOldest() {
 	ref := heap.Pop(&m.order).(markRef)
 	list := m.byKey[ref.key]
@@ -90,7 +98,7 @@ func (m *marks) popOldest() {
 	m.byKey[ref.key] = slices.Delete(list, 0, 1)
 }
 
-// markHeap orders marks by (time, key).
+// markHeap orders marks by (due, key).
 type markHeap []markRef
 
 func (h markHeap) Len() int           { return len(h) }
@@ -106,7 +114,7 @@ func (h *markHeap) Pop() any {
 }
 
 func compareMarks(a, b *markRef) int {
-	if c := cmp.Compare(a.time, b.time); c != 0 {
+	if c := cmp.Compare(a.due, b.due); c != 0 {
 		return c
 	}
 	return compareSuppressKeys(&a.key, &b.key)

@@ -49,20 +49,25 @@ type Outcome struct {
 //
 //   - an event is late (dropped) when it is more than window older than the largest time accepted
 //     before it (the clock);
-//   - state whose time is more than two windows behind the clock is gone: an IP whose newest failure
-//     is, with all its failures, and a waiting logon that is;
+//   - state whose time is more than two windows behind the clock is gone: an (address, table) pair
+//     whose newest failure is, with all its failures, and a waiting logon that is;
 //   - a logon alerts for a table when more than threshold failures of that table (of any table when
 //     tables is 1) kept for its address fit with it in one interval of length window, as soon as
 //     that becomes true, once per (logon, table);
-//   - at MaxTrackedIPs, a failure from an IP not tracked evicts, among the tracked IPs and itself,
-//     the one whose newest failure is oldest (ties: the lowest address in 16-byte form); an evicted
-//     IP's failures are forgotten, and a new IP that is itself the oldest is not tracked at all;
+//   - failures are tracked per (address, table) (one table when tables is 1); at MaxTrackedIPs, a
+//     failure of a pair not tracked evicts, among the tracked pairs and itself, the one whose newest
+//     failure is oldest (ties: the lowest address in 16-byte form, then the lowest table); an evicted
+//     pair's failures are forgotten, and a new pair that is itself the oldest is not tracked at all;
 //   - at MaxPendingLogons, a logon that has to wait evicts, among the waiting logons and itself, the
 //     one with the oldest time (ties: the earliest arrived).
 func Simulate(s Settings, events []Event) Outcome {
-	type ipState struct {
+	type entry struct {
+		ip netip.Addr
+		tb int
+	}
+	type tracked struct {
 		newest   int64
-		failures [2][]int64
+		failures []int64
 	}
 	type waiting struct {
 		ev   Event
@@ -72,7 +77,7 @@ func Simulate(s Settings, events []Event) Outcome {
 	tables := max(s.Tables, 1)
 	out := Outcome{Fired: map[[2]int]bool{}}
 	clock := int64(0)
-	ips := map[netip.Addr]*ipState{}
+	ips := map[entry]*tracked{}
 	var pending []*waiting
 	seq := 0
 	condition := func(f []int64, t int64) bool {
@@ -112,9 +117,9 @@ func Simulate(s Settings, events []Event) Outcome {
 		if ev.T > clock {
 			clock = ev.T
 			horizon := clock - 2*s.Window
-			for ip, st := range ips {
+			for k, st := range ips {
 				if st.newest < horizon {
-					delete(ips, ip)
+					delete(ips, k)
 				}
 			}
 			pending = slices.DeleteFunc(pending, func(w *waiting) bool { return w.ev.T < horizon })
@@ -125,28 +130,30 @@ func Simulate(s Settings, events []Event) Outcome {
 			if tables == 1 {
 				tb = 0
 			}
-			st := ips[ip]
+			k := entry{ip, tb}
+			st := ips[k]
 			if st == nil {
 				if s.MaxTrackedIPs > 0 && len(ips) >= s.MaxTrackedIPs {
 					out.EvictedIPs++
-					victim, vt := ip, ev.T
-					for a, x := range ips {
-						if x.newest < vt || (x.newest == vt && addrLess(a, victim)) {
-							victim, vt = a, x.newest
+					victim, vt := k, ev.T
+					for x, y := range ips {
+						if y.newest < vt || (y.newest == vt && (addrLess(x.ip, victim.ip) ||
+							(x.ip == victim.ip && x.tb < victim.tb))) {
+							victim, vt = x, y.newest
 						}
 					}
-					if victim == ip {
+					if victim == k {
 						continue
 					}
 					delete(ips, victim)
 				}
-				st = &ipState{newest: ev.T}
-				ips[ip] = st
+				st = &tracked{newest: ev.T}
+				ips[k] = st
 			}
 			st.newest = max(st.newest, ev.T)
-			st.failures[tb] = append(st.failures[tb], ev.T)
+			st.failures = append(st.failures, ev.T)
 			for _, w := range pending {
-				if w.ev.IP.Unmap() == ip && !w.done[tb] && condition(st.failures[tb], w.ev.T) {
+				if w.ev.IP.Unmap() == ip && !w.done[tb] && condition(st.failures, w.ev.T) {
 					fire(w, tb)
 				}
 			}
@@ -155,11 +162,9 @@ func Simulate(s Settings, events []Event) Outcome {
 		}
 		w := &waiting{ev: ev, seq: seq}
 		seq++
-		if st := ips[ip]; st != nil {
-			for tb := 0; tb < tables; tb++ {
-				if condition(st.failures[tb], ev.T) {
-					fire(w, tb)
-				}
+		for tb := 0; tb < tables; tb++ {
+			if st := ips[entry{ip, tb}]; st != nil && condition(st.failures, ev.T) {
+				fire(w, tb)
 			}
 		}
 		if allDone(w) {
