@@ -98,50 +98,16 @@ func runBackend(t *testing.T, arrival []windowtest.Event, batch, cut int, newBac
 func checkModel(t *testing.T, cfg window.Config, arrival []windowtest.Event, emitted []windowtest.Emitted,
 	evictedIPs, evictedLogons int64, what string) {
 	t.Helper()
-	want := windowtest.Simulate(windowtest.Settings{
+	s := windowtest.Settings{
 		Threshold: cfg.Threshold, Window: cfg.Window, Tables: cfg.Tables,
 		MaxTrackedIPs: cfg.MaxTrackedIPs, MaxPendingLogons: cfg.MaxPendingLogons,
-	}, arrival)
-	dump := func() {
+	}
+	if bad := windowtest.Check(s, []int64{cfg.Suppress}, arrival, emitted, evictedIPs, evictedLogons); len(bad) > 0 {
 		t.Logf("%s: cfg %+v; arrival order:", what, cfg)
 		for _, ev := range arrival {
 			t.Logf("  %+v (base%+d)", ev, ev.T-base)
 		}
-	}
-	if int64(want.EvictedIPs) != evictedIPs || int64(want.EvictedLogons) != evictedLogons {
-		dump()
-		t.Fatalf("%s: evicted %d IPs and %d logons, model %d and %d", what, evictedIPs, evictedLogons,
-			want.EvictedIPs, want.EvictedLogons)
-	}
-	if cfg.Suppress == 0 {
-		got := map[[2]int]bool{}
-		for _, a := range emitted {
-			k := [2]int{a.ID, a.Table}
-			if got[k] {
-				dump()
-				t.Fatalf("%s: logon %d alerted twice for table %d", what, a.ID, a.Table)
-			}
-			got[k] = true
-		}
-		if len(got) != len(want.Fired) {
-			dump()
-			t.Fatalf("%s: alerts %v, model %v", what, got, want.Fired)
-		}
-		for k := range want.Fired {
-			if !got[k] {
-				dump()
-				t.Fatalf("%s: alerts %v, model %v", what, got, want.Fired)
-			}
-		}
-		return
-	}
-	logons := map[int]windowtest.Event{}
-	for _, ev := range arrival {
-		logons[ev.ID] = ev
-	}
-	if bad := windowtest.CheckSuppress(want.Fired, logons, emitted, cfg.Suppress); len(bad) > 0 {
-		dump()
-		t.Fatalf("%s: suppress invariants broken: %v", what, bad)
+		t.Fatalf("%s: %v", what, bad)
 	}
 }
 

@@ -1,7 +1,9 @@
 package window
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"net/netip"
 	"testing"
 
@@ -56,10 +58,14 @@ func randomModelCase(rng *rand.Rand) modelCase {
 }
 
 func modelSettings(cfg Config) windowtest.Settings {
-	return windowtest.Settings{
+	s := windowtest.Settings{
 		Threshold: cfg.Threshold, Window: cfg.Window, Tables: cfg.Tables,
 		MaxTrackedIPs: cfg.MaxTrackedIPs, MaxPendingLogons: cfg.MaxPendingLogons,
 	}
+	for _, r := range cfg.Rules {
+		s.Rules = append(s.Rules, windowtest.RuleSettings{Threshold: r.Threshold, Window: r.Window, Counters: r.Counters})
+	}
+	return s
 }
 
 // runEngine feeds events to an engine in order, restarting it from a snapshot before event cut
@@ -83,66 +89,32 @@ func runEngine(t *testing.T, cfg Config, events []windowtest.Event, cut int) ([]
 		}
 		out = out[:0]
 		if ev.Logon {
-			out = e.Logon(ev.IP, ev.T, ev.Host, ev.ID, out)
+			out = e.Success(ev.Rule, ev.IP, ev.T, ev.Host, ev.ID, out)
 		} else {
 			out = e.Failure(ev.Table, ev.IP, ev.T, out)
 		}
 		for _, a := range out {
-			emitted = append(emitted, windowtest.Emitted{ID: a.Payload, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
+			emitted = append(emitted, windowtest.Emitted{ID: a.Payload, Rule: a.Rule, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
 		}
 	}
 	return emitted, e.Stats
 }
 
-// checkAgainstModel asserts that what a backend emitted for one arrival order is what the model
-// decides: the same (logon, table) pairs and evictions without suppress; the suppress invariants
-// with it.
+// checkAgainstModel asserts that what an engine emitted for one arrival order is what the model
+// decides (windowtest.Check).
 func checkAgainstModel(t *testing.T, cfg Config, arrival []windowtest.Event, emitted []windowtest.Emitted, evictedIPs, evictedLogons int64, what string) {
 	t.Helper()
-	want := windowtest.Simulate(modelSettings(cfg), arrival)
-	fail := func(format string, args ...any) {
-		t.Helper()
+	var suppress []int64
+	for _, r := range cfg.rules() {
+		suppress = append(suppress, r.Suppress)
+	}
+	if bad := windowtest.Check(modelSettings(cfg), suppress, arrival, emitted, evictedIPs, evictedLogons); len(bad) > 0 {
 		t.Logf("%s: cfg %+v; arrival order:", what, cfg)
 		for _, ev := range arrival {
 			t.Logf("  %+v", ev)
 		}
-		t.Fatalf(format, args...)
+		t.Fatalf("%s: %v", what, bad)
 	}
-	require.Equal(t, int64(want.EvictedIPs), evictedIPs, "%s: IPs evicted", what)
-	require.Equal(t, int64(want.EvictedLogons), evictedLogons, "%s: logons evicted", what)
-	if cfg.Suppress == 0 {
-		got := map[[2]int]bool{}
-		for _, a := range emitted {
-			k := [2]int{a.ID, a.Table}
-			if got[k] {
-				fail("logon %d alerted twice for table %d", a.ID, a.Table)
-			}
-			got[k] = true
-		}
-		if !mapsEqual(want.Fired, got) {
-			fail("alerts %v, model %v", got, want.Fired)
-		}
-		return
-	}
-	logons := map[int]windowtest.Event{}
-	for _, ev := range arrival {
-		logons[ev.ID] = ev
-	}
-	if bad := windowtest.CheckSuppress(want.Fired, logons, emitted, cfg.Suppress); len(bad) > 0 {
-		fail("suppress invariants broken: %v", bad)
-	}
-}
-
-func mapsEqual(a, b map[[2]int]bool) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestEngineAgainstModelEverySetting runs random scenarios under random settings (threshold,
@@ -150,7 +122,7 @@ func mapsEqual(a, b map[[2]int]bool) bool {
 // once restarted from a checkpoint at a random cut, and checks every run against the model.
 func TestEngineAgainstModelEverySetting(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	for scenario := 0; scenario < 2500; scenario++ {
+	for scenario := 0; scenario < modelScenarios(2500); scenario++ {
 		c := randomModelCase(rng)
 		for order := 0; order < 4; order++ {
 			jitter := []int64{0, 40, 150, 1000}[order]
@@ -165,6 +137,65 @@ func TestEngineAgainstModelEverySetting(t *testing.T) {
 				if c.cfg.Suppress > 0 {
 					require.Zero(t, st.EvictedSuppress)
 				}
+			}
+		}
+	}
+}
+
+// randomRuleSet draws one to three rules with their own thresholds, windows and suppress; a rule
+// with the same threshold and window as an earlier one may share some of its counters (kept once).
+func randomRuleSet(rng *rand.Rand) []Rule {
+	var rules []Rule
+	next := 0
+	for n := 1 + rng.IntN(3); len(rules) < n; {
+		r := Rule{Threshold: rng.IntN(4), Window: []int64{60, 100, 150}[rng.IntN(3)]}
+		if len(rules) > 0 && rng.IntN(2) == 0 {
+			prev := rules[rng.IntN(len(rules))]
+			r.Threshold, r.Window = prev.Threshold, prev.Window
+			r.Counters = append(r.Counters, prev.Counters[rng.IntN(len(prev.Counters))])
+		}
+		for m := 1 + rng.IntN(3); len(r.Counters) < m; next++ {
+			r.Counters = append(r.Counters, next)
+		}
+		if rng.IntN(2) == 0 {
+			r.Suppress = []int64{1, 10, 30, 60}[rng.IntN(4)]
+		}
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+// TestEngineAgainstModelSeveralRules runs random rule sets (shared counters, different windows and
+// thresholds, suppress on some) with both bounds, in several arrival orders, straight and restarted.
+func TestEngineAgainstModelSeveralRules(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for scenario := 0; scenario < modelScenarios(1500); scenario++ {
+		cfg := Config{Rules: randomRuleSet(rng), MaxTrackedIPs: 1 << 20, MaxPendingLogons: 1 << 20, MaxSuppressMarks: 1 << 20}
+		if rng.IntN(2) == 0 {
+			cfg.MaxTrackedIPs = 1 + rng.IntN(5)
+		}
+		if rng.IntN(2) == 0 {
+			cfg.MaxPendingLogons = 1 + rng.IntN(4)
+		}
+		counters := 0
+		for _, r := range cfg.Rules {
+			counters = max(counters, slices.Max(r.Counters)+1)
+		}
+		events := make([]windowtest.Event, 10+rng.IntN(60))
+		for i := range events {
+			events[i] = windowtest.Event{
+				ID: i, IP: modelIPs[rng.IntN(len(modelIPs))], T: 1 + 5*rng.Int64N(100),
+				Table: rng.IntN(counters + 1), // one more: a counter no rule reads
+				Rule:  rng.IntN(len(cfg.Rules)), Host: []string{"web01", "db01"}[rng.IntN(2)],
+			}
+			events[i].Logon = rng.IntN(3) == 0
+		}
+		for order := 0; order < 3; order++ {
+			jitter := []int64{0, 40, 300}[order]
+			arrival := windowtest.Arrival(rng, events, func(ev windowtest.Event) int64 { return ev.T }, jitter)
+			for _, cut := range []int{-1, rng.IntN(len(arrival) + 1)} {
+				emitted, st := runEngine(t, cfg, arrival, cut)
+				checkAgainstModel(t, cfg, arrival, emitted, st.EvictedIPs, st.EvictedLogons, fmt.Sprintf("order %d cut %d", order, cut))
 			}
 		}
 	}

@@ -10,10 +10,12 @@ import (
 	"slices"
 )
 
-// Event is one input of a scenario: a failed sign-in of a table, or a logon with an id (and the
-// host it logged on to, for suppress).
+// Event is one input of a scenario: a failure of a counter (Table; for the seed, its sign-in
+// table), or a success of a rule (Logon, Rule) with an id (and the host it logged on to, for
+// suppress).
 type Event struct {
 	Logon bool
+	Rule  int
 	ID    int
 	Table int
 	IP    netip.Addr
@@ -21,14 +23,24 @@ type Event struct {
 	Host  string
 }
 
-// Settings are the settings of the rule the model decides under.
+// Settings are the settings of the rules the model decides under.
 type Settings struct {
+	// Rules; when empty, the one rule of Threshold, Window and Tables (the seed's settings).
+	Rules     []RuleSettings
 	Threshold int
 	Window    int64
 	Tables    int // 2 counts each sign-in table apart, 1 counts them together
 	// Bounds; 0 is unbounded.
 	MaxTrackedIPs    int
 	MaxPendingLogons int
+}
+
+// RuleSettings are one rule's: it alerts on a success when more than Threshold failures of one of
+// its counters fit with it in one interval of length Window.
+type RuleSettings struct {
+	Threshold int
+	Window    int64
+	Counters  []int
 }
 
 // Reference decides a scenario, given in arrival order, with no memory bound (see Simulate).
@@ -45,7 +57,7 @@ type Outcome struct {
 }
 
 // Simulate decides a scenario, given in arrival order, by brute force, in the plainest terms of
-// the contract:
+// the contract. For one rule of window w:
 //
 //   - an event is late (dropped) when it is more than window older than the largest time accepted
 //     before it (the clock);
@@ -60,10 +72,15 @@ type Outcome struct {
 //     pair's failures are forgotten, and a new pair that is itself the oldest is not tracked at all;
 //   - at MaxPendingLogons, a logon that has to wait evicts, among the waiting logons and itself, the
 //     one with the oldest time (ties: the earliest arrived).
+//
+// With several rules, each counts its own counters (a counter read by two rules is one count) and
+// decides with its own threshold and window; an event is late when more than the longest window W
+// behind the clock, and a rule's state is gone when more than W plus its window behind it; the
+// bounds take state in the order in which it would be gone, then as above.
 func Simulate(s Settings, events []Event) Outcome {
 	type entry struct {
 		ip netip.Addr
-		tb int
+		c  int
 	}
 	type tracked struct {
 		newest   int64
@@ -72,74 +89,87 @@ func Simulate(s Settings, events []Event) Outcome {
 	type waiting struct {
 		ev   Event
 		seq  int
-		done [2]bool
+		due  int64
+		done map[int]bool // by index among the rule's counters
 	}
-	tables := max(s.Tables, 1)
+	rules, together := s.Rules, false
+	if len(rules) == 0 {
+		counters := []int{0, 1}
+		if s.Tables == 1 {
+			counters, together = []int{0}, true
+		}
+		rules = []RuleSettings{{Threshold: s.Threshold, Window: s.Window, Counters: counters}}
+	}
+	maxWindow := int64(0)
+	for _, r := range rules {
+		maxWindow = max(maxWindow, r.Window)
+	}
+	span := map[int]int64{} // per counter: how long after its newest failure a pair is gone
+	for _, r := range rules {
+		for _, c := range r.Counters {
+			span[c] = maxWindow + r.Window
+		}
+	}
 	out := Outcome{Fired: map[[2]int]bool{}}
 	clock := int64(0)
 	ips := map[entry]*tracked{}
 	var pending []*waiting
 	seq := 0
-	condition := func(f []int64, t int64) bool {
-		// The interval that holds the logon and the failures starts at the logon or at a failure.
+	condition := func(r RuleSettings, f []int64, t int64) bool {
+		// The interval that holds the success and the failures starts at the success or at a failure.
 		for _, a := range append([]int64{t}, f...) {
-			if a > t || t > a+s.Window {
+			if a > t || t > a+r.Window {
 				continue
 			}
 			n := 0
 			for _, x := range f {
-				if x >= a && x <= a+s.Window {
+				if x >= a && x <= a+r.Window {
 					n++
 				}
 			}
-			if n > s.Threshold {
+			if n > r.Threshold {
 				return true
 			}
 		}
 		return false
 	}
-	fire := func(w *waiting, tb int) {
-		w.done[tb] = true
-		out.Fired[[2]int{w.ev.ID, tb}] = true
+	fire := func(w *waiting, j int) {
+		w.done[j] = true
+		out.Fired[[2]int{w.ev.ID, j}] = true
 	}
-	allDone := func(w *waiting) bool {
-		for tb := 0; tb < tables; tb++ {
-			if !w.done[tb] {
-				return false
-			}
-		}
-		return true
-	}
+	allDone := func(w *waiting) bool { return len(w.done) == len(rules[w.ev.Rule].Counters) }
 	for _, ev := range events {
-		if ev.T < clock-s.Window {
+		if ev.T < clock-maxWindow {
 			continue
 		}
 		if ev.T > clock {
 			clock = ev.T
-			horizon := clock - 2*s.Window
 			for k, st := range ips {
-				if st.newest < horizon {
+				if st.newest+span[k.c] < clock {
 					delete(ips, k)
 				}
 			}
-			pending = slices.DeleteFunc(pending, func(w *waiting) bool { return w.ev.T < horizon })
+			pending = slices.DeleteFunc(pending, func(w *waiting) bool { return w.due < clock })
 		}
 		ip := ev.IP.Unmap()
 		if !ev.Logon {
-			tb := ev.Table
-			if tables == 1 {
-				tb = 0
+			c := ev.Table
+			if together {
+				c = 0
 			}
-			k := entry{ip, tb}
+			if _, read := span[c]; !read {
+				continue
+			}
+			k := entry{ip, c}
 			st := ips[k]
 			if st == nil {
 				if s.MaxTrackedIPs > 0 && len(ips) >= s.MaxTrackedIPs {
 					out.EvictedIPs++
-					victim, vt := k, ev.T
+					victim, vdue := k, ev.T+span[c]
 					for x, y := range ips {
-						if y.newest < vt || (y.newest == vt && (addrLess(x.ip, victim.ip) ||
-							(x.ip == victim.ip && x.tb < victim.tb))) {
-							victim, vt = x, y.newest
+						if due := y.newest + span[x.c]; due < vdue || (due == vdue && (addrLess(x.ip, victim.ip) ||
+							(x.ip == victim.ip && x.c < victim.c))) {
+							victim, vdue = x, due
 						}
 					}
 					if victim == k {
@@ -153,18 +183,21 @@ func Simulate(s Settings, events []Event) Outcome {
 			st.newest = max(st.newest, ev.T)
 			st.failures = append(st.failures, ev.T)
 			for _, w := range pending {
-				if w.ev.IP.Unmap() == ip && !w.done[tb] && condition(st.failures, w.ev.T) {
-					fire(w, tb)
+				r := rules[w.ev.Rule]
+				j := slices.Index(r.Counters, c)
+				if w.ev.IP.Unmap() == ip && j >= 0 && !w.done[j] && condition(r, st.failures, w.ev.T) {
+					fire(w, j)
 				}
 			}
 			pending = slices.DeleteFunc(pending, allDone)
 			continue
 		}
-		w := &waiting{ev: ev, seq: seq}
+		r := rules[ev.Rule]
+		w := &waiting{ev: ev, seq: seq, due: ev.T + maxWindow + r.Window, done: map[int]bool{}}
 		seq++
-		for tb := 0; tb < tables; tb++ {
-			if st := ips[entry{ip, tb}]; st != nil && condition(st.failures, ev.T) {
-				fire(w, tb)
+		for j, c := range r.Counters {
+			if st := ips[entry{ip, c}]; st != nil && condition(r, st.failures, ev.T) {
+				fire(w, j)
 			}
 		}
 		if allDone(w) {
@@ -174,11 +207,11 @@ func Simulate(s Settings, events []Event) Outcome {
 			out.EvictedLogons++
 			oldest := 0
 			for i, x := range pending {
-				if x.ev.T < pending[oldest].ev.T || (x.ev.T == pending[oldest].ev.T && x.seq < pending[oldest].seq) {
+				if x.due < pending[oldest].due || (x.due == pending[oldest].due && x.seq < pending[oldest].seq) {
 					oldest = i
 				}
 			}
-			if ev.T < pending[oldest].ev.T {
+			if w.due < pending[oldest].due {
 				continue
 			}
 			pending = slices.Delete(pending, oldest, oldest+1)
@@ -196,42 +229,51 @@ func addrLess(a, b netip.Addr) bool {
 // Emitted is one alert a backend emitted, as the suppress invariants see it.
 type Emitted struct {
 	ID    int
+	Rule  int
 	Table int
 	IP    netip.Addr
 	Host  string
 	T     int64
 }
 
-// CheckSuppress checks what a backend emitted with suppress d against the pairs the rule fires
-// (Simulate's Fired, which suppress does not change): every emitted pair fires; no two emitted
-// alerts of one (address, host, table) are less than d apart; and every (address, host, table)
-// with a firing pair emitted at least one alert. It returns a description of each violation.
-func CheckSuppress(fired map[[2]int]bool, logons map[int]Event, emitted []Emitted, d int64) []string {
+// CheckSuppress checks what a backend emitted with suppress d (per rule) against the pairs the
+// rules fire (Simulate's Fired, which suppress does not change): every emitted pair fires; no two
+// emitted alerts of one (rule, address, host, table) are less than d apart; and every (rule,
+// address, host, table) with a firing pair emitted at least one alert. It returns a description of
+// each violation.
+func CheckSuppress(fired map[[2]int]bool, logons map[int]Event, emitted []Emitted, d func(rule int) int64) []string {
 	var bad []string
 	type triple struct {
+		rule  int
 		ip    netip.Addr
 		host  string
 		table int
 	}
 	times := map[triple][]int64{}
 	for _, a := range emitted {
+		if d(a.Rule) == 0 {
+			continue
+		}
 		if !fired[[2]int{a.ID, a.Table}] {
 			bad = append(bad, fmt.Sprintf("logon %d alerted for table %d, which the rule does not fire", a.ID, a.Table))
 		}
-		k := triple{a.IP.Unmap(), a.Host, a.Table}
+		k := triple{a.Rule, a.IP.Unmap(), a.Host, a.Table}
 		times[k] = append(times[k], a.T)
 	}
 	for k, ts := range times {
 		slices.Sort(ts)
 		for i := 1; i < len(ts); i++ {
-			if ts[i]-ts[i-1] < d {
-				bad = append(bad, fmt.Sprintf("%v: alerts at %d and %d, less than %d apart", k, ts[i-1], ts[i], d))
+			if ts[i]-ts[i-1] < d(k.rule) {
+				bad = append(bad, fmt.Sprintf("%v: alerts at %d and %d, less than %d apart", k, ts[i-1], ts[i], d(k.rule)))
 			}
 		}
 	}
 	for pair := range fired {
 		l := logons[pair[0]]
-		if k := (triple{l.IP.Unmap(), l.Host, pair[1]}); len(times[k]) == 0 {
+		if d(l.Rule) == 0 {
+			continue
+		}
+		if k := (triple{l.Rule, l.IP.Unmap(), l.Host, pair[1]}); len(times[k]) == 0 {
 			bad = append(bad, fmt.Sprintf("%v fires (logon %d) but emitted nothing", k, pair[0]))
 		}
 	}
@@ -257,4 +299,51 @@ func Arrival[E any](rng *rand.Rand, events []E, timeOf func(E) int64, jitter int
 		out[i] = k.ev
 	}
 	return out
+}
+
+// Check compares what a backend emitted for one arrival order, and the evictions it counted, with
+// what Simulate decides under s: the same evictions; for each rule without suppress (suppress[rule]
+// is 0 or missing) exactly the firing pairs, each once; for the others the suppress invariants
+// (CheckSuppress). It returns a description of each difference.
+func Check(s Settings, suppress []int64, arrival []Event, emitted []Emitted, evictedIPs, evictedLogons int64) []string {
+	want := Simulate(s, arrival)
+	var bad []string
+	if int64(want.EvictedIPs) != evictedIPs || int64(want.EvictedLogons) != evictedLogons {
+		bad = append(bad, fmt.Sprintf("evicted %d pairs and %d successes, model %d and %d",
+			evictedIPs, evictedLogons, want.EvictedIPs, want.EvictedLogons))
+	}
+	d := func(rule int) int64 {
+		if rule < len(suppress) {
+			return suppress[rule]
+		}
+		return 0
+	}
+	logons := map[int]Event{}
+	for _, ev := range arrival {
+		if ev.Logon {
+			logons[ev.ID] = ev
+		}
+	}
+	got := map[[2]int]bool{}
+	for _, a := range emitted {
+		if d(a.Rule) > 0 {
+			continue
+		}
+		k := [2]int{a.ID, a.Table}
+		if got[k] {
+			bad = append(bad, fmt.Sprintf("success %d alerted twice for counter %d", a.ID, a.Table))
+		}
+		got[k] = true
+		if !want.Fired[k] {
+			bad = append(bad, fmt.Sprintf("success %d alerted for counter %d; the model does not fire it", a.ID, a.Table))
+		}
+	}
+	for k := range want.Fired {
+		if d(logons[k[0]].Rule) == 0 && !got[k] {
+			bad = append(bad, fmt.Sprintf("success %d did not alert for counter %d; the model fires it", k[0], k[1]))
+		}
+	}
+	bad = append(bad, CheckSuppress(want.Fired, logons, emitted, d)...)
+	slices.Sort(bad)
+	return bad
 }
