@@ -3,8 +3,8 @@ package window
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"

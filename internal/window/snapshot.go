@@ -35,7 +35,7 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 	for i := range e.ips.oldestFirst() {
 		r := e.ips.rec(i)
 		b = append(b, r.key[:]...)
-		b = append(b, byte(r.counter)) // counters are fewer than 256
+		b = append(b, byte(r.counter))       // counters are fewer than 256
 		b = binary.AppendVarint(b, r.newest) // may be newer than every failure kept (compaction)
 		f := e.ips.failures(r)
 		b = binary.AppendUvarint(b, uint64(len(f)))
