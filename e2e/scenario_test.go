@@ -854,4 +854,7 @@ func checkAlertAttributes(t *testing.T, s *scenario, lr plog.LogRecord, now time
 		check("EventID", "4624")
 		check("TargetUserName", logon.account)
 	}
+	if id, ok := lr.Attributes().Get("EventID"); ok && id.Type() != pcommon.ValueTypeInt {
+		t.Errorf("alert %v: EventID is a %s, want an int as the KQL's column", k, id.Type())
+	}
 }
