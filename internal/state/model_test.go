@@ -55,7 +55,7 @@ func modelScenario(rng *rand.Rand) (window.Config, []windowtest.Event) {
 }
 
 func modelEvent(ev windowtest.Event) Event {
-	e := Event{Logon: ev.Logon, Table: ev.Table, Addr: ev.IP, Time: ev.T}
+	e := Event{Logon: ev.Logon, Rule: ev.Rule, Table: ev.Table, Addr: ev.IP, Time: ev.T}
 	if ev.Logon {
 		e.Payload = alert.Logon{
 			Event: classify.Event{Kind: classify.LinuxLogon, Addr: ev.IP.Unmap(), Computer: ev.Host, User: strconv.Itoa(ev.ID)},
@@ -88,7 +88,7 @@ func runBackend(t *testing.T, arrival []windowtest.Event, batch, cut int, newBac
 		for _, a := range out {
 			id, err := strconv.Atoi(a.Payload.User)
 			require.NoError(t, err)
-			emitted = append(emitted, windowtest.Emitted{ID: id, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
+			emitted = append(emitted, windowtest.Emitted{ID: id, Rule: a.Rule, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
 		}
 	}
 	c := b.Counters()

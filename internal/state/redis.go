@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,15 +42,19 @@ type RedisOptions struct {
 // an attack emit each alert exactly once between them. It is not safe for concurrent use; the
 // processor serialises batches.
 //
-// Event times travel as whole microseconds and the nanoseconds below them, and every decision in the
-// script compares such pairs: decisions are exact to the nanosecond, as in memory.
+// It runs any window.Config as the memory backend does: every rule of the configuration, in the same
+// round trip. Event times travel as whole microseconds and the nanoseconds below them, and every
+// decision in the script compares such pairs: decisions are exact to the nanosecond, as in memory.
 type Redis struct {
-	client  *redis.Client
-	sha     string
-	cfg     window.Config
-	prefix  string
-	timeout time.Duration
-	keys    []string
+	client   *redis.Client
+	sha      string
+	cfg      window.Config
+	rules    string // the rule set as the script reads it (ARGV[2])
+	together bool   // the shorthand with Tables 1: every failure goes to counter 0
+	life     int64  // nanoseconds: the longest state outlives its time (a rule's span plus its suppress)
+	prefix   string
+	timeout  time.Duration
+	keys     []string
 
 	args []any
 	sent []int // index in the batch of each event sent, in order
@@ -72,10 +77,10 @@ const expireLimit = 1000
 const minTTL = time.Minute
 
 // NewRedis returns a backend on the Redis server of opts. It does not connect: the first batch
-// does, and every batch after a failure tries again.
+// does, and every batch after a failure tries again. The configuration must pass Check.
 func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
-	if cfg.Tables < 1 {
-		cfg.Tables = 1
+	if err := cfg.Check(); err != nil {
+		panic("state: " + err.Error())
 	}
 	if cfg.MaxSuppressMarks <= 0 {
 		cfg.MaxSuppressMarks = cfg.MaxPendingLogons
@@ -102,14 +107,67 @@ func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
 		},
 	})
 	p := opts.KeyPrefix
+	rules, together := ruleSet(cfg)
 	return &Redis{
-		client:  client,
-		sha:     redis.NewScript(applyScript).Hash(),
-		cfg:     cfg,
-		prefix:  p,
-		timeout: opts.Timeout,
-		keys:    []string{p + "clock", p + "seq", p + "ips", p + "logons", p + "newest", p + "marks"},
+		client:   client,
+		sha:      redis.NewScript(applyScript).Hash(),
+		cfg:      cfg,
+		rules:    encodeRules(rules),
+		together: together,
+		life:     longestLife(rules),
+		prefix:   p,
+		timeout:  opts.Timeout,
+		keys:     []string{p + "clock", p + "seq", p + "ips", p + "logons", p + "newest", p + "marks"},
 	}
+}
+
+// ruleSet returns the rules of cfg as the engine runs them: Rules, or the one rule of the shorthand
+// (counters 0 and 1, or 0 alone with Tables 1, where every failure goes to counter 0).
+func ruleSet(cfg window.Config) (rules []window.Rule, together bool) {
+	if len(cfg.Rules) > 0 {
+		return cfg.Rules, false
+	}
+	counters := []int{0, 1}
+	if cfg.Tables == 1 {
+		counters = []int{0}
+	}
+	return []window.Rule{{Threshold: cfg.Threshold, Window: cfg.Window, Suppress: cfg.Suppress, Counters: counters}},
+		cfg.Tables == 1
+}
+
+// encodeRules writes the rules as the script reads them: per rule, in order, "k wu wn su sn ids"
+// (threshold+1, window and suppress as microseconds and nanoseconds, the counters separated by
+// commas), the rules separated by semicolons.
+func encodeRules(rules []window.Rule) string {
+	var b strings.Builder
+	for i, r := range rules {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		wu, wn := split(r.Window)
+		su, sn := split(r.Suppress)
+		fmt.Fprintf(&b, "%d %d %d %d %d ", r.Threshold+1, wu, wn, su, sn)
+		for j, c := range r.Counters {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Itoa(c))
+		}
+	}
+	return b.String()
+}
+
+// longestLife is the longest any state lives past its event time: a rule's span (the longest
+// window plus its own) and its suppress, for its marks.
+func longestLife(rules []window.Rule) int64 {
+	var maxWindow, life int64
+	for _, r := range rules {
+		maxWindow = max(maxWindow, r.Window)
+	}
+	for _, r := range rules {
+		life = max(life, maxWindow+r.Window+r.Suppress)
+	}
+	return life
 }
 
 // Apply implements Backend: one EVALSHA (EVAL when the server does not know the script, e.g. after
@@ -136,7 +194,7 @@ func (r *Redis) Apply(ctx context.Context, wall, maxSkew int64, events []Event, 
 	if len(r.sent) == 0 {
 		return out, nil
 	}
-	r.args[12] = len(r.sent)
+	r.args[argEvents] = len(r.sent)
 
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
@@ -165,14 +223,14 @@ func (r *Redis) eval(ctx context.Context) (any, error) {
 	return res, err
 }
 
-// header appends the script's fixed arguments (ARGV 1 to 13; 13, the event count, is set later).
+// argEvents is the index in the script's arguments of the event count, set once the batch is known.
+const argEvents = 7
+
+// header appends the script's fixed arguments (ARGV 1 to 8; 8, the event count, is set later).
 func (r *Redis) header(args []any, maxSkew int64) []any {
 	c := &r.cfg
-	wu, wn := split(c.Window)
-	su, sn := split(c.Suppress)
-	ttl := max(2*c.Window+c.Suppress+max(maxSkew, 0), int64(minTTL)) / int64(time.Millisecond)
-	return append(args, r.prefix, c.Threshold+1, c.Tables, wu, wn, su, sn,
-		c.MaxTrackedIPs, c.MaxPendingLogons, ttl, expireLimit, c.MaxSuppressMarks, 0)
+	ttl := max(r.life+max(maxSkew, 0), int64(minTTL)) / int64(time.Millisecond)
+	return append(args, r.prefix, r.rules, c.MaxTrackedIPs, c.MaxPendingLogons, ttl, expireLimit, c.MaxSuppressMarks, 0)
 }
 
 // AddrID is how the script names an address in keys and members: its 16-byte form (IPv4 as
@@ -183,16 +241,17 @@ func AddrID(a netip.Addr) string {
 	return hex.EncodeToString(b[:])
 }
 
-// appendEvent appends one event's seven arguments.
+// appendEvent appends one event's seven arguments: a failure with its counter, a success with its
+// rule.
 func (r *Redis) appendEvent(args []any, ev *Event) ([]any, error) {
 	u, n := split(ev.Time)
 	ip := AddrID(ev.Addr)
 	if !ev.Logon {
-		table := ev.Table
-		if r.cfg.Tables == 1 {
-			table = 0
+		counter := ev.Table
+		if r.together {
+			counter = 0
 		}
-		return append(args, "f", table, ip, u, n, "", ""), nil
+		return append(args, "f", counter, ip, u, n, "", ""), nil
 	}
 	// Payloads share one buffer per batch; a slice stays valid when a later append moves the buffer.
 	var err error
@@ -201,7 +260,7 @@ func (r *Redis) appendEvent(args []any, ev *Event) ([]any, error) {
 		return args, err
 	}
 	payload := r.buf[start:len(r.buf):len(r.buf)]
-	return append(args, "l", 0, ip, u, n, ev.Payload.Computer, payload), nil
+	return append(args, "l", ev.Rule, ip, u, n, ev.Payload.Computer, payload), nil
 }
 
 // read decodes the script's reply: verdicts, alerts, counters and sizes.
@@ -220,8 +279,8 @@ func (r *Redis) read(res any, events []Event, out []Alert) ([]Alert, error) {
 		}
 	}
 	alerts, _ := reply[1].([]any)
-	for a := 0; a+8 <= len(alerts); a += 8 {
-		f := alerts[a : a+8]
+	for a := 0; a+10 <= len(alerts); a += 10 {
+		f := alerts[a : a+10]
 		idx := toInt(f[0])
 		var l alert.Logon
 		if idx >= 0 && idx < int64(len(r.sent)) {
@@ -235,8 +294,8 @@ func (r *Redis) read(res any, events []Event, out []Alert) ([]Alert, error) {
 		}
 		out = append(out, Alert{
 			Payload: l, Addr: l.Addr, Host: l.Computer, Time: l.Time,
-			Table: int(toInt(f[2])), Count: int(toInt(f[3])),
-			First: join(toInt(f[4]), toInt(f[5])), Last: join(toInt(f[6]), toInt(f[7])),
+			Rule: int(toInt(f[2])), Table: int(toInt(f[3])), Counter: int(toInt(f[4])), Count: int(toInt(f[5])),
+			First: join(toInt(f[6]), toInt(f[7])), Last: join(toInt(f[8]), toInt(f[9])),
 		})
 	}
 	if s, _ := reply[2].([]any); len(s) == 7 {

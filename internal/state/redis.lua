@@ -1,6 +1,18 @@
--- Applies one batch of failed sign-ins and host logons to the state a fleet of collectors shares,
+-- Applies one batch of failures and successes to the state a fleet of collectors shares,
 -- atomically, and returns the alerts they complete. It is the Redis twin of internal/window's
--- Engine: same decisions (fires), same late rule against one clock for the whole fleet, same bounds.
+-- Engine: same rules, same decisions (fires), same late rule against one clock for the whole fleet,
+-- same expiry, same bounds and the same victims at them.
+--
+-- Rules. The client passes the rule set (ARGV[2]); the script derives, as the engine does:
+--   maxW                     the longest window of the rules: an event more than maxW behind the
+--                            clock is late;
+--   per rule r               k (threshold+1), window, suppress, its counters (ids), the done bits of
+--                            a success that alerted for all of them, and its span = maxW + window;
+--   per counter c            k, window and span of the rules that read it (rules share a counter only
+--                            when they have the same threshold and window).
+-- State is kept per (counter, address) for failures, per success for waiting successes (a success
+-- of r waits in the set of (c, address) for each counter c of r it has not alerted for; its done
+-- bits are by index among r's counters), and per (rule, counter, address, host) for suppress marks.
 --
 -- Times. Redis' Lua numbers are doubles, exact only up to 2^53, and Unix nanoseconds (~1.8e18) are
 -- not. A time is therefore a pair (u, n): whole microseconds since the epoch (exact in a double until
@@ -8,60 +20,69 @@
 -- with n as three digits, so Redis' order (score, then member) is nanosecond order. Every
 -- comparison below is on pairs: decisions are exact to the nanosecond, as in memory.
 --
--- Orders. Expiry and the memory bounds take state oldest first, exactly as in memory: (table, IP)
--- pairs by their newest failure's time, then address, then table; waiting logons by time, then arrival; suppress marks by time,
--- then table, address and host. So every sorted set used for them has members that start with the
--- nanoseconds (nnn) after the microsecond score, and then what breaks ties.
+-- Orders. Expiry and the bounds take state in the order in which it is due (expires), exactly as
+-- in memory:
+--   (counter, address) records   due = newest failure + the counter's span; ties: address, counter
+--   waiting successes            due = time + the rule's span; ties: arrival
+--   suppress marks               due = time + suppress + the rule's span; ties: rule, counter,
+--                                address, host
+-- The sorted sets that order them (ips, logons, marks) are therefore scored by the due time, not by
+-- the event time: rules of different windows interleave, and only the due time orders them as
+-- memory does. Each member starts with the due time's nanoseconds (nnn) and goes on with what
+-- breaks ties, in fixed width where a shorter field could otherwise sort after a longer one (rule
+-- and counter as three digits, the address as 32 hex digits, the arrival number zero-padded); a
+-- mark's host comes last, so byte order is Go's string order. So Redis' (score, member) order is
+-- memory's (due, tie-breaks) order, to the nanosecond. Expiry: records and successes once their due
+-- time is before the clock, marks once it is at or before it.
 --
--- Keys (P is the key prefix; tb the table index; ip the address in 16-byte form as 32 hex digits, so
--- that string order is the address order memory uses; id a logon's arrival number, seq..'.'..index,
--- both zero-padded, so that string order is arrival order):
+-- Keys (P is the key prefix; r a rule index and c a counter id, in decimal; ip the address in
+-- 16-byte form as 32 hex digits, so that string order is the address order memory uses; id a
+-- success's arrival number, seq..'.'..index, both zero-padded, so that string order is arrival
+-- order; rrr, ccc: r and c as three digits):
 --   KEYS[1] P..'clock'   "u n": the largest event time the fleet accepted
---   KEYS[2] P..'seq'     counter; makes failure members and logon ids unique across the fleet
---   KEYS[3] P..'ips'     sorted set: tracked (table, IP) pairs by their newest failure; member nnn..ip..ttt
---                        (ttt: the table, three digits)
---   KEYS[4] P..'logons'  sorted set: waiting logons by time; member nnn..id
---   KEYS[5] P..'newest'  hash: ip..'|'..tb -> "u n" of the pair's newest failure (to find its member)
---   KEYS[6] P..'marks'   sorted set: every suppress mark; member nnn..tb..'|'..ip..'|'..u..'|'..host
---   P..'f:'..tb..'|'..ip          sorted set of failure times; member nnn..id
---   P..'w:'..tb..'|'..ip          sorted set of logons waiting for table tb; member nnn..id
---   P..'l:'..id                   a waiting logon (logon_value): done bits, ns, ip, host, member, payload
---   P..'s:'..tb..'|'..ip..'|'..host   sorted set of suppress marks: the logon times of the alerts
---                                     emitted; member nnn..u
--- Every key is also given a TTL (ARGV[10] ms: 2 windows + suppress + skew, at least a minute) after
--- each write: a safety net that bounds memory if the fleet stops; the event-time expiry below is
--- what the rule relies on.
+--   KEYS[2] P..'seq'     counter; makes failure members and success ids unique across the fleet
+--   KEYS[3] P..'ips'     sorted set: tracked (counter, address) records by due; member nnn..ip..ccc
+--   KEYS[4] P..'logons'  sorted set: waiting successes by due; member nnn..id
+--   KEYS[5] P..'newest'  hash: ip..'|'..c -> "u n" of the record's newest failure (to find its member)
+--   KEYS[6] P..'marks'   sorted set: every suppress mark by due;
+--                        member nnn..rrr..ccc..ip..u..'.'..ttt..'|'..host (u, ttt: the mark's time)
+--   P..'f:'..c..'|'..ip             sorted set of failure times; member nnn..seq..'.'..index
+--   P..'w:'..c..'|'..ip             sorted set of the successes waiting for counter c, by time
+--                                   (of any rule that reads c); member nnn..id
+--   P..'l:'..id                     a waiting success (logon_value): rule, done bits, ns, ip, host,
+--                                   member in the w: sets, payload
+--   P..'s:'..r..'|'..c..'|'..ip..'|'..host   sorted set of suppress marks: the times of the alerts
+--                                            emitted; member nnn..u
+-- Every key is also given a TTL (ARGV[5] ms: the longest span + suppress of a rule, + skew, at least
+-- a minute) after each write: a safety net that bounds memory if the fleet stops; the event-time
+-- expiry below is what the rules rely on.
 --
--- ARGV: 1 prefix, 2 k (threshold+1), 3 tables, 4-5 window (u n), 6-7 suppress (u n), 8 max IPs,
--- 9 max pending logons, 10 TTL ms, 11 expiry limit per batch, 12 max suppress marks, 13 event count,
--- then 7 per event: kind ('f' failure, 'l' logon), table, ip, u, n, host, encoded payload (host and
--- payload are empty for a failure).
+-- ARGV: 1 prefix, 2 rules, 3 max (counter, address) records, 4 max waiting successes, 5 TTL ms,
+-- 6 expiry limit per batch, 7 max suppress marks, 8 event count, then 7 per event: kind ('f'
+-- failure, 'l' success), counter (failure) or rule (success), ip, u, n, host, encoded payload (host
+-- and payload are empty for a failure). Rules: one per rule, in order (rule 0 first), separated by
+-- ';', each "k wu wn su sn c1,c2,...": threshold+1, window (u n), suppress (u n), its counters.
+-- A failure of a counter no rule reads, or a success of an unknown rule, only moves the clock.
 --
--- Reply: { verdicts ('c' current / 'l' late, one per event), alerts (8 per alert: event index or -1,
--- payload or '', table, count, first u, first n, last u, last n), stats, tracked IPs, waiting logons,
--- clock u, clock n }.
+-- Reply: { verdicts ('c' current / 'l' late, one per event), alerts (10 per alert: event index or
+-- -1, payload or '', rule, index of the counter among the rule's, counter, count, first u, first n,
+-- last u, last n), stats, tracked records, waiting successes, clock u, clock n }.
 
 local P = ARGV[1]
-local K = tonumber(ARGV[2])
-local TABLES = tonumber(ARGV[3])
-local WU, WN = tonumber(ARGV[4]), tonumber(ARGV[5])
-local SU, SN = tonumber(ARGV[6]), tonumber(ARGV[7])
-local MAX_IPS = tonumber(ARGV[8])
-local MAX_LOGONS = tonumber(ARGV[9])
-local TTL = ARGV[10]
-local EXPIRE_LIMIT = tonumber(ARGV[11])
-local MAX_MARKS = tonumber(ARGV[12])
-local N = tonumber(ARGV[13])
-local FIRST, STRIDE = 14, 7
+local RULE_SPEC = ARGV[2]
+local MAX_IPS = tonumber(ARGV[3])
+local MAX_LOGONS = tonumber(ARGV[4])
+local TTL = ARGV[5]
+local EXPIRE_LIMIT = tonumber(ARGV[6])
+local MAX_MARKS = tonumber(ARGV[7])
+local N = tonumber(ARGV[8])
+local FIRST, STRIDE = 9, 7
 
 local CLOCK, SEQ, IPS, LOGONS, NEWEST, MARKS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local W2U, W2N = WU * 2, WN * 2 -- two windows, normalised below
-if W2N >= 1000 then W2U, W2N = W2U + 1, W2N - 1000 end
-local ALL = 2 ^ TABLES - 1
-local SUPPRESS = SU > 0 or SN > 0
 
 local call = redis.call
 local fmt, sub = string.format, string.sub
+local band, bor = bit.band, bit.bor
 
 -- Pairs.
 
@@ -85,6 +106,41 @@ end
 local function pair(u, n) return int(u) .. ' ' .. int(n) end
 
 local function ns3(n) return fmt('%03d', n) end
+local function id3(x) return fmt('%03d', x) end
+
+-- The rules.
+
+local RULES = {}    -- by rule index, from 0
+local COUNTERS = {} -- by counter id: k, window (wu, wn), two windows (w2u, w2n), span (spu, spn)
+local MAXW_U, MAXW_N = 0, 0
+local SUPPRESS = false -- some rule suppresses
+do
+  local r = 0
+  for spec in string.gmatch(RULE_SPEC, '[^;]+') do
+    local k, wu, wn, su, sn, ids = string.match(spec, '^(%d+) (%d+) (%d+) (%d+) (%d+) ([%d,]+)$')
+    if not k then error('rule ' .. r .. ': cannot read "' .. spec .. '"') end
+    local rule = { k = tonumber(k), wu = tonumber(wu), wn = tonumber(wn), su = tonumber(su), sn = tonumber(sn),
+      counters = {}, index = {} }
+    for id in string.gmatch(ids, '%d+') do
+      local c = tonumber(id)
+      rule.index[c] = #rule.counters -- its done bit is 2^index
+      rule.counters[#rule.counters + 1] = c
+    end
+    rule.all = 2 ^ #rule.counters - 1
+    rule.suppress = rule.su > 0 or rule.sn > 0
+    SUPPRESS = SUPPRESS or rule.suppress
+    if lt(MAXW_U, MAXW_N, rule.wu, rule.wn) then MAXW_U, MAXW_N = rule.wu, rule.wn end
+    RULES[r] = rule
+    r = r + 1
+  end
+  for _, rule in pairs(RULES) do
+    rule.spu, rule.spn = plus(MAXW_U, MAXW_N, rule.wu, rule.wn)
+    local w2u, w2n = plus(rule.wu, rule.wn, rule.wu, rule.wn)
+    for _, c in ipairs(rule.counters) do
+      COUNTERS[c] = { k = rule.k, wu = rule.wu, wn = rule.wn, w2u = w2u, w2n = w2n, spu = rule.spu, spn = rule.spn }
+    end
+  end
+end
 
 -- The state of this call.
 
@@ -98,28 +154,29 @@ local seq_id = fmt('%016d', seq)
 local alerts = {}
 local stats = { evicted_ips = 0, evicted_logons = 0, suppressed = 0, expired_ips = 0, expired_logons = 0, compacted = 0,
   evicted_marks = 0 }
-local batch_logons = {} -- logon id -> event index, for logons of this batch (their payload is at the client)
+local batch_logons = {} -- success id -> event index, for successes of this batch (their payload is at the client)
 
-local function fkey(tb, ip) return P .. 'f:' .. tb .. '|' .. ip end
-local function wkey(tb, ip) return P .. 'w:' .. tb .. '|' .. ip end
+local function fkey(c, ip) return P .. 'f:' .. c .. '|' .. ip end
+local function wkey(c, ip) return P .. 'w:' .. c .. '|' .. ip end
 local function lkey(id) return P .. 'l:' .. id end
 
--- A waiting logon is one string (one SET with its TTL): a header "done ns #ip #host #member", then
--- the ip, host and member, then the encoded payload.
-local function logon_value(done, tn, ip, host, m, payload)
-  return int(done) .. ' ' .. int(tn) .. ' ' .. #ip .. ' ' .. #host .. ' ' .. #m .. '\n' .. ip .. host .. m .. payload
+-- A waiting success is one string (one SET with its TTL): a header "rule done ns #ip #host #member",
+-- then the ip, host and member, then the encoded payload.
+local function logon_value(r, done, tn, ip, host, m, payload)
+  return int(r) .. ' ' .. int(done) .. ' ' .. int(tn) .. ' ' .. #ip .. ' ' .. #host .. ' ' .. #m .. '\n' ..
+      ip .. host .. m .. payload
 end
 
--- read_logon returns done, ns, ip, host, member and payload of a logon_value (nil for none).
+-- read_logon returns rule, done, ns, ip, host, member and payload of a logon_value (nil for none).
 local function read_logon(v)
   if not v then return nil end
-  local d, n, la, lh, lm, at = string.match(v, '^(%d+) (%d+) (%d+) (%d+) (%d+)\n()')
-  if not d then return nil end
+  local r, d, n, la, lh, lm, at = string.match(v, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+)\n()')
+  if not r then return nil end
   la, lh, lm = tonumber(la), tonumber(lh), tonumber(lm)
   local ip = sub(v, at, at + la - 1)
   local host = sub(v, at + la, at + la + lh - 1)
   local m = sub(v, at + la + lh, at + la + lh + lm - 1)
-  return tonumber(d), tonumber(n), ip, host, m, sub(v, at + la + lh + lm)
+  return tonumber(r), tonumber(d), tonumber(n), ip, host, m, sub(v, at + la + lh + lm)
 end
 
 -- The sizes of ips, logons and marks, read once per batch when needed and kept up to date.
@@ -168,18 +225,18 @@ local function failures_between(key, au, an, bu, bn)
   return fu, fn, fm
 end
 
--- fires is window.fires: whether K failures of f (ascending), together with the logon time t, fit
--- in one interval of length window (inclusive); if so, the failures of the first such interval.
-local function fires(fu, fn, tu, tn)
+-- fires is window.fires: whether k failures of f (ascending), together with the success time t, fit
+-- in one interval of length w (inclusive); if so, the failures of the first such interval.
+local function fires(fu, fn, tu, tn, k, wu, wn)
   local len = #fu
-  for i = 1, len - K + 1 do
+  for i = 1, len - k + 1 do
     local lou, lon = fu[i], fn[i]
     if lt(tu, tn, lou, lon) then lou, lon = tu, tn end
-    local hiu, hin = fu[i + K - 1], fn[i + K - 1]
+    local hiu, hin = fu[i + k - 1], fn[i + k - 1]
     if lt(hiu, hin, tu, tn) then hiu, hin = tu, tn end
-    local eu, en = plus(lou, lon, WU, WN)
+    local eu, en = plus(lou, lon, wu, wn)
     if not lt(eu, en, hiu, hin) then
-      local j = i + K
+      local j = i + k
       while j <= len and not lt(eu, en, fu[j], fn[j]) do j = j + 1 end
       return true, j - i, fu[i], fn[i], fu[j - 1], fn[j - 1]
     end
@@ -188,7 +245,7 @@ local function fires(fu, fn, tu, tn)
 end
 
 -- Compaction, as window.compact: drop failures that can never change a decision, so a sprayed
--- IP's set stays short.
+-- address's set stays short. cn is the counter (its k and window).
 
 local function lower(fu, fn, au, an) -- first index with f >= a
   local lo, hi = 1, #fu + 1
@@ -208,30 +265,31 @@ local function upper(fu, fn, bu, bn) -- first index with f > b
   return lo
 end
 
-local function others(fu, fn, j, au, an) -- failures in [a, a+window] except index j
-  local bu, bn = plus(au, an, WU, WN)
+local function others(fu, fn, j, au, an, cn) -- failures in [a, a+window] except index j
+  local bu, bn = plus(au, an, cn.wu, cn.wn)
   local lo, hi = lower(fu, fn, au, an), upper(fu, fn, bu, bn)
   local c = hi - lo
   if j >= lo and j < hi then c = c - 1 end
   return c
 end
 
-local function redundant(fu, fn, j)
+local function redundant(fu, fn, j, cn)
   local xu, xn = fu[j], fn[j]
-  local su, sn = minus(xu, xn, WU, WN)
-  if others(fu, fn, j, su, sn) < K then return false end
+  local su, sn = minus(xu, xn, cn.wu, cn.wn)
+  if others(fu, fn, j, su, sn, cn) < cn.k then return false end
   local i = j - 1
   while i >= 1 and not lt(fu[i], fn[i], su, sn) do
     if not (fu[i] == xu and fn[i] == xn) then
       local au, an = plus(fu[i], fn[i], 0, 1)
-      if others(fu, fn, j, au, an) < K then return false end
+      if others(fu, fn, j, au, an, cn) < cn.k then return false end
     end
     i = i - 1
   end
   return true
 end
 
-local function compact(key)
+local function compact(key, cn)
+  local K = cn.k
   local raw = call('ZRANGE', key, 0, -1, 'WITHSCORES')
   local fu, fn, fm = {}, {}, {}
   for i = 1, #raw, 2 do
@@ -244,10 +302,10 @@ local function compact(key)
     -- holds K of them (it reaches back to f[j-K] or, if not, on to f[j+K]).
     local dense = false
     if j > K and j + K <= #fu then
-      local eu, en = plus(fu[j - K], fn[j - K], WU, WN)
+      local eu, en = plus(fu[j - K], fn[j - K], cn.wu, cn.wn)
       dense = not lt(eu, en, fu[j + K], fn[j + K])
     end
-    if dense or redundant(fu, fn, j) then
+    if dense or redundant(fu, fn, j, cn) then
       table.remove(fu, j)
       table.remove(fn, j)
       removed[#removed + 1] = table.remove(fm, j)
@@ -263,61 +321,63 @@ end
 
 -- Dropping state.
 
--- A tracked pair's member in ips, and its field in newest.
-local function ips_member(ip, tb, n) return ns3(n) .. ip .. fmt('%03d', tb) end
-local function newest_field(ip, tb) return ip .. '|' .. tb end
+-- A tracked record's member in ips (dn: its due time's nanoseconds), and its field in newest.
+local function ips_member(ip, c, dn) return ns3(dn) .. ip .. id3(c) end
+local function newest_field(ip, c) return ip .. '|' .. c end
 
--- drop_ip forgets the tracked pair whose member in ips is m.
+-- drop_ip forgets the tracked record whose member in ips is m.
 local function drop_ip(m)
-  local ip, tb = sub(m, 4, -4), tonumber(sub(m, -3))
-  call('DEL', fkey(tb, ip))
+  local ip, c = sub(m, 4, -4), tonumber(sub(m, -3))
+  call('DEL', fkey(c, ip))
   zrem_counted(IPS, m)
-  call('HDEL', NEWEST, newest_field(ip, tb))
+  call('HDEL', NEWEST, newest_field(ip, c))
 end
 
+-- drop_logon forgets the waiting success whose member in logons is m.
 local function drop_logon(m)
-  local done, _, ip, _, wm = read_logon(call('GET', lkey(sub(m, 4))))
-  if done then
-    for tb = 0, TABLES - 1 do
-      if bit.band(done, 2 ^ tb) == 0 then call('ZREM', wkey(tb, ip), wm) end
+  local id = sub(m, 4)
+  local r, done, _, ip, _, wm = read_logon(call('GET', lkey(id)))
+  local rule = r and RULES[r]
+  if rule then
+    for j, c in ipairs(rule.counters) do
+      if band(done, 2 ^ (j - 1)) == 0 then call('ZREM', wkey(c, ip), wm) end
     end
-    call('DEL', lkey(sub(m, 4)))
   end
+  call('DEL', lkey(id))
   zrem_counted(LOGONS, m)
 end
 
--- A mark's member in marks: nnn..tb..'|'..ip..'|'..u..'|'..host; in its own set: nnn..u.
-local function mark_member(tb, ip, host, u, n) return ns3(n) .. tb .. '|' .. ip .. '|' .. int(u) .. '|' .. host end
-local function skey(tb, ip, host) return P .. 's:' .. tb .. '|' .. ip .. '|' .. host end
+-- A mark's member in marks (see the header), and its own set.
+local MARK_PATTERN = '^%d%d%d(%d%d%d)(%d%d%d)(' .. string.rep('%x', 32) .. ')(-?%d+)%.(%d%d%d)|(.*)$'
+local function mark_member(dn, r, c, ip, u, n, host)
+  return ns3(dn) .. id3(r) .. id3(c) .. ip .. int(u) .. '.' .. ns3(n) .. '|' .. host
+end
+local function skey(r, c, ip, host) return P .. 's:' .. r .. '|' .. c .. '|' .. ip .. '|' .. host end
 
 local function drop_mark(m)
-  local tb, ip, u, host = string.match(m, '^%d%d%d(%d+)|(%x+)|(-?%d+)|(.*)$')
-  if tb then call('ZREM', skey(tb, ip, host), sub(m, 1, 3) .. u) end
+  local r, c, ip, u, n, host = string.match(m, MARK_PATTERN)
+  if r then call('ZREM', skey(tonumber(r), tonumber(c), ip, host), n .. u) end
   zrem_counted(MARKS, m)
 end
 
--- The horizon: no current event can pair with state older than clock - 2 windows.
-local function horizon() return minus(clock_u, clock_n, W2U, W2N) end
-
--- expire drops, up to limit of each, the IPs whose newest failure and the logons that are older
--- than the horizon, and the suppress marks that can no longer hold back a logon that may alert (a
--- mark at m holds back logons in (m - suppress, m + suppress)). It reports whether all are gone.
+-- expire drops, up to limit of each, the records and the waiting successes due before the clock,
+-- and the suppress marks due at or before it (a mark at m holds back successes in
+-- (m - suppress, m + suppress); none of them can alert once m + suppress is a span behind the
+-- clock). It reports whether all are gone.
 local function expire(limit)
-  local hu, hn = horizon()
-  local ips = expired(IPS, hu, hn, false, limit)
+  local ips = expired(IPS, clock_u, clock_n, false, limit)
   for _, m in ipairs(ips) do
     drop_ip(m)
     stats.expired_ips = stats.expired_ips + 1
   end
-  local logons = expired(LOGONS, hu, hn, false, limit)
+  local logons = expired(LOGONS, clock_u, clock_n, false, limit)
   for _, m in ipairs(logons) do
     drop_logon(m)
     stats.expired_logons = stats.expired_logons + 1
   end
   local marks = {}
   if SUPPRESS then
-    local mu, mn = minus(hu, hn, SU, SN)
-    marks = expired(MARKS, mu, mn, true, limit)
+    marks = expired(MARKS, clock_u, clock_n, true, limit)
     for _, m in ipairs(marks) do drop_mark(m) end
   end
   return #ips < limit and #logons < limit and #marks < limit
@@ -330,11 +390,13 @@ end
 
 -- Alerts.
 
--- emit appends the alert of a logon (its event index, or -1 and its payload) for table tb, unless a
--- suppress mark of (ip, host, tb) is less than suppress from the logon time; else it marks it.
-local function emit(idx, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
-  if SUPPRESS then
-    local sk = skey(tb, ip, host)
+-- emit appends the alert of a success (its event index, or -1 and its payload) of rule r for its
+-- j-th counter c, unless a suppress mark of (r, c, ip, host) is less than suppress from the
+-- success time; else it marks it.
+local function emit(idx, payload, r, rule, j, c, ip, host, lu, ln, count, au, an, bu, bn)
+  if rule.suppress then
+    local SU, SN = rule.su, rule.sn
+    local sk = skey(r, c, ip, host)
     local near = call('ZRANGEBYSCORE', sk, int(lu - SU - 1), int(lu + SU + 1))
     for _, m in ipairs(near) do
       local pu, pn = tonumber(sub(m, 4)), tonumber(sub(m, 1, 3))
@@ -354,13 +416,17 @@ local function emit(idx, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
     end
     call('ZADD', sk, int(lu), ns3(ln) .. int(lu))
     call('PEXPIRE', sk, TTL)
-    zadd_counted(MARKS, lu, mark_member(tb, ip, host, lu, ln))
+    local du, dn = plus(lu, ln, SU, SN)
+    du, dn = plus(du, dn, rule.spu, rule.spn)
+    zadd_counted(MARKS, du, mark_member(dn, r, c, ip, lu, ln, host))
   end
   if idx >= 0 then payload = '' end -- the client has it
   local a = alerts
   a[#a + 1] = idx
   a[#a + 1] = payload
-  a[#a + 1] = tb
+  a[#a + 1] = r
+  a[#a + 1] = j
+  a[#a + 1] = c
   a[#a + 1] = count
   a[#a + 1] = au
   a[#a + 1] = an
@@ -368,12 +434,11 @@ local function emit(idx, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
   a[#a + 1] = bn
 end
 
--- fire_between alerts, for table tb, every logon of ip waiting for tb with a time in [from, to],
--- given the failures f of (tb, ip) that cover those logons' windows.
-local function fire_between(tb, ip, fu, fn, fromu, fromn, tou, ton)
-  local key = wkey(tb, ip)
+-- fire_between alerts, for counter c, every success from ip waiting for c with a time in
+-- [from, to], given the failures f of (c, ip) that cover those successes' windows.
+local function fire_between(c, cn, ip, fu, fn, fromu, fromn, tou, ton)
+  local key = wkey(c, ip)
   local raw = call('ZRANGEBYSCORE', key, int(fromu), int(tou), 'WITHSCORES')
-  local bitv = 2 ^ tb
   for i = 1, #raw, 2 do
     local m = raw[i]
     local lu, ln = tonumber(raw[i + 1]), tonumber(sub(m, 1, 3))
@@ -381,16 +446,19 @@ local function fire_between(tb, ip, fu, fn, fromu, fromn, tou, ton)
       call('ZREM', key, m)
       local id = sub(m, 4)
       local lk = lkey(id)
-      local done, _, _, host, _, payload = read_logon(call('GET', lk))
-      local ok, count, au, an, bu, bn = fires(fu, fn, lu, ln)
-      if done and ok then -- no logon: it expired (TTL), nothing left to alert
-        done = done + bitv
-        emit(batch_logons[id] or -1, payload, ip, host, lu, ln, tb, count, au, an, bu, bn)
-        if done == ALL then
+      local r, done, _, _, host, _, payload = read_logon(call('GET', lk))
+      local rule = r and RULES[r]
+      local j = rule and rule.index[c]
+      local ok, count, au, an, bu, bn = fires(fu, fn, lu, ln, cn.k, cn.wu, cn.wn)
+      if j and ok then -- no success: it expired (TTL), nothing left to alert
+        done = bor(done, 2 ^ j)
+        emit(batch_logons[id] or -1, payload, r, rule, j, c, ip, host, lu, ln, count, au, an, bu, bn)
+        if done == rule.all then
           call('DEL', lk)
-          zrem_counted(LOGONS, m)
+          local _, dn = plus(lu, ln, rule.spu, rule.spn)
+          zrem_counted(LOGONS, ns3(dn) .. id)
         else
-          call('SET', lk, logon_value(done, ln, ip, host, m, payload), 'KEEPTTL')
+          call('SET', lk, logon_value(r, done, ln, ip, host, m, payload), 'KEEPTTL')
         end
       end
     end
@@ -399,58 +467,62 @@ end
 
 -- Events.
 
--- track_ip records the newest failure time of (tb, ip). A new pair beyond MAX_IPS evicts, once
--- expired pairs are gone, the pair whose newest failure is the oldest (then the lowest address, then
--- table), which may be the new one: then it returns false and the failure is not kept.
-local function track_ip(ip, tb, tu, tn)
-  local field = newest_field(ip, tb)
+-- track_ip records the newest failure time of (c, ip). A new record beyond MAX_IPS evicts, once
+-- expired records are gone, the record due first (then the lowest address, then counter), which
+-- may be the new one: then it returns false and the failure is not kept.
+local function track_ip(ip, c, cn, tu, tn)
+  local field = newest_field(ip, c)
   local cur = call('HGET', NEWEST, field)
+  local du, dn = plus(tu, tn, cn.spu, cn.spn)
   if cur then
     local ou, on = parse(cur)
     if lt(ou, on, tu, tn) then
-      call('ZREM', IPS, ips_member(ip, tb, on))
-      call('ZADD', IPS, int(tu), ips_member(ip, tb, tn))
+      local _, odn = plus(ou, on, cn.spu, cn.spn)
+      call('ZREM', IPS, ips_member(ip, c, odn))
+      call('ZADD', IPS, int(du), ips_member(ip, c, dn))
       call('HSET', NEWEST, field, pair(tu, tn))
     end
     return true
   end
-  local m = ips_member(ip, tb, tn)
+  local m = ips_member(ip, c, dn)
   if size(IPS) >= MAX_IPS then
     expire_all()
     if size(IPS) >= MAX_IPS then
       stats.evicted_ips = stats.evicted_ips + 1
       local oldest = call('ZRANGE', IPS, 0, 0, 'WITHSCORES')
       local vu, vm = tonumber(oldest[2]), oldest[1]
-      if lt(tu, 0, vu, 0) or (tu == vu and m < vm) then -- members order by nnn, address, table
+      if du < vu or (du == vu and m < vm) then -- members order by nnn, address, counter
         return false
       end
       drop_ip(vm)
     end
   end
-  zadd_counted(IPS, tu, m)
+  zadd_counted(IPS, du, m)
   call('HSET', NEWEST, field, pair(tu, tn))
   return true
 end
 
-local function failure(i, tb, ip, tu, tn)
-  if not track_ip(ip, tb, tu, tn) then return end
-  local key = fkey(tb, ip)
+local function failure(i, c, cn, ip, tu, tn)
+  if not track_ip(ip, c, cn, tu, tn) then return end
+  local K = cn.k
+  local key = fkey(c, ip)
   call('ZADD', key, int(tu), ns3(tn) .. seq .. '.' .. i)
   call('PEXPIRE', key, TTL)
   if call('ZCARD', key) >= 4 * K then
-    -- Failures older than the horizon can no longer pair with any current event.
-    local hu = horizon()
+    -- Failures older than the counter's horizon (a span behind the clock) can no longer pair with
+    -- any current event.
+    local hu = minus(clock_u, clock_n, cn.spu, cn.spn)
     if call('ZREMRANGEBYSCORE', key, '-inf', '(' .. int(hu)) == 0 or call('ZCARD', key) >= 4 * K then
-      compact(key)
+      compact(key, cn)
     end
   end
 
-  if call('EXISTS', wkey(tb, ip)) == 0 then return end
-  -- Only runs of K failures that hold the new one can make a logon fire now; each run that fits in
-  -- the window makes every logon in [last - window, first + window] fire. Those logons lie within a
-  -- window of t, so the failures within two windows of t decide them.
-  local au, an = minus(tu, tn, W2U, W2N)
-  local bu, bn = plus(tu, tn, W2U, W2N)
+  if call('EXISTS', wkey(c, ip)) == 0 then return end
+  -- Only runs of K failures that hold the new one can make a success fire now; each run that fits
+  -- in the window makes every success in [last - window, first + window] fire. Those successes lie
+  -- within a window of t, so the failures within two windows of t decide them.
+  local au, an = minus(tu, tn, cn.w2u, cn.w2n)
+  local bu, bn = plus(tu, tn, cn.w2u, cn.w2n)
   local fu, fn = failures_between(key, au, an, bu, bn)
   local lo = lower(fu, fn, tu, tn)
   if lo > #fu or fu[lo] ~= tu or fn[lo] ~= tn then return end -- compacted away: it changed no decision
@@ -458,41 +530,42 @@ local function failure(i, tb, ip, tu, tn)
   for s = math.max(1, lo - K + 1), hi do
     if s + K - 1 > #fu then break end
     local e = s + K - 1
-    local eu, en = plus(fu[s], fn[s], WU, WN)
+    local eu, en = plus(fu[s], fn[s], cn.wu, cn.wn)
     if not lt(eu, en, fu[e], fn[e]) then
-      local fromu, fromn = minus(fu[e], fn[e], WU, WN)
-      fire_between(tb, ip, fu, fn, fromu, fromn, eu, en)
-      if call('EXISTS', wkey(tb, ip)) == 0 then break end
+      local fromu, fromn = minus(fu[e], fn[e], cn.wu, cn.wn)
+      fire_between(c, cn, ip, fu, fn, fromu, fromn, eu, en)
+      if call('EXISTS', wkey(c, ip)) == 0 then break end
     end
   end
 end
 
-local function logon(i, ip, host, tu, tn, payload)
+local function logon(i, r, rule, ip, host, tu, tn, payload)
   local done = 0
   local fkeys = {}
-  for tb = 0, TABLES - 1 do fkeys[#fkeys + 1] = fkey(tb, ip) end
-  if call('EXISTS', unpack(fkeys)) > 0 then -- most logons come from addresses with no failures at all
-    local au, an = minus(tu, tn, WU, WN)
-    local bu, bn = plus(tu, tn, WU, WN)
-    for tb = 0, TABLES - 1 do
-      local fu, fn = failures_between(fkey(tb, ip), au, an, bu, bn)
-      local ok, count, fau, fan, fbu, fbn = fires(fu, fn, tu, tn)
+  for _, c in ipairs(rule.counters) do fkeys[#fkeys + 1] = fkey(c, ip) end
+  if call('EXISTS', unpack(fkeys)) > 0 then -- most successes come from addresses with no failures at all
+    local au, an = minus(tu, tn, rule.wu, rule.wn)
+    local bu, bn = plus(tu, tn, rule.wu, rule.wn)
+    for j, c in ipairs(rule.counters) do
+      local fu, fn = failures_between(fkeys[j], au, an, bu, bn)
+      local ok, count, fau, fan, fbu, fbn = fires(fu, fn, tu, tn, rule.k, rule.wu, rule.wn)
       if ok then
-        done = done + 2 ^ tb
-        emit(i, '', ip, host, tu, tn, tb, count, fau, fan, fbu, fbn)
+        done = done + 2 ^ (j - 1)
+        emit(i, '', r, rule, j - 1, c, ip, host, tu, tn, count, fau, fan, fbu, fbn)
       end
     end
-    if done == ALL then return end
+    if done == rule.all then return end
   end
 
-  -- At the bound, once expired logons are gone, the oldest waiting logon goes (the earliest
-  -- arrived among equal times): this one when it is older than all of them.
+  -- At the bound, once expired successes are gone, the waiting success due first goes (the
+  -- earliest arrived among equal due times): this one when it is due before all of them.
+  local du, dn = plus(tu, tn, rule.spu, rule.spn)
   if size(LOGONS) >= MAX_LOGONS then
     expire_all()
     if size(LOGONS) >= MAX_LOGONS then
       local oldest = call('ZRANGE', LOGONS, 0, 0, 'WITHSCORES')
       stats.evicted_logons = stats.evicted_logons + 1
-      if lt(tu, tn, tonumber(oldest[2]), tonumber(sub(oldest[1], 1, 3))) then
+      if lt(du, dn, tonumber(oldest[2]), tonumber(sub(oldest[1], 1, 3))) then
         return
       end
       drop_logon(oldest[1])
@@ -500,11 +573,11 @@ local function logon(i, ip, host, tu, tn, payload)
   end
   local id = seq_id .. '.' .. fmt('%09d', i)
   local m = ns3(tn) .. id
-  call('SET', lkey(id), logon_value(done, tn, ip, host, m, payload), 'PX', TTL)
-  zadd_counted(LOGONS, tu, m)
-  for tb = 0, TABLES - 1 do
-    if bit.band(done, 2 ^ tb) == 0 then
-      local w = wkey(tb, ip)
+  call('SET', lkey(id), logon_value(r, done, tn, ip, host, m, payload), 'PX', TTL)
+  zadd_counted(LOGONS, du, ns3(dn) .. id)
+  for j, c in ipairs(rule.counters) do
+    if band(done, 2 ^ (j - 1)) == 0 then
+      local w = wkey(c, ip)
       call('ZADD', w, int(tu), m)
       call('PEXPIRE', w, TTL)
     end
@@ -515,10 +588,10 @@ end
 -- The batch, in order.
 
 local verdicts = {}
-local late_u, late_n = minus(clock_u, clock_n, WU, WN)
+local late_u, late_n = minus(clock_u, clock_n, MAXW_U, MAXW_N)
 for i = 0, N - 1 do
   local o = FIRST + i * STRIDE
-  local kind, tb, ip = ARGV[o], tonumber(ARGV[o + 1]), ARGV[o + 2]
+  local kind, x, ip = ARGV[o], tonumber(ARGV[o + 1]), ARGV[o + 2]
   local tu, tn = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
   if lt(tu, tn, late_u, late_n) then
     verdicts[#verdicts + 1] = 'l'
@@ -526,12 +599,14 @@ for i = 0, N - 1 do
     verdicts[#verdicts + 1] = 'c'
     if lt(clock_u, clock_n, tu, tn) then
       clock_u, clock_n = tu, tn
-      late_u, late_n = minus(clock_u, clock_n, WU, WN)
+      late_u, late_n = minus(clock_u, clock_n, MAXW_U, MAXW_N)
     end
     if kind == 'f' then
-      failure(i, tb, ip, tu, tn)
+      local cn = COUNTERS[x]
+      if cn then failure(i, x, cn, ip, tu, tn) end
     else
-      logon(i, ip, ARGV[o + 5], tu, tn, ARGV[o + 6])
+      local rule = RULES[x]
+      if rule then logon(i, x, rule, ip, ARGV[o + 5], tu, tn, ARGV[o + 6]) end
     end
   end
 end

@@ -491,11 +491,11 @@ func TestRedisStateExpires(t *testing.T) {
 	// The suppress mark of the alert at 20 µs stays while a logon it holds back (up to 30 µs) may
 	// still alert: until the clock is two windows past 30 µs.
 	assert.Equal(t, []string{"exp:clock", "exp:f:0|" + AddrID(spray), "exp:ips", "exp:marks", "exp:newest",
-		"exp:s:0|" + AddrID(attacker) + "|host", "exp:seq"}, keys)
+		"exp:s:0|0|" + AddrID(attacker) + "|host", "exp:seq"}, keys)
 	feed(t, r, fail(0, spray, us(30)+2*cfg.Window-1), 1, &got)
-	assert.Contains(t, srv.Keys("exp:"), "exp:s:0|"+AddrID(attacker)+"|host", "a logon at 30 µs - 1 ns may still alert")
+	assert.Contains(t, srv.Keys("exp:"), "exp:s:0|0|"+AddrID(attacker)+"|host", "a logon at 30 µs - 1 ns may still alert")
 	feed(t, r, fail(0, spray, us(30)+2*cfg.Window), 1, &got)
-	assert.NotContains(t, srv.Keys("exp:"), "exp:s:0|"+AddrID(attacker)+"|host")
+	assert.NotContains(t, srv.Keys("exp:"), "exp:s:0|0|"+AddrID(attacker)+"|host")
 	assert.NotContains(t, srv.Keys("exp:"), "exp:marks")
 	ips, logons = r.Sizes()
 	assert.Equal(t, 1, ips)
@@ -534,14 +534,14 @@ func TestRedisCorruptWaitingLogon(t *testing.T) {
 	feed(t, r, []step{logonAt(1, attacker, 20), logonAt(2, attacker, 21)}, 1, &got)
 	keys := srv.Keys("corrupt:l:")
 	require.Len(t, keys, 2)
-	// Keep the header (done, ns, lengths) and what it describes; replace the encoded payload.
+	// Keep the header (rule, done, ns, lengths) and what it describes; replace the encoded payload.
 	v, err := srv.Do("GET", keys[0])
 	require.NoError(t, err)
 	header, rest, _ := strings.Cut(v, "\n")
 	f := strings.Fields(header)
-	require.Len(t, f, 5)
+	require.Len(t, f, 6)
 	n := 0
-	for _, l := range f[2:] {
+	for _, l := range f[3:] {
 		x, _ := strconv.Atoi(l)
 		n += x
 	}
