@@ -129,12 +129,24 @@ type collector struct {
 // SIGTERM when the test ends; if the test failed its log is printed.
 func startCollector(t *testing.T, configPath string, healthPort int) *collector {
 	t.Helper()
-	logPath := filepath.Join(filepath.Dir(configPath), "collector.log")
+	return startCollectorConfigs(t, healthPort, configPath)
+}
+
+// startCollectorConfigs is startCollector with several config files, merged by the collector in
+// their order (a later file's maps are merged over the earlier ones', its lists replace theirs). The
+// log goes to the folder of the last one.
+func startCollectorConfigs(t *testing.T, healthPort int, configPaths ...string) *collector {
+	t.Helper()
+	logPath := filepath.Join(filepath.Dir(configPaths[len(configPaths)-1]), "collector.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(collectorBinary(t), "--config", configPath)
+	var args []string
+	for _, path := range configPaths {
+		args = append(args, "--config", path)
+	}
+	cmd := exec.Command(collectorBinary(t), args...)
 	cmd.Dir = repoRoot(t)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
@@ -275,12 +287,20 @@ func (s *otlpSink) snapshot() (alerts []plog.LogRecord, alertScopes []string, ot
 	return alerts, alertScopes, others
 }
 
-// alertBody is the body of every alert record (SPEC section 4).
-const alertBody = "Multiple failed AAD logins from IP address"
+// alertBody is the body (and Reason) of every alert of the seed rule ("Failed AzureAD logons but
+// success logon to host"); reverseAlertBody is that of "Failed host logons but success logon to
+// AzureAD".
+const (
+	alertBody        = "Multiple failed AAD logins from IP address"
+	reverseAlertBody = "Multiple failed host logins from IP address with successful Azure AD login"
+)
 
+// isAlert reports whether a record is an alert of either rule: its body is the rule's Reason, and so
+// is its Reason attribute.
 func isAlert(lr plog.LogRecord) bool {
 	reason, ok := lr.Attributes().Get("Reason")
-	return lr.Body().AsString() == alertBody && ok && reason.AsString() == alertBody
+	body := lr.Body().AsString()
+	return (body == alertBody || body == reverseAlertBody) && ok && reason.AsString() == body
 }
 
 // attr returns a record attribute as a string ("" when absent).

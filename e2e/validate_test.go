@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,10 @@ func TestExampleConfigsValidate(t *testing.T) {
 	configs = append(configs, filepath.Join(root, "examples", "demo", "config.yaml"))
 	if len(configs) < 5 {
 		t.Fatalf("found only %d example configs: %v", len(configs), configs)
+	}
+	// The example of the rules block must be among them.
+	if !slices.Contains(configs, filepath.Join(root, "examples", "both-rules.yaml")) {
+		t.Fatalf("examples/both-rules.yaml is missing from %v", configs)
 	}
 	for _, config := range configs {
 		rel, _ := filepath.Rel(root, config)
@@ -66,6 +71,14 @@ func TestBadValueFailsAtStart(t *testing.T) {
 		{"zero window", "    window: 0s", []string{"window", "0s"}},
 		{"bad CIDR", "    excluded_ips: [\"10.0.0.0/33\"]", []string{"excluded_ips", "10.0.0.0/33"}},
 		{"negative suppress", "    suppress: -1m", []string{"suppress", "-1m"}},
+		{"unknown rule", "    rules:\n      - id: aad-then-host\n      - id: host-then-cloud",
+			[]string{`rules[1].id: invalid value "host-then-cloud": no such rule`}},
+		{"unknown rule first", "    rules:\n      - id: no-such-rule",
+			[]string{`rules[0].id: invalid value "no-such-rule": no such rule`}},
+		{"rule named twice", "    rules:\n      - id: host-then-aad\n      - id: 1ce5e766-26ab-4616-b7c8-3b33ae321e80",
+			[]string{`rules[1].id: invalid value "1ce5e766-26ab-4616-b7c8-3b33ae321e80": the rule is named twice`}},
+		{"rule threshold", "    rules:\n      - id: host-then-aad\n        threshold: -3",
+			[]string{"rules[0].threshold: invalid value -3"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
