@@ -114,6 +114,7 @@ run: $(OTELCOL)
 	@echo "=== otelcol-aadhostlogin demo ============================================================="
 	@echo "config:  $(RUN_CONFIG)"
 	@echo "replays: examples/demo/auth.log, signins.jsonl, securityevents.jsonl (see examples/demo/EXPECTED.md)"
+	@echo "rules:   aad-then-host (failed sign-ins, then a host logon) and host-then-aad (failed host logons, then a successful sign-in)"
 	@echo "alerts:  printed below by the debug exporter, and written as OTLP JSON to $(CURDIR)/$(ALERTS)"
 	@echo
 	@echo "live data, from another terminal:"

@@ -42,6 +42,8 @@ const (
 	branch      = "192.0.2.20"        // 4 + 4 failures across the two tables: no table over 5
 	interrupted = "192.0.2.30"        // many 50140 / 50125 interrupts, which are not failures
 	vpn         = "10.20.0.15"        // admins over the VPN, no sign-ins at all
+	guesser     = "198.51.100.140"    // guesses SSH passwords on bastion01, then signs in to Entra ID
+	traveller   = "198.51.100.160"    // 3 failed RDP and 3 failed SSH logons, then signs in: per source, neither is over 5
 )
 
 func main() {
@@ -85,6 +87,10 @@ func (d *demo) build() {
 	d.scenarioIntruder()
 	d.scenarioIntruderV6()
 	d.scenarioBenign()
+	// Scenarios of the second rule come last: the random draws of the ones above, and so their
+	// records, stay what they were before these were added.
+	d.scenarioHostBruteForce()
+	d.scenarioTraveller()
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -339,6 +345,8 @@ var (
 	frankfurt = where{"Frankfurt am Main", "Hessen", "DE", 50.1109, 8.6821}
 	bucharest = where{"Bucharest", "Bucuresti", "RO", 44.4268, 26.1025}
 	singapore = where{"Singapore", "Singapore", "SG", 1.3521, 103.8198}
+	saoPaulo  = where{"Sao Paulo", "Sao Paulo", "BR", -23.5505, -46.6333}
+	lisbon    = where{"Lisbon", "Lisboa", "PT", 38.7223, -9.1393}
 )
 
 const (
@@ -771,6 +779,30 @@ func (d *demo) scenarioBenign() {
 	d.sshLogon(d.at(4, 20), "bastion01", "ops", 1010, vpn, "publickey", 6*time.Minute)
 	d.sshLogon(d.at(12, 5), "db01", "ops", 1010, vpn, "publickey", 90*time.Second)
 	d.logon4624(windowsLogon{t: d.at(5, 55), host: winJump01, user: "frank.lee", rid: 1160, logonType: 10, addr: vpn, workstation: "LT-FLEE"})
+}
+
+// scenarioHostBruteForce: 198.51.100.140 guesses frank's SSH password on bastion01, 7 failed passwords
+// on two connections (sshd ends a connection after a few), and minutes later signs in to Entra ID as
+// frank.lee with the password that works there. One alert of "Failed host logons but success logon
+// to AzureAD": Syslog failures, the SigninLogs sign-in.
+func (d *demo) scenarioHostBruteForce() {
+	d.sshFailures(d.at(3, 10), "bastion01", "frank", guesser, 4)
+	d.sshFailures(d.at(4, 5), "bastion01", "frank", guesser, 3)
+	d.signIn(signIn{t: d.at(7, 48), interactive: true, addr: guesser, who: users[5], app: azurePortal, result: 0,
+		ua: edgeUA, os: "Windows10", browser: "Edge 131.0.0", where: saoPaulo})
+}
+
+// scenarioTraveller: grace.kim in a hotel mistypes her password three times over RDP to WIN-JUMP01 and
+// three times over SSH to bastion01, gets into WIN-JUMP01, and signs in to Entra ID. Failed host
+// logons are counted per source: 3 SecurityEvent and 3 Syslog, neither over 5, so no alert.
+func (d *demo) scenarioTraveller() {
+	for i := range 3 {
+		d.failedLogon4625(d.at(2, 15).Add(time.Duration(i)*9*time.Second), winJump01, "grace.kim", traveller, 10)
+	}
+	d.logon4624(windowsLogon{t: d.at(2, 52), host: winJump01, user: "grace.kim", rid: 1188, logonType: 10, addr: traveller, workstation: "LT-GKIM"})
+	d.sshFailures(d.at(3, 30), "bastion01", "grace", traveller, 3)
+	d.signIn(signIn{t: d.at(6, 20), interactive: true, addr: traveller, who: users[6], app: officeHome, result: 0,
+		ua: edgeUA, os: "Windows10", browser: "Edge 131.0.0", where: lisbon})
 }
 
 // ---------------------------------------------------------------------------------------------------
