@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -13,8 +14,30 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
-// encodingVersion is the first byte of an encoded Logon; a logon of another version is refused.
-const encodingVersion = 1
+// The first byte of an encoded Logon is its format; a logon of another format is refused.
+//
+// Format 1 is a host logon (LinuxLogon or WindowsLogon, told apart by its source):
+//
+//	1, source, varint time, 16-byte address, the strings of fields()
+//
+// Format 2 is what only the second rule keeps waiting, a successful sign-in or a failed host logon:
+//
+//	2, kind, source, table, varint time, 16-byte address, varint repeat, the strings of fields(),
+//	the strings of signInFields()
+//
+// Logons are still written in format 1, byte for byte as before format 2 existed, so that
+// checkpoints and shared state of either age keep reading each other's logons.
+const (
+	encodingVersion       = 1
+	encodingVersionKinded = 2
+	encodingLatestVersion = encodingVersionKinded
+	encodingAddressLen    = 16
+)
+
+// kinded reports whether the logon is one that format 2 encodes.
+func (l *Logon) kinded() bool {
+	return l.Kind == classify.SigninSuccess || l.Kind == classify.HostFailure
+}
 
 // AppendBinary appends the logon's encoding to b: what a shared state (Redis) or a checkpoint
 // keeps of a waiting logon.
@@ -27,12 +50,40 @@ func (l *Logon) AppendBinary(b []byte) ([]byte, error) {
 
 // appendFields appends everything of the logon but its resource.
 func (l *Logon) appendFields(b []byte) []byte {
-	b = append(b, encodingVersion, byte(l.Source))
+	b = l.appendHeader(b)
+	for _, s := range l.fields() {
+		b = codec.AppendString(b, *s)
+	}
+	if l.kinded() {
+		for _, s := range l.signInFields() {
+			b = codec.AppendString(b, *s)
+		}
+	}
+	return b
+}
+
+// headerSize is the length of appendHeader's encoding.
+func (l *Logon) headerSize() int {
+	if l.kinded() {
+		return 4 + varintLen(l.Time) + encodingAddressLen + varintLen(int64(l.Repeat))
+	}
+	return 2 + varintLen(l.Time) + encodingAddressLen
+}
+
+// appendHeader appends what comes before the strings: the format, the fixed-size fields, the time and
+// the address (and for format 2 the repeat count).
+func (l *Logon) appendHeader(b []byte) []byte {
+	kinded := l.kinded()
+	if kinded {
+		b = append(b, encodingVersionKinded, byte(l.Kind), byte(l.Source), byte(l.Table))
+	} else {
+		b = append(b, encodingVersion, byte(l.Source))
+	}
 	b = binary.AppendVarint(b, l.Time)
 	a16 := l.Addr.As16()
 	b = append(b, a16[:]...)
-	for _, s := range l.fields() {
-		b = codec.AppendString(b, *s)
+	if kinded {
+		b = binary.AppendVarint(b, int64(l.Repeat))
 	}
 	return b
 }
@@ -100,24 +151,47 @@ func (l *Logon) unmarshal(b []byte, rs Resources) error {
 	return l.finish(d)
 }
 
-// readFields decodes what appendFields encoded into a zeroed l.
+// readFields decodes what appendFields encoded into a zeroed l. The kind of a format 1 logon is left
+// Unrelated, for finish to derive.
 func (l *Logon) readFields(d *codec.Reader) error {
-	if v := d.Byte(); v != encodingVersion {
-		return fmt.Errorf("logon encoding version %d, want %d", v, encodingVersion)
+	v := d.Byte()
+	if v != encodingVersion && v != encodingVersionKinded {
+		return fmt.Errorf("logon encoding version %d, want %d to %d", v, encodingVersion, encodingLatestVersion)
 	}
 	*l = Logon{}
+	if v == encodingVersionKinded {
+		l.Kind = classify.Kind(d.Byte())
+		if !l.kinded() {
+			return fmt.Errorf("logon encoding: kind %d in format %d", l.Kind, v)
+		}
+	}
 	l.Source = classify.LogonSource(d.Byte())
+	if v == encodingVersionKinded {
+		l.Table = classify.Table(d.Byte())
+	}
 	l.Time = d.Varint()
-	var a16 [16]byte
-	copy(a16[:], d.Bytes(16))
+	var a16 [encodingAddressLen]byte
+	copy(a16[:], d.Bytes(encodingAddressLen))
 	l.Addr = netip.AddrFrom16(a16).Unmap()
+	if v == encodingVersionKinded {
+		r := d.Varint()
+		if r < math.MinInt32 || r > math.MaxInt32 {
+			return fmt.Errorf("logon encoding: repeat %d", r)
+		}
+		l.Repeat = int(r)
+	}
 	for _, s := range l.fields() {
 		*s = d.String()
+	}
+	if v == encodingVersionKinded {
+		for _, s := range l.signInFields() {
+			*s = d.String()
+		}
 	}
 	return nil
 }
 
-// finish checks that d was read to its end without error and derives the logon's kind.
+// finish checks that d was read to its end without error and derives the kind of a format 1 logon.
 func (l *Logon) finish(d *codec.Reader) error {
 	if d.Err() != nil {
 		return fmt.Errorf("logon encoding: %w", d.Err())
@@ -128,9 +202,14 @@ func (l *Logon) finish(d *codec.Reader) error {
 	if l.Source > classify.WindowsEvent {
 		return fmt.Errorf("logon encoding: unknown source %d", l.Source)
 	}
-	l.Kind = classify.LinuxLogon
-	if l.Source != classify.Syslog {
-		l.Kind = classify.WindowsLogon
+	if l.Table > classify.AADNonInteractiveUserSignInLogs {
+		return fmt.Errorf("logon encoding: unknown table %d", l.Table)
+	}
+	if l.Kind == classify.Unrelated { // format 1
+		l.Kind = classify.LinuxLogon
+		if l.Source != classify.Syslog {
+			l.Kind = classify.WindowsLogon
+		}
 	}
 	return nil
 }

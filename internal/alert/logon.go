@@ -1,5 +1,6 @@
-// Package alert builds the rule's alert record (shared/SPEC.md section 4) from a logon and the
-// failed sign-ins that incriminate it.
+// Package alert builds the rule's alert record from a logon and the failed sign-ins that
+// incriminate it, and keeps the waiting payloads: host logons, and for the second rule successful
+// sign-ins (or failed host logons).
 package alert
 
 import (
@@ -15,7 +16,9 @@ import (
 const maxFieldLen = 2048
 
 // Logon is a host logon as the alert needs it: the recognised fields, its event time, and the
-// resource it came with. It outlives the batch it came in, so it owns its data.
+// resource it came with. It outlives the batch it came in, so it owns its data. It carries a
+// successful sign-in (classify.SigninSuccess) or a failed host logon (classify.HostFailure) the
+// same way, when one is what waits.
 type Logon struct {
 	classify.Event
 	Time     int64
@@ -35,9 +38,17 @@ func NewLogon(ev *classify.Event, t int64, res pcommon.Resource) Logon {
 func (l *Logon) Set(ev *classify.Event, t int64, res pcommon.Resource) {
 	l.Event, l.Time, l.Resource = *ev, t, res
 	for _, s := range l.fields() {
-		if len(*s) > maxFieldLen {
-			*s = strings.ToValidUTF8(strings.Clone((*s)[:maxFieldLen]), "") + "…"
-		}
+		bound(s)
+	}
+	for _, s := range l.signInFields() {
+		bound(s)
+	}
+}
+
+// bound cuts a string longer than maxFieldLen, and marks it cut.
+func bound(s *string) {
+	if len(*s) > maxFieldLen {
+		*s = strings.ToValidUTF8(strings.Clone((*s)[:maxFieldLen]), "") + "…"
 	}
 }
 
@@ -50,4 +61,11 @@ func (l *Logon) fields() []*string {
 		&e.LogonTypeName, &e.TargetUserSid, &e.TargetUserName, &e.TargetDomainName, &e.ResourceID,
 		&e.User, &e.Reject, &e.ResultType, &e.LogonUser,
 	}
+}
+
+// signInFields lists the strings only a successful sign-in has, which the encoding of a logon
+// (format 1) leaves out.
+func (l *Logon) signInFields() []*string {
+	e := &l.Event
+	return []*string{&e.AppDisplayName, &e.UserDisplayName, &e.ClientAppUsed, &e.Location}
 }

@@ -25,16 +25,21 @@ func (l *Logon) Pack() (p Packed, host string) {
 	b := l.appendFields(make([]byte, 0, l.fieldsSize()))
 	// b is not reachable from anywhere else and never changes again.
 	p = Packed{fields: unsafe.String(unsafe.SliceData(b), len(b)), resource: l.Resource}
-	// Computer is the first string, after the version, the source, the time and the address.
-	at := 2 + varintLen(l.Time) + 16 + uvarintLen(uint64(len(l.Computer)))
+	// Computer is the first string, right after the header.
+	at := l.headerSize() + uvarintLen(uint64(len(l.Computer)))
 	return p, p.fields[at : at+len(l.Computer)]
 }
 
 // fieldsSize is the length of appendFields' encoding, so that Pack allocates it once and exactly.
 func (l *Logon) fieldsSize() int {
-	n := 2 + varintLen(l.Time) + 16
+	n := l.headerSize()
 	for _, s := range l.fields() {
 		n += uvarintLen(uint64(len(*s))) + len(*s)
+	}
+	if l.kinded() {
+		for _, s := range l.signInFields() {
+			n += uvarintLen(uint64(len(*s))) + len(*s)
+		}
 	}
 	return n
 }

@@ -112,6 +112,51 @@ func BenchmarkClassify(b *testing.B) {
 	}
 }
 
+// BenchmarkClassifyRuleB measures the classifier with the second rule's switches on: the records
+// that only they make something of, and some of the first rule's to show what the switches cost them.
+func BenchmarkClassifyRuleB(b *testing.B) {
+	secEventRows := loadSampleForBench(b)
+	cases := []struct {
+		name  string
+		attrs map[string]any
+		body  any
+		want  Kind
+	}{
+		{"unrelated_otlp", otlpAppAttrs(), otlpAppBody, Unrelated},
+		{"sentinel_signin", sentinelSignInRow(), nil, FailedSignIn},
+		{"sentinel_signin_success", with(sentinelSignInRow(), "ResultType", "0"), nil, SigninSuccess},
+		{"diagnostic_map_body_signin_success", map[string]any{}, diagSignInFull(), SigninSuccess},
+		{"diagnostic_json_body_signin_success", map[string]any{}, diagSignInSuccessJSON, SigninSuccess},
+		{"sentinel_syslog_logon", sentinelSyslogRow(), nil, LinuxLogon},
+		{"sentinel_syslog_sshd_failure", with(sentinelSyslogRow(), "SyslogMessage", failedPw), nil, HostFailure},
+		{"syslog_receiver_sshd_failure", with(syslogReceiverAttrs(), "message", failedPw), nil, HostFailure},
+		{"raw_rfc3164_sshd_failure", map[string]any{"log.file.name": "auth.log"}, "Nov 27 02:34:56 web01 sshd[4242]: " + failedPw, HostFailure},
+		{"raw_rfc3164_repeated_failure", map[string]any{"log.file.name": "auth.log"},
+			"Nov 27 02:34:56 web01 sshd[4242]: message repeated 3 times: [ " + failedPw + "]", HostFailure},
+		{"syslog_receiver_login_failure", with(syslogReceiverAttrs(), "appname", "login", "message", failedLogin), nil, HostFailure},
+		{"syslog_receiver_pam_no_from", with(syslogReceiverAttrs(), "message",
+			"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost="+srcIP), nil, Unrelated},
+		{"windowseventlog_4625", map[string]any{}, with(windowsEventLogBody(false), "event_id", map[string]any{"id": 4625}), HostFailure},
+		{"securityevent_4624", securityEventRow(), nil, WindowsLogon},
+		{"securityevent_csv_row_4625", secEventRows, nil, HostFailure},
+	}
+	c := New(Rules{HostFailures: true, SigninSuccesses: true})
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			rec := newRecord(b, tc.attrs, tc.body)
+			var ev Event
+			c.Classify(rec, &ev)
+			if ev.Kind != tc.want {
+				b.Fatalf("kind %v (reject %q), want %v", ev.Kind, ev.Reject, tc.want)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				c.Classify(rec, &ev)
+			}
+		})
+	}
+}
+
 // loadSampleForBench returns the first row of the SecurityEvent export: 229 string columns.
 func loadSampleForBench(b *testing.B) map[string]any {
 	return loadSample(b, "SecurityEvent_Authentication_1000rows.csv")[0]

@@ -18,8 +18,22 @@ type Rules struct {
 	// ExcludedIPs are addresses never counted (default 127.0.0.1/32 and ::1/128): sign-ins from them
 	// are Kind SignIn, logons from them Unrelated.
 	ExcludedIPs []netip.Prefix
-	// LogonTypes are the Windows logon types that count (default 10, 7, 3).
+	// LogonTypes are the Windows logon types that count (default 10, 7, 3), for 4624 logons and, with
+	// HostFailures, for 4625 failed logons.
 	LogonTypes []int
+
+	// HostFailures makes failed host logons Kind HostFailure: what the rule "Failed host logons but
+	// success logon to AzureAD" counts per source address. They are Windows 4625 events (with a
+	// counted LogonType and an address) and auth-facility syslog lines other than sudo's that have
+	// the term "from", none of the terms Disconnecting, Disconnected, Accepted, disconnect or
+	// [preauth], and a source address that is not excluded. When false (the default) such records
+	// are Unrelated and cost what they always did.
+	HostFailures bool
+	// SigninSuccesses makes sign-ins whose ResultType is excluded (successes) from an address that is
+	// not excluded Kind SigninSuccess instead of SignIn, and has every sign-in's projected columns
+	// (Event.AppDisplayName, UserDisplayName, ClientAppUsed, Location) read. When false (the default)
+	// they are SignIn, and those columns are not read.
+	SigninSuccesses bool
 }
 
 // DefaultRules returns the seed rule's values.
@@ -41,6 +55,8 @@ type Classifier struct {
 	excludedIPs     []netip.Prefix
 	logonTypes      []int64
 	logonTypeNames  []string // canonical decimal form of logonTypes, aliased into Event.LogonType
+	hostFailures    bool
+	signinSuccesses bool
 }
 
 // New returns a Classifier for r; nil slices in r take the defaults (see Rules).
@@ -55,7 +71,7 @@ func New(r Rules) *Classifier {
 	if r.LogonTypes == nil {
 		r.LogonTypes = def.LogonTypes
 	}
-	c := &Classifier{}
+	c := &Classifier{hostFailures: r.HostFailures, signinSuccesses: r.SigninSuccesses}
 	for _, rt := range r.ExcludedResultTypes {
 		c.excludedResults = append(c.excludedResults, canonicalCodeString(rt))
 	}
@@ -204,7 +220,7 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 	}
 	switch {
 	case d.eventLog && d.channel:
-		if mayBeLogon(d.eventID) {
+		if c.mayBeLogon(d.eventID) {
 			c.windows(&in, shapeEventLog, reset(ev))
 		}
 	case d.appname && d.message:
@@ -249,11 +265,11 @@ func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Even
 	case strings.EqualFold(typ, "Syslog"):
 		c.sentinelSyslog(in, ev)
 	case strings.EqualFold(typ, "SecurityEvent"):
-		if mayBeLogon(d.eventID) {
+		if c.mayBeLogon(d.eventID) {
 			c.windows(in, shapeSecurityEvent, ev)
 		}
 	case strings.EqualFold(typ, "WindowsEvent"):
-		if mayBeLogon(d.eventID) {
+		if c.mayBeLogon(d.eventID) {
 			c.windows(in, shapeWindowsEvent, ev)
 		}
 	default:

@@ -1,6 +1,8 @@
-// Package classify recognises the input shapes of the product contract (section 3) in a
+// Package classify recognises the input shapes the processor accepts in a
 // plog.LogRecord and turns a matching record into an Event: a failed sign-in, or a host logon, with
-// its source address, event time and the fields the alert record projects.
+// its source address, event time and the fields the alert record projects. For the second rule
+// ("Failed host logons but success logon to AzureAD") it can also find failed host logons and
+// successful sign-ins, when Rules asks for them (HostFailures, SigninSuccesses).
 //
 // One pass over the attributes (and over a map body) looks for the few keys that tell the shapes
 // apart; only a recognised shape has its other fields read. Fields may sit in the attributes or in
@@ -29,19 +31,31 @@ import "net/netip"
 type Kind uint8
 
 const (
-	// Unrelated records match no shape, or match one but are not part of the rule (a successful
-	// sign-in, a non-auth syslog line, EventID 4625...). They pass through untouched.
+	// Unrelated records match no shape, or match one but are not part of the rules (a non-auth
+	// syslog line, an EventID other than 4624 and, unless Rules.HostFailures is set, 4625...). They
+	// pass through untouched.
 	Unrelated Kind = iota
 	// FailedSignIn is a sign-in whose ResultType is not excluded and whose address counts.
 	FailedSignIn
-	// SignIn is a sign-in that does not count as a failure (excluded ResultType or address).
+	// SignIn is a sign-in that does not count as a failure (excluded ResultType or address), and is
+	// no SigninSuccess either.
 	SignIn
 	// LinuxLogon is an accepted sshd (or other auth-facility "Accepted") logon.
 	LinuxLogon
 	// WindowsLogon is a 4624 with a counted LogonType and an address.
 	WindowsLogon
+	// HostFailure is a failed host logon, with Rules.HostFailures set: a Windows 4625 with a counted
+	// LogonType and an address, or an auth-facility syslog line that passes the second rule's filter
+	// (the term "from", none of the terms of a disconnection, an accepted logon or a pre-auth
+	// message) and names a source address. Event.Source is the table it counts in, Event.Repeat how
+	// many failures it stands for. Without Rules.HostFailures these records are Unrelated.
+	HostFailure
+	// SigninSuccess is a sign-in whose ResultType is excluded (a success) from an address that
+	// counts, with Rules.SigninSuccesses set; without it such a sign-in is SignIn.
+	SigninSuccess
 	// Rejected records were recognised as a sign-in or a logon but carry a value that cannot be used
 	// (unparseable address, wrong type, ...). Event.Reject says why. They pass through untouched.
+	// Rejected is the last Kind: an array indexed by Kind has Rejected+1 entries.
 	Rejected
 )
 
@@ -56,6 +70,10 @@ func (k Kind) String() string {
 		return "linux_logon"
 	case WindowsLogon:
 		return "windows_logon"
+	case HostFailure:
+		return "host_failure"
+	case SigninSuccess:
+		return "signin_success"
 	case Rejected:
 		return "rejected"
 	}
@@ -94,15 +112,18 @@ func (t Table) String() string {
 	return "SigninLogs"
 }
 
-// LogonSource is the Sentinel table a logon would live in.
+// LogonSource is the Sentinel table a logon (or a failed logon) would live in.
 type LogonSource uint8
 
 const (
 	// Syslog logons come from sshd (or another auth-facility program).
 	Syslog LogonSource = iota
-	// SecurityEvent logons are Windows 4624 events in the SecurityEvent shape or from the windowseventlog receiver.
+	// SecurityEvent logons are Windows events in the SecurityEvent shape or from the windowseventlog
+	// receiver (all its 4624s; its 4625s but those of the ForwardedEvents channel).
 	SecurityEvent
-	// WindowsEvent logons are Windows 4624 events in Sentinel's WindowsEvent shape.
+	// WindowsEvent logons are Windows events in Sentinel's WindowsEvent shape, and 4625s the
+	// windowseventlog receiver read from the ForwardedEvents channel (where the Windows Event
+	// Forwarding connector, whose table is WindowsEvent, reads them).
 	WindowsEvent
 )
 
@@ -131,29 +152,43 @@ type Event struct {
 	// that have a LogRecord Timestamp, which the caller prefers (and it falls back to ObservedTimestamp).
 	Time int64
 
-	// Failed sign-ins.
+	// Sign-ins.
 	Table      Table
 	ResultType string
 	User       string // UserPrincipalName
 
-	// Logons (both families).
-	Source   LogonSource
+	// Sign-in columns an alert on a successful sign-in projects, read only with
+	// Rules.SigninSuccesses (and then for every sign-in); "" when the shape does not carry them.
+	AppDisplayName  string
+	UserDisplayName string
+	ClientAppUsed   string
+	// Location is the country or region code: Sentinel's Location, the diagnostic record's location,
+	// properties.location.countryOrRegion, or the azure_event_hub receiver's cloud.region.
+	Location string
+
+	// Logons (both families) and failed logons.
+	Source LogonSource
+	// Repeat is how many failed logons a HostFailure stands for: 1, or N for a syslog daemon's
+	// "message repeated N times: [ … ]", which folds N identical lines into one. 0 for other kinds.
+	Repeat   int
 	Computer string // host logged on to: Sentinel Computer, syslog hostname, journald _HOSTNAME, Windows computer
-	// LogonUser is the account that logged on: the <user> of the sshd grammar (empty when the message
-	// does not follow it), or TargetUserName for Windows.
+	// LogonUser is the account that logged on (or, for a HostFailure, tried to): the <user> of the
+	// sshd grammar (empty when the message does not follow it), or TargetUserName for Windows.
 	LogonUser string
 
-	// Linux logons.
+	// Linux logons and failed logons.
 	HostIP        string
 	SyslogMessage string
 	Facility      string // facility name: "auth" or "authpriv"
 	ProcessName   string
 
-	// Windows logons.
-	Account          string
-	AccountType      string // as given; the alert derives Machine/User when empty
-	Activity         string // SecurityEvent's own column; "4624 - An account was successfully logged on." for the others
-	EventID          string // "4624" (the alert writes it as an int, the KQL column's type)
+	// Windows logons and failed logons.
+	Account     string
+	AccountType string // as given; the alert derives Machine/User when empty
+	// Activity is SecurityEvent's own column; for the other shapes "4624 - An account was
+	// successfully logged on." (or "4625 - An account failed to log on." for a HostFailure).
+	Activity         string
+	EventID          string // "4624", or "4625" for a HostFailure (the alert writes it as an int, the KQL column's type)
 	LogonProcessName string
 	LogonType        string // "10", "7" or "3"
 	LogonTypeName    string

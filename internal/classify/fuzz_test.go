@@ -9,7 +9,8 @@ import (
 // FuzzClassify starts from every real shape and replaces one field (chosen by pick) with a fuzzed
 // string, int, double, map or slice, adds a fuzzed attribute, and for string-body shapes fuzzes the
 // body itself. Classify must not panic, must leave the record as it was, and must return a
-// consistent Event.
+// consistent Event, with the second rule's switches off and on; and the switches may only turn what
+// was Unrelated into a HostFailure (or a Rejected one), and a SignIn into a SigninSuccess.
 func FuzzClassify(f *testing.F) {
 	for i := range shapeTemplates {
 		f.Add(uint8(i), uint8(0), uint8(0), "", srcIP, "", int64(4624), 50126.0)
@@ -20,8 +21,15 @@ func FuzzClassify(f *testing.F) {
 	f.Add(shapeIndex("raw auth.log"), uint8(0), uint8(8), "log.file.name", "Nov 27 02:34:56 web01 sshd[4242]: "+acceptedPw, "secure", int64(0), 0.0)
 	f.Add(shapeIndex("sentinel syslog"), uint8(7), uint8(0), "", "Accepted password for 10.9.9.9 from ::ffff:203.0.113.7 port 22 ssh2", "", int64(0), 0.0)
 	f.Add(shapeIndex("securityevent"), uint8(5), uint8(0), "", "::ffff:203.0.113.7", "", int64(0), 0.0)
+	f.Add(shapeIndex("securityevent 4625"), uint8(0), uint8(1), "", "", "", int64(4625), 0.0)
+	f.Add(shapeIndex("sentinel syslog failure"), uint8(7), uint8(0), "", "message repeated 7 times: [ Invalid user x from ::ffff:10.0.0.1 port 1]", "", int64(0), 0.0)
+	f.Add(shapeIndex("sentinel syslog failure"), uint8(7), uint8(0), "", "Connection from 203.0.113.7 port 1 on 10.0.0.4 port 22", "", int64(0), 0.0)
+	f.Add(shapeIndex("raw auth.log repeated failure"), uint8(0), uint8(8), "log.file.name",
+		"Nov 27 02:34:56 web01 login[7]: message repeated 2 times: [ "+failedLogin+"]", "secure", int64(0), 0.0)
+	f.Add(shapeIndex("diagnostic JSON success"), uint8(0), uint8(8), "", strings.Replace(diagSignInSuccessJSON, `"0"`, "50140.0", 1), "", int64(0), 0.0)
+	f.Add(shapeIndex("sentinel sign-in success"), uint8(0), uint8(3), "", "countryOrRegion", "Location", int64(0), 0.0)
 
-	c := New(Rules{})
+	c, on := New(Rules{}), New(Rules{HostFailures: true, SigninSuccesses: true})
 	f.Fuzz(func(t *testing.T, shape, pick, kind uint8, key, s1, s2 string, n int64, d float64) {
 		tpl := shapeTemplates[int(shape)%len(shapeTemplates)]
 		attrs, body := tpl.build()
@@ -65,7 +73,97 @@ func FuzzClassify(f *testing.F) {
 		if _, isString := body.(string); isString && kind&8 != 0 {
 			body = s1
 		}
-		checkInvariants(t, c, classifyUnchanged(t, c, newRecord(t, attrs, body)))
+		rec := newRecord(t, attrs, body)
+		off := classifyUnchanged(t, c, rec)
+		checkInvariants(t, c, off)
+		ev := classifyUnchanged(t, on, rec)
+		checkInvariants(t, on, ev)
+		checkSwitchesOnlyAdd(t, off, ev)
+	})
+}
+
+// checkSwitchesOnlyAdd holds between what a record is with the second rule's switches off (off) and
+// on (on): the switches make nothing of the first rule's different, and add only their own kinds.
+func checkSwitchesOnlyAdd(t *testing.T, off, on Event) {
+	t.Helper()
+	withoutProjection := func(ev Event) Event {
+		ev.AppDisplayName, ev.UserDisplayName, ev.ClientAppUsed, ev.Location = "", "", "", ""
+		return ev
+	}
+	switch off.Kind {
+	case Unrelated:
+		switch on.Kind {
+		case Unrelated, HostFailure:
+		case Rejected:
+			if on.Reject != RejectBadAddress && on.Reject != RejectBadLogonType {
+				t.Fatalf("an unrelated record rejected for %q with the switches on", on.Reject)
+			}
+		default:
+			t.Fatalf("an unrelated record is %v with the switches on: %+v", on.Kind, on)
+		}
+	case SignIn:
+		if on.Kind != SignIn && on.Kind != SigninSuccess {
+			t.Fatalf("a sign-in is %v with the switches on", on.Kind)
+		}
+		on.Kind = SignIn
+		if withoutProjection(on) != off {
+			t.Fatalf("the switches changed a sign-in:\n%+v\n%+v", off, on)
+		}
+	default:
+		if withoutProjection(on) != off {
+			t.Fatalf("the switches changed a %v:\n%+v\n%+v", off.Kind, off, on)
+		}
+	}
+}
+
+// FuzzHostFailureLine runs fuzzed auth messages through the failed-logon path: the one-pass filter
+// must agree with the filter written term by term, and a counted line must name the address the
+// OpenSSH grammar (or, outside it, the first IPv4 address) gives.
+func FuzzHostFailureLine(f *testing.F) {
+	for _, lc := range linuxCases {
+		f.Add(lc.msg, uint8(0))
+	}
+	f.Add("message repeated 3 times: [ Failed password for x from 10.0.0.1 port 1 ssh2]", uint8(1))
+	f.Add("from \xe4\xb8\xad[preauth]\xff", uint8(2))
+	f.Add("sshd[1]: Starting session: shell for a from 1.2.3.4 port 2 id 3", uint8(3))
+	on := New(Rules{HostFailures: true})
+	f.Fuzz(func(t *testing.T, msg string, shape uint8) {
+		if got, want := failedLogonTerms(msg), referenceFailedLogonTerms(msg); got != want {
+			t.Fatalf("failedLogonTerms(%q) = %v, term by term %v", msg, got, want)
+		}
+		inner, n := unwrapRepeated(msg)
+		if n < 1 || n > 999_999_999 || !strings.Contains(msg, inner) || (n > 1 && !strings.Contains(msg, "message repeated")) {
+			t.Fatalf("unwrapRepeated(%q) = %q, %d", msg, inner, n)
+		}
+		_ = sshdSessionLine(msg)
+
+		shapes := linuxShapes()
+		attrs, body := shapes[int(shape)%len(shapes)].build(msg)
+		if attrs == nil {
+			attrs = map[string]any{}
+		}
+		ev := classifyUnchanged(t, on, newRecord(t, attrs, body))
+		checkInvariants(t, on, ev)
+		if ev.Kind != HostFailure || ev.SyslogMessage != msg {
+			return // a raw line's parser may have cut the message otherwise
+		}
+		if n != ev.Repeat {
+			t.Fatalf("%q: repeat %d, want %d", msg, ev.Repeat, n)
+		}
+		if a, user, ok := SSHDFailure(inner); ok {
+			if a != ev.Addr || user != ev.LogonUser {
+				t.Fatalf("%q: %v %q, the grammar says %v %q", msg, ev.Addr, ev.LogonUser, a, user)
+			}
+			return
+		}
+		if _, r := parseSSHD(inner); r == grammarAbsent {
+			text, _ := firstIPv4(inner)
+			if a, ok := ParseAddr(text); !ok || a != ev.Addr || ev.LogonUser != "" {
+				t.Fatalf("%q: %v, the first IPv4 is %q", msg, ev.Addr, text)
+			}
+			return
+		}
+		t.Fatalf("%q: counted though the grammar reads no failure in it", msg)
 	})
 }
 

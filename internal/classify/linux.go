@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"net/netip"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -62,9 +63,16 @@ func facilityFrom(f field) string {
 }
 
 // finishLinux applies the rule to a Linux record: auth facility, not sudo, has the term Accepted,
-// and a source address that counts.
+// and a source address that counts. A message without the term may be a failed logon (see
+// linuxFailure) when Rules.HostFailures is set.
 func (c *Classifier) finishLinux(l linuxLogon, ev *Event) {
-	if l.facility == "" || l.process == "sudo" || !hasTerm(l.message, "accepted") {
+	if l.facility == "" || l.process == "sudo" {
+		return
+	}
+	if !hasTerm(l.message, "accepted") {
+		if c.hostFailures {
+			c.linuxFailure(l, ev)
+		}
 		return
 	}
 	// The grammar's address whatever the outcome word: a message with the term Accepted that is an
@@ -90,18 +98,15 @@ func (c *Classifier) finishLinux(l linuxLogon, ev *Event) {
 	if c.excludedAddr(addr) {
 		return
 	}
-	*ev = Event{
-		Kind:          LinuxLogon,
-		Addr:          addr,
-		Time:          l.time,
-		Source:        Syslog,
-		Computer:      l.computer,
-		LogonUser:     user,
-		HostIP:        l.hostIP,
-		SyslogMessage: l.message,
-		Facility:      l.facility,
-		ProcessName:   l.process,
-	}
+	l.set(ev, LinuxLogon, addr, user)
+}
+
+// set makes ev the Linux logon (or failed logon) l, from addr by user. ev was reset by Classify, so
+// only the fields it has are written: building a whole Event to copy in would cost more.
+func (l *linuxLogon) set(ev *Event, kind Kind, addr netip.Addr, user string) {
+	ev.Kind, ev.Addr, ev.Time, ev.Source = kind, addr, l.time, Syslog
+	ev.Computer, ev.LogonUser, ev.HostIP = l.computer, user, l.hostIP
+	ev.SyslogMessage, ev.Facility, ev.ProcessName = l.message, l.facility, l.process
 }
 
 // sentinelSyslogFields are the columns of Sentinel's Syslog table the rule reads.

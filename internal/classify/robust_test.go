@@ -49,6 +49,23 @@ var shapeTemplates = []shapeTemplate{
 	{"windowseventlog map", bodyOnly(func() map[string]any { return windowsEventLogBody(false) })},
 	{"windowseventlog array", bodyOnly(func() map[string]any { return windowsEventLogBody(true) })},
 	{"otlp app", stringBody(otlpAppAttrs(), otlpAppBody)},
+
+	// What the second rule's switches make something of.
+	{"securityevent 4625", attrsOnly(func() map[string]any { return with(securityEventRow(), "EventID", "4625") })},
+	{"windowsevent 4625", attrsOnly(func() map[string]any { return with(windowsEventRow(), "EventID", 4625) })},
+	{"windowseventlog forwarded 4625", bodyOnly(func() map[string]any {
+		return with(windowsEventLogBody(true), "channel", "ForwardedEvents", "event_id", map[string]any{"id": 4625})
+	})},
+	{"sentinel syslog failure", attrsOnly(func() map[string]any { return with(sentinelSyslogRow(), "SyslogMessage", failedPw) })},
+	{"syslog receiver failure", attrsOnly(func() map[string]any { return with(syslogReceiverAttrs(), "message", failedLogin) })},
+	{"journald failure", bodyOnly(func() map[string]any {
+		return with(journaldEntry(), "MESSAGE", "Invalid user admin from 2001:db8::42 port 22")
+	})},
+	{"raw auth.log repeated failure", stringBody(map[string]any{"log.file.name": "auth.log"},
+		"Nov 27 02:34:56 web01 sshd[4242]: message repeated 3 times: [ "+failedPw+"]")},
+	{"sentinel sign-in success", attrsOnly(func() map[string]any { return sentinelSignInFull() })},
+	{"diagnostic sign-in success", bodyOnly(func() map[string]any { return diagSignInFull() })},
+	{"diagnostic JSON success", stringBody(map[string]any{}, diagSignInSuccessJSON)},
 }
 
 func deepCopy(v any) any {
@@ -100,13 +117,39 @@ func checkInvariants(t testing.TB, c *Classifier, ev Event) {
 	require.LessOrEqual(t, ev.Kind, Rejected)
 	require.Equal(t, ev.Kind == Rejected, ev.Reject != "", "a reason exactly when rejected: %+v", ev)
 	switch ev.Kind {
-	case FailedSignIn, LinuxLogon, WindowsLogon:
+	case FailedSignIn, LinuxLogon, WindowsLogon, HostFailure, SigninSuccess:
 		require.True(t, ev.Addr.IsValid(), "counted without an address: %+v", ev)
 		require.False(t, ev.Addr.Is4In6(), "mapped address: %v", ev.Addr)
 		require.False(t, ev.Addr.IsUnspecified())
 		require.Empty(t, ev.Addr.Zone())
 		require.False(t, c.excludedAddr(ev.Addr), "excluded address counted: %v", ev.Addr)
 	}
+	switch ev.Kind {
+	case HostFailure:
+		require.True(t, c.hostFailures, "a host failure without Rules.HostFailures")
+		require.GreaterOrEqual(t, ev.Repeat, 1, "repeat")
+		require.LessOrEqual(t, ev.Source, WindowsEvent)
+		if ev.Source == Syslog {
+			require.True(t, failedLogonTerms(ev.SyslogMessage), "filter: %q", ev.SyslogMessage)
+			require.NotEqual(t, "sudo", ev.ProcessName)
+		} else {
+			require.Equal(t, "4625", ev.EventID)
+		}
+	case SigninSuccess:
+		require.True(t, c.signinSuccesses, "a sign-in success without Rules.SigninSuccesses")
+		require.True(t, c.excludedResult(ev.ResultType), "success with result %q", ev.ResultType)
+	case FailedSignIn, SignIn:
+		require.False(t, c.signinSuccesses && ev.Kind == SignIn && c.excludedResult(ev.ResultType) && !c.excludedAddr(ev.Addr),
+			"a success that should be SigninSuccess: %+v", ev)
+	}
+	if ev.Kind != HostFailure {
+		require.Zero(t, ev.Repeat, "repeat of a %v", ev.Kind)
+	}
+}
+
+// classifiers are the default classifier and the one with both of the second rule's switches on.
+func classifiers() []*Classifier {
+	return []*Classifier{New(Rules{}), New(Rules{HostFailures: true, SigninSuccesses: true})}
 }
 
 var wrongValues = []any{
@@ -127,7 +170,12 @@ var wrongValues = []any{
 
 // Every field of every shape, replaced by a value of the wrong type: no panic, record untouched.
 func TestWrongTypesEverywhere(t *testing.T) {
-	c := New(Rules{})
+	for _, c := range classifiers() {
+		wrongTypesEverywhere(t, c)
+	}
+}
+
+func wrongTypesEverywhere(t *testing.T, c *Classifier) {
 	for _, tpl := range shapeTemplates {
 		attrs, body := tpl.build()
 		var targets []struct {
@@ -164,11 +212,12 @@ func TestWrongTypesEverywhere(t *testing.T) {
 }
 
 func TestWrongBodyTypes(t *testing.T) {
-	c := New(Rules{})
-	for _, tpl := range shapeTemplates {
-		for _, wrong := range wrongValues {
-			attrs, _ := tpl.build()
-			checkInvariants(t, c, classifyUnchanged(t, c, newRecord(t, attrs, wrong)))
+	for _, c := range classifiers() {
+		for _, tpl := range shapeTemplates {
+			for _, wrong := range wrongValues {
+				attrs, _ := tpl.build()
+				checkInvariants(t, c, classifyUnchanged(t, c, newRecord(t, attrs, wrong)))
+			}
 		}
 	}
 }
@@ -176,7 +225,6 @@ func TestWrongBodyTypes(t *testing.T) {
 // One MiB messages must not make Classify slow or fail: every scan over a message is linear.
 func TestHugeMessages(t *testing.T) {
 	const mib = 1 << 20
-	c := New(Rules{})
 	fills := map[string]string{
 		"accepted":    strings.Repeat("Accepted ", mib/9),
 		"from clause": "Accepted password for " + strings.Repeat(" from 1.2.3.4 port 22", mib/21),
@@ -185,27 +233,47 @@ func TestHugeMessages(t *testing.T) {
 		"dots":        "Accepted " + strings.Repeat("1.2.", mib/4),
 		"letters":     strings.Repeat("a", mib),
 		"invalid":     "Accepted " + strings.Repeat("\xff", mib),
+		// The failed-logon paths: no term Accepted.
+		"failed from clause": "Failed password for " + strings.Repeat(" from 1.2.3.4 port 22", mib/21),
+		"failed from only":   "Failed password for " + strings.Repeat(" from ", mib/6),
+		"failed digits":      "from " + strings.Repeat("1", mib),
+		"failed dots":        "from " + strings.Repeat("1.2.", mib/4),
+		"failed terms":       strings.Repeat("from disconnecter ", mib/18),
+		"failed brackets":    "from " + strings.Repeat("[preauth", mib/8),
+		"repeated":           "message repeated 9 times: [ " + strings.Repeat("Failed from ", mib/12),
+		"session":            "Starting session: " + strings.Repeat(" from port id ", mib/14),
+		"invalid runes":      "from " + strings.Repeat("\xe4\xb8", mib/2),
 	}
 	for name, msg := range fills {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
-			for _, rec := range []plog.LogRecord{
-				newRecord(t, with(sentinelSyslogRow(), "SyslogMessage", msg), nil),
-				newRecord(t, with(syslogReceiverAttrs(), "message", msg), nil),
-				newRecord(t, map[string]any{}, "<38>Nov 27 02:34:56 web01 sshd[1]: "+msg),
-				newRecord(t, map[string]any{}, `{"category":"SignInLogs","x":"`+msg+`"}`),
-				newRecord(t, with(sentinelSignInRow(), "IPAddress", msg), nil),
-				newRecord(t, with(securityEventRow(), "IpAddress", msg), nil),
-			} {
-				checkInvariants(t, c, classifyUnchanged(t, c, rec))
+			for _, c := range classifiers() {
+				for _, rec := range []plog.LogRecord{
+					newRecord(t, with(sentinelSyslogRow(), "SyslogMessage", msg), nil),
+					newRecord(t, with(syslogReceiverAttrs(), "message", msg), nil),
+					newRecord(t, map[string]any{}, "<38>Nov 27 02:34:56 web01 sshd[1]: "+msg),
+					newRecord(t, map[string]any{}, `{"category":"SignInLogs","x":"`+msg+`"}`),
+					newRecord(t, map[string]any{}, `{"category":"SignInLogs","resultType":0,"callerIpAddress":"1.2.3.4","x":"`+msg+`"}`),
+					newRecord(t, with(sentinelSignInRow(), "IPAddress", msg), nil),
+					newRecord(t, with(sentinelSignInRow(), "ResultType", "0", "AppDisplayName", msg), nil),
+					newRecord(t, with(securityEventRow(), "IpAddress", msg), nil),
+					newRecord(t, with(securityEventRow(), "EventID", 4625, "IpAddress", msg), nil),
+				} {
+					checkInvariants(t, c, classifyUnchanged(t, c, rec))
+				}
 			}
-			assert.Less(t, time.Since(start), 5*time.Second)
+			assert.Less(t, time.Since(start), 10*time.Second)
 		})
 	}
 }
 
 func TestDeeplyNested(t *testing.T) {
-	c := New(Rules{})
+	for _, c := range classifiers() {
+		deeplyNested(t, c)
+	}
+}
+
+func deeplyNested(t *testing.T, c *Classifier) {
 	for _, key := range []string{"properties", "azure.properties", "status", "event_data", "EventData", "data", "event_id"} {
 		t.Run(key, func(t *testing.T) {
 			for _, tpl := range shapeTemplates {
@@ -225,7 +293,12 @@ func TestDeeplyNested(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	c := New(Rules{})
+	for _, c := range classifiers() {
+		concurrentUse(t, c)
+	}
+}
+
+func concurrentUse(t *testing.T, c *Classifier) {
 	recs := make([]plog.LogRecord, 0, len(shapeTemplates))
 	for _, tpl := range shapeTemplates {
 		a, b := tpl.build()

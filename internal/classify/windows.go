@@ -10,10 +10,18 @@ import (
 // eventSuccessfulLogon is Windows Security event 4624, "An account was successfully logged on".
 const eventSuccessfulLogon = 4624
 
+// eventFailedLogon is Windows Security event 4625, "An account failed to log on": a HostFailure
+// with Rules.HostFailures.
+const eventFailedLogon = 4625
+
 // activitySuccessfulLogon is the Activity of a 4624 as SecurityEvent rows carry it. The KQL gives it
 // to every WindowsEvent 4624, which has no such column; so do we, and to the windowseventlog
 // receiver's, which has none either.
 const activitySuccessfulLogon = "4624 - An account was successfully logged on."
+
+// activityFailedLogon is the Activity of a 4625 as SecurityEvent rows carry it, given to the 4625s
+// of the other shapes the same way.
+const activityFailedLogon = "4625 - An account failed to log on."
 
 // windowsShape is which of the three Windows shapes a record is.
 type windowsShape uint8
@@ -38,13 +46,14 @@ func eventNumber(f field) (int64, bool) {
 }
 
 // mayBeLogon is the early test on an EventID found among the discriminators: false when it is there
-// and is not 4624, so that the other fields of the many other events are never read.
-func mayBeLogon(eventID field) bool {
+// and is not 4624 (nor, with Rules.HostFailures, 4625), so that the other fields of the many other
+// events are never read.
+func (c *Classifier) mayBeLogon(eventID field) bool {
 	if !eventID.ok() {
 		return true
 	}
 	n, ok := eventNumber(eventID)
-	return ok && n == eventSuccessfulLogon
+	return ok && (n == eventSuccessfulLogon || (c.hostFailures && n == eventFailedLogon))
 }
 
 // windowsFields are the fields of the three Windows shapes, found in one pass:
@@ -57,7 +66,7 @@ type windowsFields struct {
 	eventID, logonType, ipAddress                                            field
 	account, accountType, computer, activity, logonProcessName               field
 	logonTypeName, targetUserSid, targetUserName, targetDomainName, resource field
-	time, eventData                                                          field
+	time, eventData, channel                                                 field
 }
 
 func (w *windowsFields) take(k string, v pcommon.Value) {
@@ -66,6 +75,8 @@ func (w *windowsFields) take(k string, v pcommon.Value) {
 		w.eventID.set(v)
 	case "Computer", "computer":
 		w.computer.set(v)
+	case "channel": // the windowseventlog receiver's
+		w.channel.set(v)
 	case "TimeGenerated", "system_time":
 		w.time.set(v)
 	case "EventData", "event_data":
@@ -146,7 +157,8 @@ type windowsLogon struct {
 	targetDomain   string
 }
 
-// windows classifies a record recognised as a Windows event of the given shape.
+// windows classifies a record recognised as a Windows event of the given shape: a 4624, or with
+// Rules.HostFailures a 4625, which goes through the same tests (counted LogonType, an address).
 func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
 	src := SecurityEvent // the receiver's events are SecurityEvent's
 	if shape == shapeWindowsEvent {
@@ -155,7 +167,9 @@ func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
 	var w windowsFields
 	in.each(w.take)
 
-	if n, ok := eventNumber(w.eventID); !ok || n != eventSuccessfulLogon {
+	n, ok := eventNumber(w.eventID)
+	failure := ok && n == eventFailedLogon && c.hostFailures
+	if !ok || (n != eventSuccessfulLogon && !failure) {
 		return
 	}
 
@@ -213,29 +227,32 @@ func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
 	if c.excludedAddr(addr) {
 		return
 	}
-	activity := activitySuccessfulLogon
+	kind, eventID, activity, repeat := WindowsLogon, "4624", activitySuccessfulLogon, 0
+	if failure {
+		kind, eventID, activity, repeat = HostFailure, "4625", activityFailedLogon, 1
+		if shape == shapeEventLog && forwardedChannel(w.channel) {
+			src = WindowsEvent
+		}
+	}
 	if shape == shapeSecurityEvent {
 		activity = w.activity.text() // the row's own column
 	}
-	*ev = Event{
-		Kind:             WindowsLogon,
-		Addr:             addr,
-		Time:             in.time(w.time),
-		Source:           src,
-		Computer:         w.computer.text(),
-		LogonUser:        l.targetUser,
-		Account:          w.account.text(),
-		AccountType:      w.accountType.text(),
-		Activity:         activity,
-		EventID:          "4624",
-		LogonProcessName: l.logonProcess,
-		LogonType:        name,
-		LogonTypeName:    w.logonTypeName.text(),
-		TargetUserSid:    l.targetSid,
-		TargetUserName:   l.targetUser,
-		TargetDomainName: l.targetDomain,
-		ResourceID:       w.resource.text(),
-	}
+	// ev was reset by Classify: only the fields a Windows logon has are written (building a whole
+	// Event to copy in would cost more).
+	ev.Kind, ev.Addr, ev.Time, ev.Source, ev.Repeat = kind, addr, in.time(w.time), src, repeat
+	ev.Computer, ev.LogonUser = w.computer.text(), l.targetUser
+	ev.Account, ev.AccountType, ev.Activity, ev.EventID = w.account.text(), w.accountType.text(), activity, eventID
+	ev.LogonProcessName, ev.LogonType, ev.LogonTypeName = l.logonProcess, name, w.logonTypeName.text()
+	ev.TargetUserSid, ev.TargetUserName, ev.TargetDomainName = l.targetSid, l.targetUser, l.targetDomain
+	ev.ResourceID = w.resource.text()
+}
+
+// forwardedChannel reports whether a windowseventlog receiver's channel is ForwardedEvents, the log
+// Windows Event Forwarding collects into: Sentinel reads that one into WindowsEvent, and the second
+// rule counts its 4625s apart from SecurityEvent's.
+func forwardedChannel(channel field) bool {
+	s, ok := channel.str()
+	return ok && strings.EqualFold(strings.TrimSpace(s), "ForwardedEvents")
 }
 
 // logonTypeName returns the canonical name of a counted logon type.
