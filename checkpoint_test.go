@@ -65,9 +65,18 @@ func (h hostWith) GetExtensions() map[component.ID]component.Component { return 
 // abandons it as a killed process would: no final checkpoint, the storage released.
 func (r *storageRig) start(t *testing.T, interval time.Duration) (h *harness, stop, crash func(), p *correlationProcessor) {
 	t.Helper()
+	return r.startWith(t, interval, nil)
+}
+
+// startWith is start with the configuration changed by mutate.
+func (r *storageRig) startWith(t *testing.T, interval time.Duration, mutate func(*Config)) (h *harness, stop, crash func(), p *correlationProcessor) {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	cfg.Storage = &r.id
 	cfg.CheckpointInterval = interval
+	if mutate != nil {
+		mutate(cfg)
+	}
 	h = &harness{t: t, sink: new(consumertest.LogsSink), tel: componenttest.NewTelemetry()}
 	set := metadatatest.NewSettings(h.tel)
 	var core zapcore.Core
@@ -194,6 +203,26 @@ func TestCorruptCheckpointIsReportedAndIgnored(t *testing.T) {
 	defer stop2()
 	assert.Empty(t, h2.consume(newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))),
 		"the corrupt state is not used")
+	metadatatest.AssertEqualProcessorAadhostlogincorrelationStateErrors(t, h2.tel, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "checkpoint"))},
+	}, metricdatatest.IgnoreTimestamp())
+}
+
+// TestCheckpointOfOtherRulesIsRefused: a checkpoint made for one rule set decides differently under
+// another; it is refused, logged and counted, and the processor starts empty.
+func TestCheckpointOfOtherRulesIsRefused(t *testing.T) {
+	rig := newStorageRig(t)
+	h1, stop1, _, _ := rig.start(t, time.Hour)
+	h1.consume(newBatch().failures(signinLogs, attackerIP, 6, at(0)))
+	stop1()
+
+	h2, stop2, _, _ := rig.startWith(t, time.Hour, withRules("aad-then-host", "host-then-aad"))
+	defer stop2()
+	assert.Empty(t, h2.consume(newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))),
+		"the other rule set's state is not used")
+	refused := rig.logs.FilterMessage("checkpoint ignored; starting with empty state").AllUntimed()
+	require.Len(t, refused, 1)
+	assert.Contains(t, refused[0].ContextMap()["error"], "made for other rules")
 	metadatatest.AssertEqualProcessorAadhostlogincorrelationStateErrors(t, h2.tel, []metricdata.DataPoint[int64]{
 		{Value: 1, Attributes: attribute.NewSet(attribute.String("reason", "checkpoint"))},
 	}, metricdatatest.IgnoreTimestamp())

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 )
 
 // Values of Config.CountTables.
@@ -64,6 +66,22 @@ type Config struct {
 	State string `mapstructure:"state"`
 	// Redis is where the shared state lives when State is "redis".
 	Redis RedisConfig `mapstructure:"redis"`
+	// Rules are the rules that run, by Sentinel id or short name, each with optional settings of its
+	// own; none runs the seed alone ("Failed AzureAD logons but success logon to host").
+	Rules []RuleConfig `mapstructure:"rules"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// RuleConfig selects one rule and, optionally, its own threshold, window and suppress; unset ones
+// take the shared signin_threshold, window and suppress.
+type RuleConfig struct {
+	// ID is the rule's Sentinel id or its short name.
+	ID        string         `mapstructure:"id"`
+	Threshold *int           `mapstructure:"threshold"`
+	Window    *time.Duration `mapstructure:"window"`
+	Suppress  *time.Duration `mapstructure:"suppress"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -167,6 +185,7 @@ func (c *Config) Validate() error {
 	if c.Storage != nil && c.CheckpointInterval <= 0 {
 		bad("checkpoint_interval", c.CheckpointInterval, "must be a positive duration")
 	}
+	errs = append(errs, c.validateRules()...)
 	switch c.State {
 	case StateMemory:
 	case StateRedis:
@@ -175,6 +194,79 @@ func (c *Config) Validate() error {
 		bad("state", fmt.Sprintf("%q", c.State), `must be "memory" or "redis"`)
 	}
 	return errors.Join(errs...)
+}
+
+// validateRules checks the rules block.
+func (c *Config) validateRules() []error {
+	var errs []error
+	seen := map[*rules.Rule]bool{}
+	for i, rc := range c.Rules {
+		bad := func(key string, value any, why string) {
+			errs = append(errs, fmt.Errorf("rules[%d].%s: invalid value %v: %s", i, key, value, why))
+		}
+		r, ok := rules.Find(strings.TrimSpace(rc.ID))
+		switch {
+		case !ok:
+			bad("id", fmt.Sprintf("%q", rc.ID), "no such rule; known rules: "+rules.Names())
+		case seen[r]:
+			bad("id", fmt.Sprintf("%q", rc.ID), "the rule is named twice")
+		}
+		seen[r] = true
+		if t := rc.Threshold; t != nil && (*t < 0 || *t > 10_000) {
+			bad("threshold", *t, "must be 0 to 10000")
+		}
+		if w := rc.Window; w != nil && *w <= 0 {
+			bad("window", *w, "must be a positive duration")
+		}
+		if d := rc.Suppress; d != nil && *d < 0 {
+			bad("suppress", *d, "must be 0 or a positive duration")
+		}
+		if c.State == StateRedis {
+			for _, d := range []struct {
+				key   string
+				value *time.Duration
+			}{{"window", rc.Window}, {"suppress", rc.Suppress}} {
+				if d.value != nil && *d.value > maxRedisDuration {
+					bad(d.key, *d.value, "with state redis it must be at most 100 years")
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// running returns the rules that run, with their settings.
+func (c *Config) running() []rules.Running {
+	base := func(r *rules.Rule) rules.Running {
+		return rules.Running{Rule: r, Threshold: c.SigninThreshold, Window: c.Window, Suppress: c.Suppress,
+			Together: c.CountTables == CountTogether}
+	}
+	if len(c.Rules) == 0 {
+		var out []rules.Running
+		for _, r := range rules.Default {
+			out = append(out, base(r))
+		}
+		return out
+	}
+	out := make([]rules.Running, 0, len(c.Rules))
+	for _, rc := range c.Rules {
+		r, ok := rules.Find(strings.TrimSpace(rc.ID))
+		if !ok {
+			continue // Validate refuses it
+		}
+		run := base(r)
+		if rc.Threshold != nil {
+			run.Threshold = *rc.Threshold
+		}
+		if rc.Window != nil {
+			run.Window = *rc.Window
+		}
+		if rc.Suppress != nil {
+			run.Suppress = *rc.Suppress
+		}
+		out = append(out, run)
+	}
+	return out
 }
 
 // validateRedis checks the redis block, which state "redis" requires.

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -51,6 +52,13 @@ func TestLoadConfig(t *testing.T) {
 		KeyPrefix: "fleet-a:",
 		Timeout:   250 * time.Millisecond,
 	}
+	three, twoHours, tenMinutes := 3, 2*time.Hour, 10*time.Minute
+	withRules := createDefaultConfig().(*Config)
+	withRules.SigninThreshold = 8
+	withRules.Rules = []RuleConfig{
+		{ID: "8ee967a2-a645-4832-85f4-72b635bcb3a6"},
+		{ID: "host-then-aad", Threshold: &three, Window: &twoHours, Suppress: &tenMinutes},
+	}
 	sharedDefaults := createDefaultConfig().(*Config)
 	sharedDefaults.State = StateRedis
 	sharedDefaults.Redis.Endpoint = "127.0.0.1:6379"
@@ -62,6 +70,7 @@ func TestLoadConfig(t *testing.T) {
 		{component.NewIDWithName(metadata.Type, "full"), full},
 		{component.NewIDWithName(metadata.Type, "redis"), shared},
 		{component.NewIDWithName(metadata.Type, "redis_defaults"), sharedDefaults},
+		{component.NewIDWithName(metadata.Type, "rules"), withRules},
 	} {
 		t.Run(tc.id.String(), func(t *testing.T) {
 			cfg := NewFactory().CreateDefaultConfig()
@@ -118,6 +127,18 @@ func TestValidateNamesKeyAndValue(t *testing.T) {
 			id := component.MustNewID("file_storage")
 			c.State, c.Redis.Endpoint, c.Storage = StateRedis, "10.0.0.5:6379", &id
 		}, `storage: invalid value "file_storage": state redis keeps the state in Redis`},
+		{"unknown rule", func(c *Config) { c.Rules = []RuleConfig{{ID: "brute-force-everything"}} },
+			`rules[0].id: invalid value "brute-force-everything": no such rule; known rules: aad-then-host (8ee967a2-a645-4832-85f4-72b635bcb3a6), host-then-aad`},
+		{"rule named twice", func(c *Config) {
+			c.Rules = []RuleConfig{{ID: "aad-then-host"}, {ID: "8EE967A2-A645-4832-85F4-72B635BCB3A6"}}
+		},
+			`rules[1].id: invalid value "8EE967A2-A645-4832-85F4-72B635BCB3A6": the rule is named twice`},
+		{"rule threshold", func(c *Config) { n := -2; c.Rules = []RuleConfig{{ID: "host-then-aad", Threshold: &n}} },
+			"rules[0].threshold: invalid value -2"},
+		{"rule window", func(c *Config) { var w time.Duration; c.Rules = []RuleConfig{{ID: "host-then-aad", Window: &w}} },
+			"rules[0].window: invalid value 0s"},
+		{"rule suppress", func(c *Config) { d := -time.Minute; c.Rules = []RuleConfig{{ID: "host-then-aad", Suppress: &d}} },
+			"rules[0].suppress: invalid value -1m0s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
@@ -148,4 +169,21 @@ func TestRedisPasswordIsRedacted(t *testing.T) {
 	require.NoError(t, conf.Marshal(cfg))
 	assert.NotContains(t, fmt.Sprint(conf.ToStringMap()), "hunter2")
 	assert.NotContains(t, fmt.Sprintf("%v %+v", cfg.Redis.Password, cfg.Redis), "hunter2")
+}
+
+// TestRunningRules: the shared keys are every rule's defaults, and a rule's own keys override them.
+func TestRunningRules(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	run := cfg.running()
+	require.Len(t, run, 1)
+	assert.Equal(t, &rules.AADThenHost, run[0].Rule, "the seed runs alone by default")
+	assert.Equal(t, 5, run[0].Threshold)
+
+	cfg.SigninThreshold, cfg.Window, cfg.CountTables = 7, time.Hour, CountTogether
+	two := 2
+	cfg.Rules = []RuleConfig{{ID: "host-then-aad", Threshold: &two}, {ID: "aad-then-host"}}
+	run = cfg.running()
+	require.Len(t, run, 2)
+	assert.Equal(t, rules.Running{Rule: &rules.HostThenAAD, Threshold: 2, Window: time.Hour, Together: true}, run[0])
+	assert.Equal(t, rules.Running{Rule: &rules.AADThenHost, Threshold: 7, Window: time.Hour, Together: true}, run[1])
 }

@@ -13,13 +13,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/alert"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
-	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 )
@@ -38,13 +36,14 @@ type correlationProcessor struct {
 	now        func() time.Time
 
 	// mu serialises batches: the backend and the buffers below belong to one batch at a time.
-	mu      sync.Mutex
-	backend state.Backend
-	event   classify.Event
-	events  []state.Event
-	alerts  []state.Alert
-	counts  batchCounts
-	tables  [2]string // SigninTable attribute per table index of the backend
+	mu        sync.Mutex
+	backend   state.Backend
+	event     classify.Event
+	events    []state.Event
+	alerts    []state.Alert
+	counts    batchCounts
+	plan      rules.Plan // the rules that run, mapped onto the engine's counters
+	maxRepeat int        // the most failures one record can stand for that still change a decision
 	// keptResources are the last resources copied for waiting logons; they are never modified.
 	keptResources []pcommon.Resource
 	nextKept      int
@@ -59,7 +58,12 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 	if err != nil {
 		return nil, err
 	}
-	tel, err := newTelemetry(set.TelemetrySettings)
+	plan := rules.Compile(cfg.running())
+	var ruleNames []string
+	for _, r := range plan.Rules {
+		ruleNames = append(ruleNames, r.Short)
+	}
+	tel, err := newTelemetry(set.TelemetrySettings, ruleNames)
 	if err != nil {
 		return nil, err
 	}
@@ -71,24 +75,22 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 			ExcludedResultTypes: cfg.ExcludedResultTypes,
 			ExcludedIPs:         prefixes,
 			LogonTypes:          cfg.LogonTypes,
+			HostFailures: plan.Counts(rules.FailedSecurityEventLogons) || plan.Counts(rules.FailedWindowsEventLogons) ||
+				plan.Counts(rules.FailedSyslogLogons),
+			SigninSuccesses: plan.Takes(rules.SigninLogsSuccess) || plan.Takes(rules.NonInteractiveSuccess),
 		}),
 		telemetry:     tel,
 		now:           time.Now,
-		tables:        [2]string{classify.SigninLogs.String(), classify.AADNonInteractiveUserSignInLogs.String()},
+		plan:          plan,
 		keptResources: make([]pcommon.Resource, 0, 8),
 	}
-	tables := 2
-	if cfg.CountTables == CountTogether {
-		tables = 1
-		p.tables[0] = classify.SigninLogs.String() + "+" + classify.AADNonInteractiveUserSignInLogs.String()
+	for _, r := range plan.Rules {
+		p.maxRepeat = max(p.maxRepeat, r.Threshold+1)
 	}
-	p.engine = window.Config{
-		Threshold:        cfg.SigninThreshold,
-		Window:           int64(cfg.Window),
-		Tables:           tables,
-		MaxTrackedIPs:    cfg.MaxTrackedIPs,
-		MaxPendingLogons: cfg.MaxPendingLogons,
-		Suppress:         int64(cfg.Suppress),
+	p.engine = plan.Engine
+	p.engine.MaxTrackedIPs, p.engine.MaxPendingLogons = cfg.MaxTrackedIPs, cfg.MaxPendingLogons
+	if err := p.engine.Check(); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
 	}
 	if cfg.State != StateRedis {
 		p.backend = state.NewMemory(p.engine)
@@ -185,7 +187,10 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 			p.counts.rejectedBy(rejectFuture)
 		}
 	}
-	p.telemetry.record(ctx, &p.counts, before, p.backend.Counters(), len(p.alerts))
+	for i := range p.alerts {
+		p.counts.alerts[p.alerts[i].Rule]++
+	}
+	p.telemetry.record(ctx, &p.counts, before, p.backend.Counters())
 
 	out := ld
 	if p.cfg.Emit == EmitAlerts {
@@ -193,8 +198,8 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	}
 	for i := range p.alerts {
 		a := &p.alerts[i]
-		alert.Append(out, scopeName, &a.Payload, alert.Firing{
-			Table: p.tables[a.Table], Count: a.Count, First: a.First, Last: a.Last,
+		alert.Append(out, scopeName, p.plan.Rules[a.Rule].Rule, &a.Payload, alert.Firing{
+			Source: p.plan.CounterName(p.plan.Engine.Rules[a.Rule].Counters[a.Table]), Count: a.Count, First: a.First, Last: a.Last,
 		}, now)
 	}
 	clear(p.events) // drop references to this batch's logons
@@ -204,30 +209,13 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	return out, nil
 }
 
-// requestCounter is a backend that sends each batch to a server and counts its requests (Redis): a
-// batch it had nothing to send for (no sign-in or logon, or only events from the future) succeeds
-// without a request, and so says nothing about whether the server is back.
-type requestCounter interface {
-	RoundTrips() (requests, scriptSent int64)
-}
-
-var _ requestCounter = (*state.Redis)(nil)
-
-// backendRequests returns how many requests the backend has sent, or -1 for a backend that answers
-// every batch itself (memory).
-func (p *correlationProcessor) backendRequests() int64 {
-	rc, ok := p.backend.(requestCounter)
-	if !ok {
-		return -1
-	}
-	n, _ := rc.RoundTrips()
-	return n
-}
-
 // collect classifies every record of ld into p.events and p.counts.
 func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 	p.events = p.events[:0]
-	p.counts = batchCounts{}
+	p.counts = batchCounts{alerts: p.counts.alerts[:0]}
+	for range p.plan.Rules {
+		p.counts.alerts = append(p.counts.alerts, 0)
+	}
 	ev := &p.event
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
@@ -242,19 +230,51 @@ func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 				p.counts.kinds[ev.Kind]++
 				switch ev.Kind {
 				case classify.FailedSignIn:
-					e := p.nextEvent()
-					e.Table, e.Addr, e.Time = int(ev.Table), ev.Addr, eventTime(lr, ev, now)
-				case classify.LinuxLogon, classify.WindowsLogon:
+					p.failures(signinFailures[ev.Table], 1, ev, eventTime(lr, ev, now))
+				case classify.HostFailure:
+					p.failures(hostFailures[ev.Source], ev.Repeat, ev, eventTime(lr, ev, now))
+				case classify.LinuxLogon, classify.WindowsLogon, classify.SigninSuccess:
+					success := rules.HostLogon
+					if ev.Kind == classify.SigninSuccess {
+						success = signinSuccesses[ev.Table]
+					}
+					if len(p.plan.SuccessRules[success]) == 0 {
+						break
+					}
 					if resource == (pcommon.Resource{}) {
 						resource = p.keepResource(rl.Resource())
 					}
-					e := p.nextEvent()
-					e.Logon, e.Addr, e.Time = true, ev.Addr, eventTime(lr, ev, now)
-					e.Payload.Set(ev, e.Time, resource)
+					t := eventTime(lr, ev, now)
+					for _, r := range p.plan.SuccessRules[success] {
+						e := p.nextEvent()
+						e.Logon, e.Rule, e.Addr, e.Time = true, r, ev.Addr, t
+						e.Payload.Set(ev, t, resource)
+					}
 				case classify.Rejected:
 					p.counts.rejectedBy(ev.Reject)
 				}
 			}
+		}
+	}
+}
+
+// The failure source and success kind of each classified table.
+var (
+	signinFailures  = [...]rules.Failure{classify.SigninLogs: rules.FailedSigninLogs, classify.AADNonInteractiveUserSignInLogs: rules.FailedNonInteractiveSignIns}
+	signinSuccesses = [...]rules.Success{classify.SigninLogs: rules.SigninLogsSuccess, classify.AADNonInteractiveUserSignInLogs: rules.NonInteractiveSuccess}
+	hostFailures    = [...]rules.Failure{classify.Syslog: rules.FailedSyslogLogons, classify.SecurityEvent: rules.FailedSecurityEventLogons,
+		classify.WindowsEvent: rules.FailedWindowsEventLogons}
+)
+
+// failures adds n failures of source f from ev at time t, one per counter that counts f. More
+// than the largest threshold plus one at one time changes no decision, so a record claiming more
+// (rsyslog's "message repeated N times") adds that many.
+func (p *correlationProcessor) failures(f rules.Failure, n int, ev *classify.Event, t int64) {
+	n = min(max(n, 1), p.maxRepeat)
+	for _, c := range p.plan.FailureCounters[f] {
+		for range n {
+			e := p.nextEvent()
+			e.Table, e.Addr, e.Time = c, ev.Addr, t
 		}
 	}
 }
@@ -271,25 +291,6 @@ func (p *correlationProcessor) nextEvent() *state.Event {
 	return e
 }
 
-// keepResource returns a copy of res that logons can keep, reusing a recent copy when it is
-// the same: a stream comes from a handful of sources, so resources repeat.
-func (p *correlationProcessor) keepResource(res pcommon.Resource) pcommon.Resource {
-	for _, kept := range p.keptResources {
-		if kept.DroppedAttributesCount() == res.DroppedAttributesCount() && kept.Attributes().Equal(res.Attributes()) {
-			return kept
-		}
-	}
-	kept := pcommon.NewResource()
-	res.CopyTo(kept)
-	if len(p.keptResources) < cap(p.keptResources) {
-		p.keptResources = append(p.keptResources, kept)
-	} else {
-		p.keptResources[p.nextKept] = kept
-		p.nextKept = (p.nextKept + 1) % len(p.keptResources)
-	}
-	return kept
-}
-
 // eventTime is the LogRecord Timestamp, else the record's schema time, else its
 // ObservedTimestamp, else (a record with no time at all) now.
 func eventTime(lr plog.LogRecord, ev *classify.Event, now int64) int64 {
@@ -303,154 +304,4 @@ func eventTime(lr plog.LogRecord, ev *classify.Event, now int64) int64 {
 		return t
 	}
 	return now
-}
-
-// Reasons for rejections: the classifier's, and the one the clock decides.
-const rejectFuture = "future_time"
-
-var rejectReasonNames = [...]string{
-	rejectFuture, classify.RejectMissingAddress, classify.RejectBadAddress, classify.RejectMissingResultType,
-	classify.RejectBadResultType, classify.RejectBadLogonType, "bad_value",
-}
-
-const numRejectReasons = len(rejectReasonNames)
-
-// batchCounts are one batch's counts, reported to telemetry in one go.
-type batchCounts struct {
-	kinds           [classify.Rejected + 1]int64
-	rejected        [numRejectReasons]int64
-	late            int64
-	failuresCounted int64
-	stateErrors     int64
-}
-
-func (c *batchCounts) rejectedBy(reason string) {
-	for i, name := range rejectReasonNames {
-		if name == reason {
-			c.rejected[i]++
-			return
-		}
-	}
-	c.rejected[numRejectReasons-1]++
-}
-
-// telemetry reports through the mdatagen TelemetryBuilder, with attribute sets built once, as
-// option slices (passing a stored slice costs no allocation per batch).
-type telemetry struct {
-	tb         *metadata.TelemetryBuilder
-	kinds      [classify.Rejected + 1][]metric.AddOption
-	rejected   [numRejectReasons][]metric.AddOption
-	evictIP    []metric.AddOption
-	evictLog   []metric.AddOption
-	evictSup   []metric.AddOption
-	backend    []metric.AddOption
-	checkpoint []metric.AddOption
-}
-
-func (t *telemetry) checkpointError(ctx context.Context) {
-	t.tb.ProcessorAadhostlogincorrelationStateErrors.Add(ctx, 1, t.checkpoint...)
-}
-
-func newTelemetry(set component.TelemetrySettings) (*telemetry, error) {
-	tb, err := metadata.NewTelemetryBuilder(set)
-	if err != nil {
-		return nil, err
-	}
-	t := &telemetry{tb: tb}
-	kindNames := [...]string{
-		classify.Unrelated: "unrelated", classify.FailedSignIn: "failed_signin", classify.SignIn: "signin",
-		classify.LinuxLogon: "linux_logon", classify.WindowsLogon: "windows_logon", classify.Rejected: "rejected",
-	}
-	for k, name := range kindNames {
-		t.kinds[k] = withAttr("kind", name)
-	}
-	for r, name := range rejectReasonNames {
-		t.rejected[r] = withAttr("reason", name)
-	}
-	t.evictIP = withAttr("reason", "max_tracked_ips")
-	t.evictLog = withAttr("reason", "max_pending_logons")
-	t.evictSup = withAttr("reason", "suppress_marks")
-	t.backend = withAttr("reason", "backend")
-	t.checkpoint = withAttr("reason", "checkpoint")
-	return t, nil
-}
-
-func (t *telemetry) observeSizes(sizes func() (int, int)) error {
-	if err := t.tb.RegisterProcessorAadhostlogincorrelationTrackedIpsCallback(func(_ context.Context, o metric.Int64Observer) error {
-		ips, _ := sizes()
-		o.Observe(int64(ips))
-		return nil
-	}); err != nil {
-		return err
-	}
-	return t.tb.RegisterProcessorAadhostlogincorrelationPendingLogonsCallback(func(_ context.Context, o metric.Int64Observer) error {
-		_, logons := sizes()
-		o.Observe(int64(logons))
-		return nil
-	})
-}
-
-func (t *telemetry) record(ctx context.Context, c *batchCounts, before, after state.Counters, alerts int) {
-	tb := t.tb
-	for k, n := range c.kinds {
-		if n > 0 {
-			tb.ProcessorAadhostlogincorrelationRecords.Add(ctx, n, t.kinds[k]...)
-		}
-	}
-	for r, n := range c.rejected {
-		if n > 0 {
-			tb.ProcessorAadhostlogincorrelationRejected.Add(ctx, n, t.rejected[r]...)
-		}
-	}
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationFailedSignins, c.failuresCounted, nil)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationLate, c.late, nil)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlerts, int64(alerts), nil)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationAlertsSuppressed, after.Suppressed-before.Suppressed, nil)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedIPs-before.EvictedIPs, t.evictIP)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedLogons-before.EvictedLogons, t.evictLog)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationEvictions, after.EvictedSuppress-before.EvictedSuppress, t.evictSup)
-	addIf(ctx, tb.ProcessorAadhostlogincorrelationStateErrors, c.stateErrors+after.Errors-before.Errors, t.backend)
-}
-
-func addIf(ctx context.Context, c metric.Int64Counter, n int64, opts []metric.AddOption) {
-	if n > 0 {
-		c.Add(ctx, n, opts...)
-	}
-}
-
-func (t *telemetry) shutdown() { t.tb.Shutdown() }
-
-func withAttr(key, value string) []metric.AddOption {
-	return []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(key, value)))}
-}
-
-// backendWarnEvery is the least time between two warnings about a failing state backend (Redis
-// down: every batch fails).
-const backendWarnEvery = 10 * time.Second
-
-// backendWarnings logs state backend failures at most once per backendWarnEvery, with how many it
-// held back, and says when the backend works again: when it answers a batch, not merely when a
-// batch that needed no answer (nothing to send) succeeds.
-type backendWarnings struct {
-	last    time.Time // when the last warning was logged
-	held    int       // failures since then that were not logged
-	failing int       // batches failed in a row
-}
-
-func (w *backendWarnings) failed(logger *zap.Logger, now time.Time, err error) {
-	w.failing++
-	if !w.last.IsZero() && now.Sub(w.last) < backendWarnEvery {
-		w.held++
-		return
-	}
-	logger.Warn("state backend failed; records pass through uncorrelated", zap.Error(err),
-		zap.Int("suppressed_warnings", w.held))
-	w.last, w.held = now, 0
-}
-
-func (w *backendWarnings) succeeded(logger *zap.Logger) {
-	if w.failing > 0 {
-		logger.Info("state backend works again; correlation resumes", zap.Int("failed_batches", w.failing))
-		w.failing = 0
-	}
 }

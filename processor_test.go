@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/alert"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadatatest"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 )
 
 const (
@@ -126,22 +126,22 @@ func TestAlertRecordCarriesEveryAttribute(t *testing.T) {
 		sshd("web01.contoso.com", "sshd", accepted("alice", attackerIP), 4, logonAt))
 	require.Len(t, alerts, 1)
 	a := alerts[0]
-	assert.Equal(t, alert.Reason, a.Body().Str())
+	assert.Equal(t, rules.AADThenHost.Reason, a.Body().Str())
 	assert.Equal(t, plog.SeverityNumberWarn, a.SeverityNumber())
 	assert.Equal(t, "Medium", a.SeverityText())
 	assert.Equal(t, logonAt.UnixNano(), int64(a.Timestamp()))
 	assert.NotZero(t, a.ObservedTimestamp())
 	when := logonAt.UTC().Format(time.RFC3339Nano)
 	want := map[string]any{
-		"Reason": alert.Reason, "TimeGenerated": when, "timestamp": when,
+		"Reason": rules.AADThenHost.Reason, "TimeGenerated": when, "timestamp": when,
 		"Computer": "web01.contoso.com", "IpAddress": attackerIP,
 		"HostName": "web01", "DomainIndex": int64(5), "HostNameDomain": "contoso.com",
 		"HostIP": "", "SyslogMessage": accepted("alice", attackerIP), "Facility": "auth", "ProcessName": "sshd",
 		"SigninTable": signinLogs, "LogonSource": "Syslog", "FailedSignInCount": int64(7),
 		"FirstFailedSignIn":  at(0).UTC().Format(time.RFC3339Nano),
 		"LastFailedSignIn":   at(6 * time.Second).UTC().Format(time.RFC3339Nano),
-		"security_rule.uuid": alert.RuleID, "security_rule.name": alert.RuleName,
-		"security_rule.ruleset.name": "Microsoft Sentinel", "security_rule.version": alert.RuleVersion,
+		"security_rule.uuid": rules.AADThenHost.ID, "security_rule.name": rules.AADThenHost.Name,
+		"security_rule.ruleset.name": "Microsoft Sentinel", "security_rule.version": rules.AADThenHost.Version,
 		"source.address": attackerIP, "host.name": "web01.contoso.com", "user.name": "alice",
 		"threat.tactic.name":  []any{"InitialAccess", "CredentialAccess"},
 		"threat.technique.id": []any{"T1078", "T1110"},
@@ -259,7 +259,8 @@ func TestTelemetryCounts(t *testing.T) {
 	}, ignore)
 	metadatatest.AssertEqualProcessorAadhostlogincorrelationFailedSignins(t, h.tel, []metricdata.DataPoint[int64]{{Value: 6}}, ignore)
 	metadatatest.AssertEqualProcessorAadhostlogincorrelationLate(t, h.tel, []metricdata.DataPoint[int64]{{Value: 1}}, ignore)
-	metadatatest.AssertEqualProcessorAadhostlogincorrelationAlerts(t, h.tel, []metricdata.DataPoint[int64]{{Value: 1}}, ignore)
+	metadatatest.AssertEqualProcessorAadhostlogincorrelationAlerts(t, h.tel, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("rule", "aad-then-host"))}}, ignore)
 	reason := func(r string, n int64) metricdata.DataPoint[int64] {
 		return metricdata.DataPoint[int64]{Value: n, Attributes: attribute.NewSet(attribute.String("reason", r))}
 	}

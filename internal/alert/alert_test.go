@@ -1,10 +1,12 @@
 package alert
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 )
 
 func sampleLogon() Logon {
@@ -82,11 +86,34 @@ func FuzzUnmarshalLogon(f *testing.F) {
 	b, _ := l.MarshalBinary()
 	f.Add(b)
 	f.Add([]byte{encodingVersion})
+	f.Add([]byte{encodingVersionKinded})
+	for _, l := range secondRulePayloads() {
+		b, _ := l.MarshalBinary()
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var got Logon
-		if got.UnmarshalBinary(data) == nil {
-			// Anything accepted encodes again.
-			_, _ = got.MarshalBinary()
+		if got.UnmarshalBinary(data) != nil {
+			return
+		}
+		// Anything accepted encodes again, in the same format, and decodes to the same logon.
+		b, err := got.MarshalBinary()
+		if err != nil {
+			t.Fatalf("accepted %x but cannot encode it: %v", data, err)
+		}
+		if b[0] != data[0] {
+			t.Fatalf("format %d decoded, format %d encoded", data[0], b[0])
+		}
+		var again Logon
+		if err := again.UnmarshalBinary(b); err != nil {
+			t.Fatalf("re-encoded %x does not decode: %v", b, err)
+		}
+		if again.Event != got.Event || again.Time != got.Time {
+			t.Fatalf("round trip changed the logon: %+v, then %+v", got.Event, again.Event)
+		}
+		p, host := got.Pack()
+		if host != got.Computer || len(p.fields) != got.fieldsSize() {
+			t.Fatalf("packed %d bytes, host %q; want %d, %q", len(p.fields), host, got.fieldsSize(), got.Computer)
 		}
 	})
 }
@@ -161,10 +188,10 @@ func TestUnmarshalPackedSharesResources(t *testing.T) {
 func TestWindowsColumns(t *testing.T) {
 	const activity = "4624 - An account was successfully logged on."
 	observed := time.Unix(1_764_000_100, 0)
-	firing := Firing{Table: "SigninLogs", Count: 6, First: 1, Last: 2}
+	firing := Firing{Source: "SigninLogs", Count: 6, First: 1, Last: 2}
 	attrs := func(l *Logon) map[string]any {
 		lr := plog.NewLogRecord()
-		Fill(lr, l, firing, observed)
+		Fill(lr, &rules.AADThenHost, l, firing, observed)
 		return lr.Attributes().AsRaw()
 	}
 	for _, src := range []classify.LogonSource{classify.SecurityEvent, classify.WindowsEvent} {
@@ -194,4 +221,147 @@ func TestWindowsColumns(t *testing.T) {
 	got := attrs(&linux)
 	assert.NotContains(t, got, "EventID", "Syslog rows have no EventID")
 	assert.NotContains(t, got, "Activity")
+}
+
+// sampleSigninSuccess and sampleHostFailure are the payloads the second rule keeps waiting.
+func sampleSigninSuccess() Logon {
+	res := pcommon.NewResource()
+	res.Attributes().PutStr("cloud.provider", "azure")
+	ev := classify.Event{
+		Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("203.0.113.7"),
+		Table: classify.AADNonInteractiveUserSignInLogs, ResultType: "0", User: "alice@contoso.com",
+		AppDisplayName: "Azure Portal", UserDisplayName: "Alice Example", ClientAppUsed: "Browser", Location: "IL",
+	}
+	return NewLogon(&ev, 1_764_000_000_123_456_789, res)
+}
+
+func sampleHostFailure(src classify.LogonSource) Logon {
+	ev := classify.Event{Kind: classify.HostFailure, Source: src, Addr: netip.MustParseAddr("2001:db8::9"), Repeat: 3}
+	if src == classify.Syslog {
+		ev.Computer, ev.Facility, ev.ProcessName, ev.LogonUser = "web01", "authpriv", "sshd", "root"
+		ev.SyslogMessage = "message repeated 3 times: [ Failed password for root from 2001:db8::9 port 22 ssh2]"
+	} else {
+		ev.Computer, ev.EventID, ev.LogonType, ev.TargetUserName = "WS01", "4625", "3", "alice"
+		ev.Activity = "4625 - An account failed to log on."
+		ev.Repeat = 1
+	}
+	return NewLogon(&ev, -7, pcommon.Resource{})
+}
+
+// secondRulePayloads are a payload of every kind and source only the second rule keeps.
+func secondRulePayloads() map[string]Logon {
+	return map[string]Logon{
+		"signin_success":              sampleSigninSuccess(),
+		"host_failure/Syslog":         sampleHostFailure(classify.Syslog),
+		"host_failure/SecurityEvent":  sampleHostFailure(classify.SecurityEvent),
+		"host_failure/WindowsEvent":   sampleHostFailure(classify.WindowsEvent),
+		"signin_success/no resource":  NewLogon(&classify.Event{Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("198.51.100.1")}, 0, pcommon.Resource{}),
+		"host_failure/repeat of zero": NewLogon(&classify.Event{Kind: classify.HostFailure, Addr: netip.MustParseAddr("198.51.100.1")}, 1, pcommon.Resource{}),
+	}
+}
+
+// TestSecondRulePayloadsRoundTrip: a successful sign-in or a failed host logon survives every
+// encoding a waiting payload goes through (a checkpoint's or Redis' binary encoding, the packed form
+// in memory) with its kind, table, repeat count and sign-in columns.
+func TestSecondRulePayloadsRoundTrip(t *testing.T) {
+	for name, l := range secondRulePayloads() {
+		t.Run(name, func(t *testing.T) {
+			b, err := l.MarshalBinary()
+			require.NoError(t, err)
+			assert.Equal(t, byte(encodingVersionKinded), b[0], "format 2")
+			var got Logon
+			require.NoError(t, got.UnmarshalBinary(b))
+			assert.Equal(t, l.Event, got.Event)
+			assert.Equal(t, l.Time, got.Time)
+			if l.Resource != (pcommon.Resource{}) {
+				assert.Equal(t, l.Resource.Attributes().AsRaw(), got.Resource.Attributes().AsRaw())
+			}
+
+			p, host := l.Pack()
+			assert.Equal(t, l.Computer, host)
+			assert.Len(t, p.fields, l.fieldsSize(), "Pack sizes its buffer exactly")
+			var unpacked Logon
+			require.NoError(t, p.Unpack(&unpacked))
+			assert.Equal(t, l.Event, unpacked.Event)
+			assert.Equal(t, l.Time, unpacked.Time)
+			assert.True(t, l.Resource == unpacked.Resource)
+
+			enc := ResourceEncodings{}
+			for range 2 {
+				e, err := p.AppendEncoded(nil, enc)
+				require.NoError(t, err)
+				assert.Equal(t, b, e, "a checkpoint of the packed form is the payload's own encoding")
+			}
+			restored, err := UnmarshalPacked(b, Resources{})
+			require.NoError(t, err)
+			var fromCheckpoint Logon
+			require.NoError(t, restored.Unpack(&fromCheckpoint))
+			assert.Equal(t, l.Event, fromCheckpoint.Event)
+
+			for i := range b {
+				var cut Logon
+				assert.Error(t, cut.UnmarshalBinary(b[:i]), "cut at %d", i)
+			}
+		})
+	}
+}
+
+// TestLogonEncodingUnchanged: host logons are still written in format 1, byte for byte as before
+// format 2 existed, so that checkpoints and Redis entries written by either version read in both.
+func TestLogonEncodingUnchanged(t *testing.T) {
+	for _, l := range []Logon{sampleLogon(), NewLogon(&classify.Event{
+		Kind: classify.LinuxLogon, Source: classify.Syslog, Addr: netip.MustParseAddr("203.0.113.7"),
+		Computer: "web01", SyslogMessage: "Accepted password for root", Facility: "auth",
+		// Columns of other kinds are not written in format 1 (the classifier never sets them on a logon).
+		AppDisplayName: "x", Repeat: 4, Table: classify.AADNonInteractiveUserSignInLogs,
+	}, 5, pcommon.Resource{})} {
+		want := []byte{1, byte(l.Source)}
+		want = binary.AppendVarint(want, l.Time)
+		a16 := l.Addr.As16()
+		want = append(want, a16[:]...)
+		e := &l.Event
+		for _, s := range []string{e.Computer, e.HostIP, e.SyslogMessage, e.Facility, e.ProcessName,
+			e.Account, e.AccountType, e.Activity, e.EventID, e.LogonProcessName, e.LogonType,
+			e.LogonTypeName, e.TargetUserSid, e.TargetUserName, e.TargetDomainName, e.ResourceID,
+			e.User, e.Reject, e.ResultType, e.LogonUser} {
+			want = codec.AppendString(want, s)
+		}
+		p, _ := l.Pack()
+		assert.Equal(t, string(want), p.fields)
+		b, err := l.MarshalBinary()
+		require.NoError(t, err)
+		assert.Equal(t, want, b[:len(want)])
+	}
+}
+
+func TestFormat2RefusesWhatItCannotHold(t *testing.T) {
+	l := sampleSigninSuccess()
+	b, err := l.MarshalBinary()
+	require.NoError(t, err)
+	var got Logon
+	for _, k := range []classify.Kind{classify.Unrelated, classify.LinuxLogon, classify.WindowsLogon, classify.Rejected, 200} {
+		bad := append([]byte{}, b...)
+		bad[1] = byte(k)
+		assert.ErrorContains(t, got.UnmarshalBinary(bad), "kind", "kind %d", k)
+	}
+	bad := append([]byte{}, b...)
+	bad[2] = 3
+	assert.ErrorContains(t, got.UnmarshalBinary(bad), "source")
+	bad = append([]byte{}, b...)
+	bad[3] = 2
+	assert.ErrorContains(t, got.UnmarshalBinary(bad), "table")
+	bad = append([]byte{}, b...)
+	bad[0] = 3
+	assert.ErrorContains(t, got.UnmarshalBinary(bad), "version")
+}
+
+func TestSignInFieldsAreBounded(t *testing.T) {
+	long := strings.Repeat("é", maxFieldLen)
+	l := NewLogon(&classify.Event{Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("203.0.113.7"),
+		AppDisplayName: long, UserDisplayName: long, ClientAppUsed: long, Location: long}, 1, pcommon.Resource{})
+	for _, s := range []string{l.AppDisplayName, l.UserDisplayName, l.ClientAppUsed, l.Location} {
+		assert.LessOrEqual(t, len(s), maxFieldLen+len("…"))
+		assert.True(t, strings.HasSuffix(s, "…"))
+		assert.True(t, utf8.ValidString(s), "cut on a character boundary")
+	}
 }

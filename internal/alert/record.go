@@ -9,62 +9,81 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 )
 
-// The rule's identity, as Sentinel publishes it.
-const (
-	Reason      = "Multiple failed AAD logins from IP address"
-	RuleID      = "8ee967a2-a645-4832-85f4-72b635bcb3a6"
-	RuleName    = "Failed AzureAD logons but success logon to host"
-	RulesetName = "Microsoft Sentinel"
-	// RuleVersion is the version of this streaming implementation of the rule.
-	RuleVersion = "1.0.0"
-	Severity    = "Medium"
-)
+// RulesetName is the ruleset every rule comes from.
+const RulesetName = "Microsoft Sentinel"
 
-// Tactics and Techniques are the rule's MITRE ATT&CK mapping, emitted as string arrays under
-// threat.tactic.name and threat.technique.id.
-var (
-	Tactics    = []string{"InitialAccess", "CredentialAccess"}
-	Techniques = []string{"T1078", "T1110"}
-)
-
-// Firing is what the window says about one (logon, table) alert.
+// Firing is what the engine says about one (success, counter) alert.
 type Firing struct {
-	Table string // SigninTable
-	Count int    // failed sign-ins in the interval that fired
-	First int64  // first of them, Unix nanoseconds
-	Last  int64  // last of them
+	Source string // the failure source (or sources counted together) that crossed the threshold
+	Count  int    // failures in the interval that fired
+	First  int64  // first of them, Unix nanoseconds
+	Last   int64  // last of them
 }
 
-// Append adds the alert for l as one record in its own ResourceLogs of ld, with the logon's
+// Append adds rule r's alert for l as one record in its own ResourceLogs of ld, with the success's
 // resource and the given scope name. observed is when the alert is made.
-func Append(ld plog.Logs, scope string, l *Logon, f Firing, observed time.Time) {
+func Append(ld plog.Logs, scope string, r *rules.Rule, l *Logon, f Firing, observed time.Time) {
 	rl := ld.ResourceLogs().AppendEmpty()
 	if l.Resource != (pcommon.Resource{}) {
 		l.Resource.CopyTo(rl.Resource())
 	}
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(scope)
-	Fill(sl.LogRecords().AppendEmpty(), l, f, observed)
+	Fill(sl.LogRecords().AppendEmpty(), r, l, f, observed)
 }
 
-// Fill writes the alert for l into lr.
-func Fill(lr plog.LogRecord, l *Logon, f Firing, observed time.Time) {
+// Fill writes rule r's alert for l into lr: the rule's Reason, the columns its KQL projects, how
+// many failures of which source fired it and when, and the rule's identity.
+func Fill(lr plog.LogRecord, r *rules.Rule, l *Logon, f Firing, observed time.Time) {
 	lr.SetTimestamp(pcommon.Timestamp(l.Time))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetSeverityNumber(plog.SeverityNumberWarn)
-	lr.SetSeverityText(Severity)
-	lr.Body().SetStr(Reason)
+	lr.SetSeverityText(r.Severity)
+	lr.Body().SetStr(r.Reason)
 
 	e := &l.Event
 	ip := e.Addr.String()
 	when := rfc3339(l.Time)
 	a := lr.Attributes()
 	a.EnsureCapacity(40)
-	a.PutStr("Reason", Reason)
+	a.PutStr("Reason", r.Reason)
 	a.PutStr("TimeGenerated", when)
 	a.PutStr("timestamp", when)
+	host, user := e.Computer, e.LogonUser
+	switch r.Alert {
+	case rules.SignInAlert:
+		signInColumns(a, e, ip)
+		host, user = "", e.User
+	default:
+		hostLogonColumns(a, e, ip)
+	}
+
+	a.PutStr(r.FailureSource, f.Source)
+	if r.Alert == rules.HostLogonAlert {
+		a.PutStr("LogonSource", e.Source.String())
+	}
+	a.PutInt(r.FailureCount, int64(f.Count))
+	a.PutStr(r.FirstFailure, rfc3339(f.First))
+	a.PutStr(r.LastFailure, rfc3339(f.Last))
+
+	a.PutStr("security_rule.uuid", r.ID)
+	a.PutStr("security_rule.name", r.Name)
+	a.PutStr("security_rule.ruleset.name", RulesetName)
+	a.PutStr("security_rule.version", r.Version)
+	a.PutStr("source.address", ip)
+	if host != "" {
+		a.PutStr("host.name", host)
+	}
+	a.PutStr("user.name", user)
+	putStrings(a.PutEmptySlice("threat.tactic.name"), r.Tactics)
+	putStrings(a.PutEmptySlice("threat.technique.id"), r.Techniques)
+}
+
+// hostLogonColumns are the seed's columns: the host logon's.
+func hostLogonColumns(a pcommon.Map, e *classify.Event, ip string) {
 	a.PutStr("Computer", e.Computer)
 	a.PutStr("IpAddress", ip)
 	host, dot, domain := splitComputer(e.Computer)
@@ -99,22 +118,20 @@ func Fill(lr plog.LogRecord, l *Logon, f Firing, observed time.Time) {
 		a.PutStr("TargetDomainName", e.TargetDomainName)
 		a.PutStr("_ResourceId", e.ResourceID)
 	}
+}
 
-	a.PutStr("SigninTable", f.Table)
-	a.PutStr("LogonSource", e.Source.String())
-	a.PutInt("FailedSignInCount", int64(f.Count))
-	a.PutStr("FirstFailedSignIn", rfc3339(f.First))
-	a.PutStr("LastFailedSignIn", rfc3339(f.Last))
-
-	a.PutStr("security_rule.uuid", RuleID)
-	a.PutStr("security_rule.name", RuleName)
-	a.PutStr("security_rule.ruleset.name", RulesetName)
-	a.PutStr("security_rule.version", RuleVersion)
-	a.PutStr("source.address", ip)
-	a.PutStr("host.name", e.Computer)
-	a.PutStr("user.name", e.LogonUser)
-	putStrings(a.PutEmptySlice("threat.tactic.name"), Tactics)
-	putStrings(a.PutEmptySlice("threat.technique.id"), Techniques)
+// signInColumns are the reverse rule's: the sign-in row's, with the entities its KQL names.
+func signInColumns(a pcommon.Map, e *classify.Event, ip string) {
+	a.PutStr("Type", e.Table.String())
+	a.PutStr("UserPrincipalName", e.User)
+	a.PutStr("IPAddress", ip)
+	a.PutStr("ResultType", e.ResultType)
+	a.PutStr("AppDisplayName", e.AppDisplayName)
+	a.PutStr("UserDisplayName", e.UserDisplayName)
+	a.PutStr("ClientAppUsed", e.ClientAppUsed)
+	a.PutStr("Location", e.Location)
+	a.PutStr("AccountCustomEntity", e.User)
+	a.PutStr("IPCustomEntity", ip)
 }
 
 func putStrings(s pcommon.Slice, values []string) {

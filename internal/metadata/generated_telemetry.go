@@ -111,7 +111,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	var err, errs error
 	builder.ProcessorAadhostlogincorrelationAlerts, err = builder.meter.Int64Counter(
 		"otelcol_processor_aadhostlogincorrelation_alerts",
-		metric.WithDescription("Alert records emitted. [Development]"),
+		metric.WithDescription("Alert records emitted, per rule. [Development]"),
 		metric.WithUnit("{alert}"),
 	)
 	errs = errors.Join(errs, err)
