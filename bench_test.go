@@ -74,8 +74,14 @@ func floor(ld plog.Logs) int {
 	return n
 }
 
-func benchmarkProcessor(b *testing.B, kind string) {
+func benchmarkProcessor(b *testing.B, kind string) { benchmarkProcessorWith(b, kind, nil) }
+
+// benchmarkProcessorWith is benchmarkProcessor with the configuration changed by mutate.
+func benchmarkProcessorWith(b *testing.B, kind string, mutate func(*Config)) {
 	cfg := createDefaultConfig().(*Config)
+	if mutate != nil {
+		mutate(cfg)
+	}
 	p, err := newCorrelationProcessor(processortest.NewNopSettings(processortest.NopType), cfg)
 	if err != nil {
 		b.Fatal(err)

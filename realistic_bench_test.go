@@ -15,8 +15,17 @@ import (
 // sends: sources grouped in their own ResourceLogs, 90% application logs, fresh addresses, one
 // attack per ten batches) through the processor as live traffic: every iteration is a new batch
 // stamped now, so the state grows as it does in a collector. Building the batch is not timed.
-func BenchmarkRealisticMix(b *testing.B) {
-	p := newPerfProcessor(b)
+func BenchmarkRealisticMix(b *testing.B) { benchmarkRealisticMix(b, nil) }
+
+func benchmarkRealisticMix(b *testing.B, mutate func(*Config)) {
+	cfg := createDefaultConfig().(*Config)
+	if mutate != nil {
+		mutate(cfg)
+	}
+	p, err := newCorrelationProcessor(processortest.NewNopSettings(processortest.NopType), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
 	mix := loadgen.NewMix(benchBatch, 10, 0)
 	ctx := context.Background()
 	b.ReportAllocs()
