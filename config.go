@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configtls"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 )
 
@@ -115,12 +116,21 @@ type RedisConfig struct {
 const maxRedisDuration = 100 * 365 * 24 * time.Hour
 
 func createDefaultConfig() component.Config {
+	def := classify.DefaultRules() // what the rules count by default is the classifier's to say
+	excluded := make([]string, 0, len(def.ExcludedIPs))
+	for _, p := range def.ExcludedIPs {
+		if p.IsSingleIP() {
+			excluded = append(excluded, p.Addr().String())
+		} else {
+			excluded = append(excluded, p.String())
+		}
+	}
 	return &Config{
 		SigninThreshold:     5,
 		Window:              24 * time.Hour,
-		ExcludedResultTypes: []string{"0", "50125", "50140"},
-		ExcludedIPs:         []string{"127.0.0.1", "::1"},
-		LogonTypes:          []int{10, 7, 3},
+		ExcludedResultTypes: def.ExcludedResultTypes,
+		ExcludedIPs:         excluded,
+		LogonTypes:          def.LogonTypes,
 		CountTables:         CountSeparately,
 		Emit:                EmitAll,
 		MaxTrackedIPs:       4_000_000,
