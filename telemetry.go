@@ -22,6 +22,21 @@ var rejectReasonNames = [...]string{
 
 const numRejectReasons = len(rejectReasonNames)
 
+// Reasons of evictions and state errors.
+const (
+	reasonMaxTrackedIPs    = "max_tracked_ips"
+	reasonMaxPendingLogons = "max_pending_logons"
+	reasonSuppressMarks    = "suppress_marks"
+	reasonBackend          = "backend"
+	reasonCheckpoint       = "checkpoint"
+)
+
+// reasonValues is every value of the reason attribute the processor emits.
+func reasonValues() []string {
+	return append(rejectReasonNames[:len(rejectReasonNames):len(rejectReasonNames)],
+		reasonMaxTrackedIPs, reasonMaxPendingLogons, reasonSuppressMarks, reasonBackend, reasonCheckpoint)
+}
+
 // batchCounts are one batch's counts, reported to telemetry in one go.
 type batchCounts struct {
 	alerts          []int64 // per running rule
@@ -75,11 +90,11 @@ func newTelemetry(set component.TelemetrySettings, ruleNames []string) (*telemet
 	for r, name := range rejectReasonNames {
 		t.rejected[r] = withAttr("reason", name)
 	}
-	t.evictIP = withAttr("reason", "max_tracked_ips")
-	t.evictLog = withAttr("reason", "max_pending_logons")
-	t.evictSup = withAttr("reason", "suppress_marks")
-	t.backend = withAttr("reason", "backend")
-	t.checkpoint = withAttr("reason", "checkpoint")
+	t.evictIP = withAttr("reason", reasonMaxTrackedIPs)
+	t.evictLog = withAttr("reason", reasonMaxPendingLogons)
+	t.evictSup = withAttr("reason", reasonSuppressMarks)
+	t.backend = withAttr("reason", reasonBackend)
+	t.checkpoint = withAttr("reason", reasonCheckpoint)
 	return t, nil
 }
 

@@ -10,14 +10,22 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 )
 
-// TestKindsAreDocumented: every kind the records metric can carry is in metadata.yaml's enum (from
-// which documentation.md is generated).
-func TestKindsAreDocumented(t *testing.T) {
+// TestAttributeValuesAreDocumented: every value of the kind and reason attributes the processor
+// emits is in metadata.yaml's enums (from which documentation.md is generated).
+func TestAttributeValuesAreDocumented(t *testing.T) {
 	conf, err := confmaptest.LoadConf("metadata.yaml")
 	require.NoError(t, err)
-	enum, ok := conf.Get("attributes::kind::enum").([]any)
-	require.True(t, ok, "metadata.yaml has attributes.kind.enum")
+	enum := func(attr string) []any {
+		values, ok := conf.Get("attributes::" + attr + "::enum").([]any)
+		require.True(t, ok, "metadata.yaml has attributes.%s.enum", attr)
+		return values
+	}
+	kinds := enum("kind")
 	for k := classify.Kind(0); k <= classify.Rejected; k++ {
-		assert.Contains(t, enum, k.String())
+		assert.Contains(t, kinds, k.String())
+	}
+	reasons := enum("reason")
+	for _, r := range reasonValues() {
+		assert.Contains(t, reasons, r)
 	}
 }
