@@ -27,7 +27,7 @@ const inlineFailures = 4
 type ipRecord struct {
 	key     ipKey
 	newest  int64                 // latest failure time: with the counter's span, the order of expiry and eviction
-	qpos    uint32                // 1 + position of its live entry in ipTable.queue, or inLate | position in ipTable.late; 0 for none
+	qpos    uint32                // 1 + position of its live entry in ipTable.queue, or inLate | position in ipTable.late, or inRun | position in ipTable.run; 0 for none
 	counter uint16                // which counter
 	shape   uint16                // failures inline (0 to inlineFailures), or listed
 	inline  [inlineFailures]int64 // the failures, sorted; or, when listed, block and count
@@ -89,6 +89,12 @@ type ipTable struct {
 	tailKey     ipKey
 	tailCounter uint16
 	late        []lateEntry // min-heap of the records updated out of order
+	// run are the records due at runDue, later than every queued one, in arrival order: they join
+	// the queue, sorted by address, when a later due time arrives (or the order needs them). A
+	// batch of failures stamped alike from many addresses so costs a sort, not a heap each.
+	run     []uint32 // nilIndex where a record left since
+	runDue  int64
+	runLive int
 
 	lists failureLists // sorted failures of the records with more than inlineFailures
 	max   int
@@ -105,8 +111,12 @@ type lateEntry struct {
 	rec uint32
 }
 
-// inLate marks a record's qpos as a position in ipTable.late rather than in the queue.
-const inLate = 1 << 31
+// inLate and inRun mark a record's qpos as a position in ipTable.late or ipTable.run rather than
+// in the queue.
+const (
+	inLate = 1 << 31
+	inRun  = 1 << 30
+)
 
 func (t *ipTable) init(max int, spans []int64) {
 	t.index.init()
@@ -283,16 +293,38 @@ func (t *ipTable) drop(i uint32) {
 }
 
 // pushBack places record i, new or with a newer newest failure, in the order of expiry and
-// eviction: at the end of the queue when it sorts there, else in the heap of late updates.
+// eviction: in the run when it is due with it, at the end of the queue when it sorts there, else in
+// the heap of late updates.
 func (t *ipTable) pushBack(i uint32) {
 	r := t.rec(i)
 	t.unlink(r)
 	due := t.due(r)
-	queued := t.len() - 1 - len(t.late) // live queue entries besides r
+	if len(t.run) > 0 {
+		switch {
+		case due == t.runDue:
+			t.runAdd(i)
+			return
+		case due > t.runDue:
+			t.flushRun()
+			t.runAdd(i)
+			return
+		}
+	}
+	queued := t.len() - 1 - len(t.late) - t.runLive // live queue entries besides r
 	if queued > 0 && before(due, &r.key, r.counter, t.tailDue, &t.tailKey, t.tailCounter) {
 		t.lateInsert(i)
 		return
 	}
+	if len(t.run) == 0 && (queued == 0 || due > t.tailDue) {
+		t.runAdd(i) // a later due time than every queued record: a new run
+		return
+	}
+	t.queueAppend(i)
+}
+
+// queueAppend appends record i to the queue, which it must sort at the end of.
+func (t *ipTable) queueAppend(i uint32) {
+	r := t.rec(i)
 	if n := t.len(); len(t.queue)-n > 64 && len(t.queue) > 2*n {
 		t.compactQueue()
 	}
@@ -302,15 +334,55 @@ func (t *ipTable) pushBack(i uint32) {
 		t.stale = append(t.stale, 0)
 	}
 	r.qpos = uint32(p + 1)
-	t.tailDue, t.tailKey, t.tailCounter = due, r.key, r.counter
+	t.tailDue, t.tailKey, t.tailCounter = t.due(r), r.key, r.counter
 }
 
-// unlink takes r out of the order: its queue entry becomes stale, or it leaves the heap.
+// runAdd adds record i, due at the run's due time (or starting a run), to the run.
+func (t *ipTable) runAdd(i uint32) {
+	r := t.rec(i)
+	if len(t.run) == 0 {
+		t.runDue = t.due(r)
+	}
+	r.qpos = uint32(len(t.run)) | inRun
+	t.run = append(t.run, i)
+	t.runLive++
+}
+
+// flushRun appends the run's records to the queue, by address and counter.
+func (t *ipTable) flushRun() {
+	live := t.run[:0]
+	for _, i := range t.run {
+		if i != nilIndex {
+			live = append(live, i)
+		}
+	}
+	t.sortSameDue(live)
+	t.run, t.runLive = t.run[:0], 0
+	for _, i := range live {
+		t.queueAppend(i)
+	}
+}
+
+// sortSameDue sorts records that are due alike by address, then counter.
+func (t *ipTable) sortSameDue(recs []uint32) {
+	slices.SortFunc(recs, func(a, b uint32) int {
+		x, y := t.rec(a), t.rec(b)
+		if c := bytes.Compare(x.key[:], y.key[:]); c != 0 {
+			return c
+		}
+		return int(x.counter) - int(y.counter)
+	})
+}
+
+// unlink takes r out of the order: its queue entry becomes stale, or it leaves the heap or the run.
 func (t *ipTable) unlink(r *ipRecord) {
 	switch {
 	case r.qpos == 0:
 	case r.qpos&inLate != 0:
 		t.lateRemove(int(r.qpos &^ inLate))
+	case r.qpos&inRun != 0:
+		t.run[r.qpos&^inRun] = nilIndex
+		t.runLive--
 	default:
 		p := r.qpos - 1
 		t.stale[p>>6] |= 1 << (p & 63)
@@ -352,6 +424,10 @@ func (t *ipTable) queueFront() uint32 {
 // front returns the record due first (ties: the lowest address, then counter), or nilIndex.
 func (t *ipTable) front() uint32 {
 	q := t.queueFront()
+	if q == nilIndex && len(t.late) == 0 && t.runLive > 0 {
+		t.flushRun() // the run is due after every other record: it is first only when alone
+		q = t.queueFront()
+	}
 	if len(t.late) == 0 {
 		return q
 	}
@@ -374,6 +450,13 @@ func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 			}
 			return 1
 		})
+		run := make([]uint32, 0, t.runLive)
+		for _, i := range t.run {
+			if i != nilIndex {
+				run = append(run, i)
+			}
+		}
+		t.sortSameDue(run)
 		p := t.qhead
 		for {
 			for p < len(t.queue) && t.isStale(p) {
@@ -386,6 +469,8 @@ func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 				p++
 			case len(late) > 0:
 				next, late = late[0], late[1:]
+			case len(run) > 0: // due after every queued and late record
+				next, run = run[0], run[1:]
 			default:
 				return
 			}
@@ -495,7 +580,7 @@ func (t *ipTable) prefetch(n int, at func(int) (netip.Addr, int)) {
 	}
 	// Their words of the stale bitmap, which their update writes.
 	for _, i := range idx {
-		if p := t.rec(i).qpos; p != 0 && p&inLate == 0 {
+		if p := t.rec(i).qpos; p != 0 && p&(inLate|inRun) == 0 {
 			sink += t.stale[(p-1)>>6]
 		}
 	}
