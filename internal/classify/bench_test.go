@@ -183,3 +183,36 @@ func BenchmarkSSHDSource(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHostFailureParts measures the parts of the failed-logon path on a typical sshd line.
+func BenchmarkHostFailureParts(b *testing.B) {
+	msg := "Failed password for invalid user admin from 203.0.113.7 port 52144 ssh2"
+	b.Run("filter", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			if failedLogonTerms(msg) {
+				n++
+			}
+		}
+		_ = n
+	})
+	b.Run("unwrap", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = unwrapRepeated(msg)
+		}
+	})
+	b.Run("grammar", func(b *testing.B) {
+		for b.Loop() {
+			_, _ = parseSSHD(msg)
+		}
+	})
+	b.Run("accepted_term", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			if hasTerm(msg, "accepted") {
+				n++
+			}
+		}
+		_ = n
+	})
+}

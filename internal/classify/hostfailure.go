@@ -86,23 +86,36 @@ func (c *Classifier) linuxFailure(l linuxLogon, ev *Event) {
 func failedLogonTerms(s string) bool {
 	from := false
 	for i := 0; i < len(s); {
-		word, n := wordRune(s, i)
-		if !word {
-			i += n
+		// Skip to the start of a term.
+		switch termByte[s[i]] {
+		case termNone:
+			i++
 			continue
-		}
-		j := i + n
-		for j < len(s) {
-			if word, n = wordRune(s, j); !word {
-				break
+		case termMaybe:
+			if word, n := wordRune(s, i); !word {
+				i += n
+				continue
 			}
-			j += n
 		}
-		switch t := s[i:j]; len(t) {
+		// Read the term.
+		start := i
+		for i < len(s) {
+			if k := termByte[s[i]]; k == termASCII {
+				i++
+				continue
+			} else if k == termMaybe {
+				if word, n := wordRune(s, i); word {
+					i += n
+					continue
+				}
+			}
+			break
+		}
+		switch t := s[start:i]; len(t) {
 		case len("from"):
 			from = from || equalFoldASCII(t, "from")
 		case len("preauth"):
-			if i > 0 && s[i-1] == '[' && j < len(s) && s[j] == ']' && equalFoldASCII(t, "preauth") {
+			if start > 0 && s[start-1] == '[' && i < len(s) && s[i] == ']' && equalFoldASCII(t, "preauth") {
 				return false
 			}
 		case len("accepted"):
@@ -122,10 +135,29 @@ func failedLogonTerms(s string) bool {
 				return false
 			}
 		}
-		i = j
 	}
 	return from
 }
+
+// Classes of a byte for failedLogonTerms: not part of a term, an ASCII letter or digit, or the first
+// byte of a character beyond ASCII (which may be a letter or a digit: see wordRune).
+const (
+	termNone uint8 = iota
+	termASCII
+	termMaybe
+)
+
+var termByte = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= utf8.RuneSelf:
+			t[c] = termMaybe
+		case isASCIIAlnum(byte(c)):
+			t[c] = termASCII
+		}
+	}
+	return t
+}()
 
 // wordRune reports whether the character at s[i] is part of a term (a letter or a digit, as hasTerm
 // has it) and its length in bytes (1 for a byte that starts no valid UTF-8 sequence).
