@@ -316,10 +316,10 @@ func (e *Engine[P]) fireBetween(out []Alert[P], w *waitSet[P], f []int64, from, 
 	}
 	fired := slices.Clone(list[a:b])
 	w.waiting = slices.Delete(list, a, b)
-	c := int(w.counter)
 	if len(w.waiting) == 0 {
-		e.logons.drop(w) // zeroes *w
+		e.logons.drop(w)
 	}
+	c := int(w.counter)
 	for _, l := range fired {
 		r := &e.rules[l.rule]
 		j := slices.Index(r.Counters, c)
@@ -419,9 +419,9 @@ type pendingLogon[P any] struct {
 // pendingLogons indexes waiting successes by (counter, address) and, there, by time; and orders
 // them all by when they expire, for expiry and eviction.
 type pendingLogons[P any] struct {
-	index index        // handle in sets by (address, counter)
-	sets  []waitSet[P] // by handle, kept by value (no object per set); handle 0 is never used
-	ids   handles      // of sets; 0 is never used
+	index index         // handle in sets by (address, counter)
+	sets  []*waitSet[P] // by handle; handle 0 is never used
+	ids   handles       // of sets; 0 is never used
 	heap  logonHeap[P]
 }
 
@@ -436,7 +436,7 @@ type waitSet[P any] struct {
 
 func (p *pendingLogons[P]) init(int) {
 	p.index.init()
-	p.sets = make([]waitSet[P], 1)
+	p.sets = []*waitSet[P]{nil}
 	p.ids.next = 1
 }
 
@@ -449,11 +449,11 @@ func (p *pendingLogons[P]) get(k ipKey, c int) *waitSet[P] {
 }
 
 func (p *pendingLogons[P]) lookup(k ipKey, c int, tag uint64) *waitSet[P] {
-	h, ok := p.index.find(tag, func(h uint32) bool { s := &p.sets[h]; return s.key == k && int(s.counter) == c })
+	h, ok := p.index.find(tag, func(h uint32) bool { s := p.sets[h]; return s.key == k && int(s.counter) == c })
 	if !ok {
 		return nil
 	}
-	return &p.sets[h] // valid until a set is added
+	return p.sets[h]
 }
 
 // add makes l wait for each counter of counters it has not alerted for.
@@ -465,13 +465,14 @@ func (p *pendingLogons[P]) add(l *pendingLogon[P], counters []int) {
 		tag := p.index.tagCounter(&l.key, c)
 		w := p.lookup(l.key, c, tag)
 		if w == nil {
-			h, fresh := p.ids.take()
-			if fresh {
-				p.sets = append(p.sets, waitSet[P]{})
+			w = &waitSet[P]{key: l.key, counter: uint16(c), tag: uint32(tag)}
+			var fresh bool
+			if w.handle, fresh = p.ids.take(); fresh {
+				p.sets = append(p.sets, w)
+			} else {
+				p.sets[w.handle] = w
 			}
-			w = &p.sets[h]
-			*w = waitSet[P]{key: l.key, counter: uint16(c), handle: h, tag: uint32(tag)}
-			p.index.insert(h, tag)
+			p.index.insert(w.handle, tag)
 		}
 		list := w.waiting
 		if n := len(list); n == 0 || list[n-1].time <= l.time {
@@ -512,10 +513,9 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P], rules []rule) {
 
 // drop forgets an empty wait set.
 func (p *pendingLogons[P]) drop(w *waitSet[P]) {
-	h := w.handle
-	p.index.remove(h, uint64(w.tag))
-	p.sets[h] = waitSet[P]{}
-	p.ids.release(h)
+	p.index.remove(w.handle, uint64(w.tag))
+	p.sets[w.handle] = nil
+	p.ids.release(w.handle)
 }
 
 // before orders waiting successes for expiry and eviction: by when they expire, then arrival.
