@@ -35,7 +35,7 @@ const (
 	StateRedis  = "redis"
 )
 
-// Config is the processor's configuration (shared/SPEC.md section 5).
+// Config is the processor's configuration; README.md's Configuration section describes each key.
 type Config struct {
 	// SigninThreshold: an IP is suspicious when its failed sign-ins exceed this (count > threshold).
 	SigninThreshold int `mapstructure:"signin_threshold"`
@@ -90,7 +90,7 @@ type RuleConfig struct {
 
 var _ component.Config = (*Config)(nil)
 
-// RedisConfig is the Redis server a fleet of collectors shares its state in (shared/SPEC.md section 6).
+// RedisConfig is the Redis server a fleet of collectors shares its state in.
 type RedisConfig struct {
 	// Endpoint is the server's host:port.
 	Endpoint string `mapstructure:"endpoint"`

@@ -153,7 +153,7 @@ func awaitSink(t *testing.T, what string, sink *otlpSink, sent, alerts int) {
 
 // TestFleetSharesStateInRedis runs two gateways of examples/fleet-redis.yaml on one real Redis and
 // sends them the scenario's records round-robin, one record per request: every alert is made exactly
-// once between them, and they are a single gateway's alerts and the SPEC's. Then Redis stops: records
+// once between them, and they are a single gateway's alerts and the model's. Then Redis stops: records
 // keep passing, the failures are counted; it restarts (empty): correlation resumes.
 func TestFleetSharesStateInRedis(t *testing.T) {
 	collectorBinary(t)

@@ -245,7 +245,7 @@ func buildRestartScenario(now time.Time) restartScenario {
 	return rs
 }
 
-// alerts is the model's answer (the SPEC's semantics, scenario_test.go) for the records of parts.
+// alerts is the model's answer (the rule's semantics, scenario_test.go) for the records of parts.
 func (rs restartScenario) alerts(parts ...part) []alertKey {
 	var sub scenario
 	for _, r := range rs.records {

@@ -104,7 +104,7 @@ service:
       exporters: [otlp_grpc/alerts]
 `
 
-// The rule's constants (shared/SPEC.md sections 1 and 4) at the processor's defaults.
+// The rule's constants (README: what it detects, and the alert record) at the processor's defaults.
 const (
 	signinThreshold = 5
 	ruleUUID        = "8ee967a2-a645-4832-85f4-72b635bcb3a6"
@@ -127,7 +127,7 @@ const (
 	signinsFile               // a line of signins.jsonl read by the filelog receiver
 )
 
-// signInShape is which of SPEC section 3's sign-in shapes a sign-in is sent as.
+// signInShape is which of the recognised sign-in shapes (README's input table) a sign-in is sent as.
 type signInShape int
 
 const (
@@ -172,7 +172,7 @@ func (k alertKey) String() string {
 }
 
 // scenario is everything sent, described once: rendered onto the wire by the senders below and read
-// by expectedAlerts, the SPEC's semantics written out plainly.
+// by expectedAlerts, the rule's semantics written out plainly.
 type scenario struct {
 	signIns []signIn
 	logons  []hostLogon
@@ -277,7 +277,7 @@ func buildScenario(now time.Time) *scenario {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The SPEC's semantics, written out plainly: the expected alerts of a scenario.
+// The rule's semantics, written out plainly: the expected alerts of a scenario.
 
 var sshdAccepted = regexp.MustCompile(`^Accepted \S+ for .+ from (\S+) port \d+`)
 
@@ -604,7 +604,7 @@ func loggerHostname(t *testing.T) string {
 // ---------------------------------------------------------------------------------------------------
 
 // TestScenario sends sign-ins and host logons over every transport of the distribution and checks the
-// exact set of alerts against the SPEC's semantics, their attributes, and that every record passes
+// exact set of alerts against the rule's semantics, their attributes, and that every record passes
 // through.
 func TestScenario(t *testing.T) {
 	collectorBinary(t)
