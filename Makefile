@@ -30,9 +30,12 @@ RUN_CONFIG := examples/demo/config.yaml
 OUT_DIR    := out
 ALERTS     := $(OUT_DIR)/alerts.json
 
-# Packages of the processor (the e2e package drives the built binary and is run separately).
+# Packages of the processor. The end-to-end tests (e2e/, which drive the built binary) and the
+# benchmark, load and demo tools (tools/) are modules of their own, so that the component's module
+# holds the component only.
 PROCESSOR_PKGS := ./ ./internal/...
-E2E_PKG        := ./e2e/
+E2E_DIR        := e2e
+TOOLS_MOD      := tools
 
 FUZZTIME   ?= 30s
 # Each fuzz target runs this long inside make test (make fuzz runs FUZZTIME).
@@ -44,7 +47,7 @@ SCALING_BENCH := Tracked
 
 # Sources the collector binary is built from: rebuild when one of them changes.
 PROCESSOR_SOURCES := $(shell find . -name '*.go' -not -name '*_test.go' \
-	-not -path './_build/*' -not -path './.tools/*' -not -path './e2e/*' \
+	-not -path './_build/*' -not -path './.tools/*' -not -path './e2e/*' -not -path './tools/*' \
 	-not -path './examples/*' -not -path './internal/tools/*') go.mod go.sum
 
 .PHONY: help
@@ -132,7 +135,7 @@ run: $(OTELCOL)
 # Rewrites the demo data (deterministic: the same files every time).
 .PHONY: demo-data
 demo-data:
-	$(GO) run ./examples/demo/gen -out examples/demo
+	$(GO) -C $(TOOLS_MOD) run ./cmd/demogen -out $(CURDIR)/examples/demo
 
 # ---------------------------------------------------------------------------------------------------
 # Tests.
@@ -142,13 +145,14 @@ test: $(OTELCOL)
 	$(GO) test -race -count=1 $(PROCESSOR_PKGS)
 	@# The ten-million-address spray (attack_test.go) is compiled out under -race: run it here.
 	$(GO) test -count=1 -run 'TestSprayOfTenMillionAddresses' .
-	OTELCOL_BIN=$(CURDIR)/$(OTELCOL) $(GO) test -count=1 -timeout 10m $(E2E_PKG)
+	OTELCOL_BIN=$(CURDIR)/$(OTELCOL) $(GO) -C $(E2E_DIR) test -tags e2e -count=1 -timeout 10m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 # make bench: micro-benchmarks (benchstat-ready, out/bench.txt), a CPU profile of the realistic mix, the
-# end-to-end comparison and alert latency through the built collector (bench/e2e, cmd/loadgen), then
-# BENCHMARKS.md's generated sections (bench/report). Each step is also a target of its own. Benchmarks
-# are measurements, not tests: `make test` runs none of them. E2E_FLAGS passes flags to bench/e2e.
+# end-to-end comparison and alert latency through the built collector (tools/bench/e2e, tools/cmd/loadgen),
+# then BENCHMARKS.md's generated sections (tools/bench/report). Each step is also a target of its own.
+# Benchmarks are measurements, not tests: `make test` runs none of them. E2E_FLAGS passes flags to
+# tools/bench/e2e.
 .PHONY: bench bench-micro bench-profile bench-e2e bench-report
 bench: # one step after the other, also under make -j: measurements must not overlap
 	$(MAKE) bench-micro
@@ -186,12 +190,14 @@ bench-e2e: $(OTELCOL)
 	@mkdir -p $(OUT_DIR)
 	@sed -i '/^e2e-/d' $(OUT_DIR)/bench-load.txt 2>/dev/null || true
 	@echo "e2e-before $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(OUT_DIR)/bench-load.txt
-	$(GO) build -o $(OUT_DIR)/loadgen ./cmd/loadgen
-	$(GO) run ./bench/e2e -collector $(OTELCOL) -loadgen $(OUT_DIR)/loadgen -out $(OUT_DIR)/e2e.json $(E2E_FLAGS)
+	$(GO) -C $(TOOLS_MOD) build -o $(CURDIR)/$(OUT_DIR)/loadgen ./cmd/loadgen
+	$(GO) -C $(TOOLS_MOD) build -o $(CURDIR)/$(OUT_DIR)/bench-e2e ./bench/e2e
+	$(OUT_DIR)/bench-e2e -collector $(OTELCOL) -loadgen $(OUT_DIR)/loadgen -out $(OUT_DIR)/e2e.json $(E2E_FLAGS)
 	@echo "e2e-after $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(OUT_DIR)/bench-load.txt
 
 bench-report:
-	$(GO) run ./bench/report -dir $(OUT_DIR) -o BENCHMARKS.md -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -e2e-flags '$(E2E_FLAGS)'
+	$(GO) -C $(TOOLS_MOD) build -o $(CURDIR)/$(OUT_DIR)/bench-report ./bench/report
+	$(OUT_DIR)/bench-report -dir $(OUT_DIR) -o BENCHMARKS.md -count $(BENCHCOUNT) -benchtime $(BENCHTIME) -e2e-flags '$(E2E_FLAGS)'
 
 # Runs every fuzz target (go test -fuzz takes one target of one package at a time) for FUZZTIME. A run that
 # fails only with Go 1.26's "context deadline exceeded" at the end of FUZZTIME (no input written, no panic)
@@ -225,7 +231,11 @@ lint: $(STAMPS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './_build/*' -not -path './.tools/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) -C $(TOOLS_MOD) vet ./...
+	$(GO) -C $(E2E_DIR) vet -tags e2e ./...
 	$(GOLANGCI_LINT) run ./...
+	cd $(TOOLS_MOD) && $(GOLANGCI_LINT) run ./...
+	cd $(E2E_DIR) && $(GOLANGCI_LINT) run --build-tags e2e ./...
 
 # mdatagen names the package after the folder it runs in, so run it from a folder named
 # aadhostlogincorrelation whatever this checkout is called.

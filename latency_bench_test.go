@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
 )
 
 // Alert latency inside the processor: the time from calling ConsumeLogs with the batch that holds
@@ -50,14 +50,14 @@ func benchmarkAlertLatency(b *testing.B, others int) {
 	}
 	b.Cleanup(func() { _ = proc.Shutdown(ctx) })
 
-	background := loadgen.NewMix(benchBatch, 0, 1)
+	background := loadmix.NewMix(benchBatch, 0, 1)
 	for range 300 {
 		ld, _ := background.Batch(time.Now())
 		if err := proc.ConsumeLogs(ctx, ld); err != nil {
 			b.Fatal(err)
 		}
 	}
-	mix := loadgen.NewMix(others, 0, 2)
+	mix := loadmix.NewMix(others, 0, 2)
 	var latencies, onCPU []time.Duration
 	i := uint32(0)
 	// One OS thread throughout, so that its CPU clock measures this goroutine's work.
@@ -66,8 +66,8 @@ func benchmarkAlertLatency(b *testing.B, others int) {
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		ip := loadgen.AttackerAddr(i % (1 << 20))
-		failures, logon := loadgen.Attack(ip, i%2 == 1, time.Now())
+		ip := loadmix.AttackerAddr(i % (1 << 20))
+		failures, logon := loadmix.Attack(ip, i%2 == 1, time.Now())
 		i++
 		if err := proc.ConsumeLogs(ctx, failures); err != nil {
 			b.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
 )
 
 // pendingBenchLogons is how many waiting logons BenchmarkHeapPerPendingLogon holds.
@@ -25,7 +25,7 @@ func BenchmarkHeapPerPendingLogon(b *testing.B) {
 	for b.Loop() {
 		before := heapStats()
 		p := newPerfProcessor(b)
-		mix := loadgen.NewMix(benchBatch, 0, 0)
+		mix := loadmix.NewMix(benchBatch, 0, 0)
 		var ev classify.Event
 		for {
 			_, pending := p.sizes()

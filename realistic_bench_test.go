@@ -8,11 +8,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
 )
 
-// BenchmarkRealisticMix runs the load generator's mix (cmd/loadgen, what the end-to-end comparison
-// sends: sources grouped in their own ResourceLogs, 90% application logs, fresh addresses, one
+// BenchmarkRealisticMix runs the load generator's mix (internal/loadmix, what tools/cmd/loadgen
+// sends in the end-to-end comparison: sources grouped in their own ResourceLogs, 90% application logs, fresh addresses, one
 // attack per ten batches) through the processor as live traffic: every iteration is a new batch
 // stamped now, so the state grows as it does in a collector. Building the batch is not timed.
 func BenchmarkRealisticMix(b *testing.B) { benchmarkRealisticMix(b, nil) }
@@ -26,7 +26,7 @@ func benchmarkRealisticMix(b *testing.B, mutate func(*Config)) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mix := loadgen.NewMix(benchBatch, 10, 0)
+	mix := loadmix.NewMix(benchBatch, 10, 0)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -43,7 +43,7 @@ func benchmarkRealisticMix(b *testing.B, mutate func(*Config)) {
 
 // BenchmarkRealisticMixFloor is floor (bench_test.go) on the same batches.
 func BenchmarkRealisticMixFloor(b *testing.B) {
-	mix := loadgen.NewMix(benchBatch, 10, 0)
+	mix := loadmix.NewMix(benchBatch, 10, 0)
 	batches := make([]plog.Logs, 16)
 	for i := range batches {
 		batches[i], _ = mix.Batch(time.Now())

@@ -10,7 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
 )
 
@@ -47,7 +47,7 @@ func benchmarkTracked(b *testing.B, n int, kind string) {
 		b.Fatalf("%d tracked IPs after the prefill, want %d", ips, n)
 	}
 
-	mix := loadgen.NewMix(benchBatch, 0, 3)
+	mix := loadmix.NewMix(benchBatch, 0, 3)
 	failures := benchBatchOf("failures")
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	pick := func() string { return trackedAddr(rng.IntN(n)).String() }

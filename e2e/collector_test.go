@@ -1,5 +1,9 @@
+//go:build e2e
+
 // Package e2e_test drives the built otelcol-aadhostlogin binary from outside, over real protocols.
-// The binary is named by the environment variable OTELCOL_BIN (make test sets it).
+// The binary is named by the environment variable OTELCOL_BIN (make test sets it). The package is a
+// module of its own, built with the tag e2e, so that `go test ./...` at the repository root runs
+// only the component's unit tests.
 package e2e_test
 
 import (
@@ -34,7 +38,8 @@ func TestMain(m *testing.M) {
 }
 
 const noBinary = "OTELCOL_BIN is not set. These tests drive the built collector: run `make test`, or " +
-	"`make build` and then `OTELCOL_BIN=$PWD/_build/otelcol-aadhostlogin go test ./e2e/`"
+	"`make build` and then, from the repository root, " +
+	"`OTELCOL_BIN=$PWD/_build/otelcol-aadhostlogin go -C e2e test -tags e2e ./...`"
 
 // collectorBinary returns the collector under test. Without it the tests fail: a skipped end-to-end
 // test looks like a passing one.

@@ -1,4 +1,4 @@
-// Command gen writes the demo data of examples/demo: fifteen minutes of one morning as three files,
+// Command demogen writes the demo data of examples/demo: fifteen minutes of one morning as three files,
 //
 //   - auth.log: the auth facility of three Linux hosts as a central rsyslog server writes it
 //     (Debian 12 default file format: RFC 3339 timestamp, no PRI),
@@ -7,7 +7,7 @@
 //   - securityevents.jsonl: Windows security events in Microsoft Sentinel's SecurityEvent shape.
 //
 // The output is deterministic (fixed seed, fixed day); examples/demo/EXPECTED.md lists the alerts it
-// must produce. Run from the repository root: go run ./examples/demo/gen -out examples/demo
+// must produce. Run from the tools folder: go run ./cmd/demogen -out ../examples/demo (make demo-data)
 package main
 
 import (

@@ -1,4 +1,4 @@
-package loadgen_test
+package loadmix_test
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 
 	aad "github.com/secops-otel/aadhostlogincorrelation"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
 )
 
 // The mix is what the benchmarks claim it is: 90% application logs, every kind the rule
@@ -40,7 +40,7 @@ func testMix(t *testing.T, reuse bool) {
 	var ev classify.Event
 	var attacks, records, alerts int
 	for w := range uint32(2) {
-		m := loadgen.NewMix(batchSize, attackEvery, w)
+		m := loadmix.NewMix(batchSize, attackEvery, w)
 		for range batches {
 			next := m.Batch
 			if reuse {
@@ -81,11 +81,11 @@ func testMix(t *testing.T, reuse bool) {
 }
 
 func TestAttack(t *testing.T) {
-	failures, logon := loadgen.Attack(loadgen.AttackerAddr(1), true, time.Now())
-	assert.Equal(t, loadgen.AttackFailures, failures.LogRecordCount())
+	failures, logon := loadmix.Attack(loadmix.AttackerAddr(1), true, time.Now())
+	assert.Equal(t, loadmix.AttackFailures, failures.LogRecordCount())
 	assert.Equal(t, 1, logon.LogRecordCount())
-	assert.Equal(t, "172.16.0.1", loadgen.AttackerAddr(1))
-	assert.Equal(t, "172.31.0.2", loadgen.AttackerAddr(15<<16+2))
+	assert.Equal(t, "172.16.0.1", loadmix.AttackerAddr(1))
+	assert.Equal(t, "172.31.0.2", loadmix.AttackerAddr(15<<16+2))
 }
 
 const alertScope = "github.com/secops-otel/aadhostlogincorrelation"

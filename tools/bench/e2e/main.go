@@ -1,6 +1,6 @@
 // Command e2e compares, in one run, the same collector binary started with two configurations that
 // differ only in the aadhostlogincorrelation processor (otlp receiver → [processor] → batch → otlp
-// exporter to a sink on loopback), driven by the same load generator (cmd/loadgen) for the same time.
+// exporter to a sink on loopback), driven by the same load generator (tools/cmd/loadgen) for the same time.
 // By default both run side by side, at the same time on the same CPUs, each with its own load
 // generator and sink, so that the machine's drift (large on a shared virtual machine) weighs on
 // both alike; -side-by-side=false runs them one after the other in ABBA order. It reports the records per second counted at
@@ -8,7 +8,10 @@
 // a collector without the batch processor: from sending the deciding logon over OTLP/gRPC to the
 // alert reaching the sink, idle and under background load.
 //
-//	go run ./bench/e2e -collector _build/otelcol-aadhostlogin -loadgen out/loadgen -out out/e2e.json
+//	out/bench-e2e -collector _build/otelcol-aadhostlogin -loadgen out/loadgen -out out/e2e.json
+//
+// run from the repository root after make build and
+// go -C tools build -o ../out/loadgen ./cmd/loadgen && go -C tools build -o ../out/bench-e2e ./bench/e2e.
 //
 // On a machine with at least two CPUs and taskset it pins the collector to the last CPU and the load
 // generator and this program (the sink) to the others, so the two sides do not compete.
@@ -27,8 +30,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/secops-otel/aadhostlogincorrelation/bench/e2e/result"
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/tools/bench/e2e/result"
+	"github.com/secops-otel/aadhostlogincorrelation/tools/loadgen"
 )
 
 type options struct {
@@ -45,7 +48,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.collector, "collector", "_build/otelcol-aadhostlogin", "the collector binary")
-	flag.StringVar(&o.loadgen, "loadgen", "out/loadgen", "the load generator binary (go build -o out/loadgen ./cmd/loadgen)")
+	flag.StringVar(&o.loadgen, "loadgen", "out/loadgen", "the load generator binary (go -C tools build -o ../out/loadgen ./cmd/loadgen)")
 	flag.StringVar(&o.out, "out", "out/e2e.json", "where the JSON report goes")
 	flag.StringVar(&o.workDir, "dir", "out/e2e", "folder for the collectors' configurations and logs")
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "measured time of each run")
@@ -70,14 +73,14 @@ func main() {
 func run(o options) error {
 	for _, bin := range []string{o.collector, o.loadgen} {
 		if _, err := os.Stat(bin); err != nil {
-			return fmt.Errorf("%s: %w (make build; go build -o out/loadgen ./cmd/loadgen)", bin, err)
+			return fmt.Errorf("%s: %w (make build; go -C tools build -o ../out/loadgen ./cmd/loadgen)", bin, err)
 		}
 	}
 	if err := os.MkdirAll(o.workDir, 0o755); err != nil {
 		return err
 	}
 	rep := result.Report{
-		Started: time.Now().UTC(), Command: "go run ./bench/e2e " + shellJoin(os.Args[1:]),
+		Started: time.Now().UTC(), Command: "out/bench-e2e " + shellJoin(os.Args[1:]),
 		Duration: o.duration.Seconds(), Warmup: o.warmup.Seconds(), Batch: o.batch,
 		Concurrency: o.concurrency, AttackEvery: o.attackEvery,
 	}

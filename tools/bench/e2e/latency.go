@@ -16,8 +16,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/secops-otel/aadhostlogincorrelation/bench/e2e/result"
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
+	"github.com/secops-otel/aadhostlogincorrelation/tools/bench/e2e/result"
 )
 
 // latencyAttackID is the Mix id of the measured attacks' addresses (172.31.0.0/16): the background
@@ -73,8 +73,8 @@ func latencyRun(o options, s *sink, name string, rate float64, collectorCPUs, lo
 	r.LoadBefore = loadAverage()
 	var lat, export []time.Duration
 	for i := range o.latencyAttacks {
-		ip := loadgen.AttackerAddr(latencyAttackID<<16 + uint32(i))
-		failures, logon := loadgen.Attack(ip, i%2 == 1, time.Now())
+		ip := loadmix.AttackerAddr(latencyAttackID<<16 + uint32(i))
+		failures, logon := loadmix.Attack(ip, i%2 == 1, time.Now())
 		if _, err := client.Export(ctx, plogotlp.NewExportRequestFromLogs(failures)); err != nil {
 			return r, fmt.Errorf("sending failures: %w", err)
 		}

@@ -19,7 +19,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/loadgen"
+	"github.com/secops-otel/aadhostlogincorrelation/tools/loadgen"
 )
 
 func main() {

@@ -1,3 +1,5 @@
+// Package loadgen sends the realistic mix (internal/loadmix) to a collector over OTLP/gRPC at a
+// chosen rate and concurrency, and reports what was sent.
 package loadgen
 
 import (
@@ -12,6 +14,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
 )
 
 // Options say where to send, how much and how fast.
@@ -98,7 +102,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		go func() {
 			defer wg.Done()
 			r := &results[w]
-			mix := NewMix(o.BatchSize, o.AttackEvery, o.FirstID+uint32(w))
+			mix := loadmix.NewMix(o.BatchSize, o.AttackEvery, o.FirstID+uint32(w))
 			for sent := 0; ctx.Err() == nil; sent++ {
 				if !deadline.IsZero() && !time.Now().Before(deadline) {
 					return

@@ -1,9 +1,9 @@
-// Package result is the JSON report of bench/e2e, which bench/report renders into BENCHMARKS.md.
+// Package result is the JSON report of tools/bench/e2e, which tools/bench/report renders into BENCHMARKS.md.
 package result
 
 import "time"
 
-// Report is what the run measured; bench/report renders it into BENCHMARKS.md.
+// Report is what the run measured; tools/bench/report renders it into BENCHMARKS.md.
 type Report struct {
 	Started     time.Time    `json:"started"`
 	Command     string       `json:"command"`

@@ -1,8 +1,9 @@
-// Package loadgen builds and sends the benchmarks' realistic mix of log records over OTLP/gRPC:
-// mostly application logs, some Entra ID sign-ins, sshd and Windows logons in the shapes the
-// collector's receivers produce, and a few attacks (more than five failed sign-ins from one address,
-// then a host logon from it). Every event time is the moment its batch is built.
-package loadgen
+// Package loadmix builds the realistic mix of log records that the benchmarks run through the
+// processor and the load generator (tools/cmd/loadgen) sends over OTLP: mostly application logs,
+// some Entra ID sign-ins, sshd and Windows logons in the shapes the collector's receivers produce,
+// and a few attacks (more than five failed sign-ins from one address, then a host logon from it).
+// Every event time is the moment its batch is built.
+package loadmix
 
 import (
 	"math/rand/v2"
