@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // BenchmarkFloor is the least any classifier must do for an unrelated record: look up two
@@ -89,7 +91,7 @@ func BenchmarkClassify(b *testing.B) {
 		{"syslog_receiver_sshd_logon", syslogReceiverAttrs(), nil, LinuxLogon},
 		{"sentinel_syslog_logon", sentinelSyslogRow(), nil, LinuxLogon},
 		{"journald_sshd_logon", map[string]any{}, journaldEntry(), LinuxLogon},
-		{"raw_rfc3164_sshd_logon", map[string]any{"log.file.name": "auth.log"}, "Nov 27 02:34:56 web01 sshd[4242]: " + acceptedPw, LinuxLogon},
+		{"raw_rfc3164_sshd_logon", map[string]any{"log.file.name": "auth.log"}, shapes.Syslog{Shape: shapes.SecureFile}.Line(), LinuxLogon},
 		{"windowseventlog_4624", map[string]any{}, windowsEventLogBody(false), WindowsLogon},
 		{"windowseventlog_4624_array", map[string]any{}, windowsEventLogBody(true), WindowsLogon},
 		{"securityevent_4624", securityEventRow(), nil, WindowsLogon},

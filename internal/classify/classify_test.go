@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // classifyCase is one record and what Classify must make of it. addr is checked when kind counts or
@@ -528,7 +530,7 @@ func TestEventTimeOutsideNanosecondRange(t *testing.T) {
 			kind: FailedSignIn, check: before},
 		{name: "sign-in created in 9999", attrs: with(sentinelSignInRow(), "TimeGenerated", absent, "CreatedDateTime", "12/31/9999, 11:59:59.999 PM"),
 			kind: FailedSignIn, check: after},
-		{name: "diagnostic JSON sign-in in 9999", body: strings.Replace(diagSignInJSON, signInTime, "9999-12-31T23:59:59.9999999Z", 1),
+		{name: "diagnostic JSON sign-in in 9999", body: strings.Replace(diagSignInJSON, `"time":"`+shapes.SignInTime.Format("2006-01-02T15:04:05.0000000Z"), `"time":"9999-12-31T23:59:59.9999999Z`, 1),
 			kind: FailedSignIn, check: after},
 		{name: "securityevent in 9999", attrs: with(securityEventRow(), "TimeGenerated", "9999-12-31T23:59:59.9999999Z"),
 			kind: WindowsLogon, check: after},

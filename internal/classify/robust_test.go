@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // shapeTemplate is one real input shape, fresh on every call.
@@ -41,9 +43,9 @@ var shapeTemplates = []shapeTemplate{
 	{"sentinel syslog", attrsOnly(sentinelSyslogRow)},
 	{"syslog receiver", attrsOnly(syslogReceiverAttrs)},
 	{"journald", bodyOnly(journaldEntry)},
-	{"raw rfc3164", stringBody(map[string]any{}, "<38>Nov 27 02:34:56 web01 sshd[4242]: "+acceptedPw)},
+	{"raw rfc3164", stringBody(map[string]any{}, shapes.Syslog{Shape: shapes.RFC3164}.Line())},
 	{"raw rfc5424", stringBody(map[string]any{}, "<86>1 2024-11-27T02:34:56Z web01 sshd 4242 - [a b=\"c\"] "+acceptedPw)},
-	{"raw auth.log", stringBody(map[string]any{"log.file.name": "auth.log"}, "Nov 27 02:34:56 web01 sshd[4242]: "+acceptedPw)},
+	{"raw auth.log", stringBody(shapes.Syslog{Shape: shapes.AuthLogFile}.Map(), shapes.Syslog{Shape: shapes.AuthLogFile}.Line())},
 	{"securityevent", attrsOnly(securityEventRow)},
 	{"windowsevent", attrsOnly(windowsEventRow)},
 	{"windowseventlog map", bodyOnly(func() map[string]any { return windowsEventLogBody(false) })},
@@ -61,11 +63,13 @@ var shapeTemplates = []shapeTemplate{
 	{"journald failure", bodyOnly(func() map[string]any {
 		return with(journaldEntry(), "MESSAGE", "Invalid user admin from 2001:db8::42 port 22")
 	})},
-	{"raw auth.log repeated failure", stringBody(map[string]any{"log.file.name": "auth.log"},
-		"Nov 27 02:34:56 web01 sshd[4242]: message repeated 3 times: [ "+failedPw+"]")},
+	{"raw auth.log repeated failure", stringBody(shapes.Syslog{Shape: shapes.AuthLogFile}.Map(),
+		shapes.Syslog{Shape: shapes.AuthLogFile, Message: shapes.Repeated(3, failedPw)}.Line())},
 	{"sentinel sign-in success", attrsOnly(func() map[string]any { return sentinelSignInFull() })},
 	{"diagnostic sign-in success", bodyOnly(func() map[string]any { return diagSignInFull() })},
 	{"diagnostic JSON success", stringBody(map[string]any{}, diagSignInSuccessJSON)},
+	// Appended, so that the fuzz seeds' template numbers stay.
+	{"raw secure", stringBody(shapes.Syslog{Shape: shapes.SecureFile}.Map(), shapes.Syslog{Shape: shapes.SecureFile}.Line())},
 }
 
 func deepCopy(v any) any {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // The second rule's observations (Rules.HostFailures, Rules.SigninSuccesses). Every case runs twice:
@@ -72,15 +74,19 @@ type windows4625Shape struct {
 }
 
 func windows4625Shapes() []windows4625Shape {
+	// The builders' 4625s, the LogonType then set as given (a test's garbage one too).
 	eventData := func(logonType, ip string) map[string]any {
-		return with(windowsEventRow()["EventData"].(map[string]any), "LogonType", logonType, "IpAddress", ip)
+		return with(shapes.Windows{Shape: shapes.WindowsEventRow, EventID: 4625, Addr: ip}.Map()["EventData"].(map[string]any), "LogonType", logonType)
 	}
 	eventLog := func(array bool, channel, logonType, ip string) map[string]any {
-		body := with(windowsEventLogBody(array), "event_id", map[string]any{"id": 4625, "qualifiers": 0},
-			"channel", channel, "message", "An account failed to log on.", "keywords", []any{"Audit Failure"})
+		shape := shapes.EventLog
+		if array {
+			shape = shapes.EventLogArray
+		}
+		body := shapes.Windows{Shape: shape, EventID: 4625, Channel: channel, Addr: ip}.Map()
 		ed := body["event_data"].(map[string]any)
 		if !array {
-			with(ed, "LogonType", logonType, "IpAddress", ip)
+			with(ed, "LogonType", logonType)
 			return body
 		}
 		for _, elem := range ed["data"].([]any) {
@@ -88,15 +94,11 @@ func windows4625Shapes() []windows4625Shape {
 			if _, ok := m["LogonType"]; ok {
 				m["LogonType"] = logonType
 			}
-			if _, ok := m["IpAddress"]; ok {
-				m["IpAddress"] = ip
-			}
 		}
 		return body
 	}
 	securityEvent := func(logonType, ip string) map[string]any {
-		return with(securityEventRow(), "EventID", "4625", "Activity", activityFailedLogon, "LogonType", logonType,
-			"IpAddress", ip, "Status", "0xc000006d", "SubStatus", "0xc000006a", "FailureReason", "%%2313")
+		return with(shapes.Windows{EventID: 4625, Addr: ip}.Map(), "LogonType", logonType)
 	}
 	return []windows4625Shape{
 		{"securityevent/attributes", SecurityEvent, activityFailedLogon,
@@ -107,7 +109,7 @@ func windows4625Shapes() []windows4625Shape {
 			func(lt, ip string) (map[string]any, any) { return with(securityEvent(lt, ip), "EventID", 4625), nil }},
 		{"windowsevent/EventData map", WindowsEvent, activityFailedLogon,
 			func(lt, ip string) (map[string]any, any) {
-				return with(windowsEventRow(), "EventID", 4625, "EventData", eventData(lt, ip)), nil
+				return with(shapes.Windows{Shape: shapes.WindowsEventRow, EventID: 4625}.Map(), "EventData", eventData(lt, ip)), nil
 			}},
 		{"windowsevent/EventData JSON text", WindowsEvent, activityFailedLogon,
 			func(lt, ip string) (map[string]any, any) {
@@ -115,7 +117,7 @@ func windows4625Shapes() []windows4625Shape {
 				if err != nil {
 					panic(err)
 				}
-				return with(windowsEventRow(), "EventID", "4625", "EventData", string(text)), nil
+				return with(shapes.Windows{Shape: shapes.WindowsEventRow, EventID: 4625}.Map(), "EventID", "4625", "EventData", string(text)), nil
 			}},
 		{"windowseventlog/Security map", SecurityEvent, activityFailedLogon,
 			func(lt, ip string) (map[string]any, any) { return nil, eventLog(false, "Security", lt, ip) }},
@@ -248,69 +250,41 @@ type linuxShape struct {
 }
 
 func linuxShapes() []linuxShape {
+	// from builds the record of spec: a structured shape's fields, or a line and what the filelog
+	// receiver adds to it.
+	from := func(spec shapes.Syslog) (map[string]any, any) {
+		switch spec.Shape {
+		case shapes.SentinelSyslog, shapes.SyslogReceiver:
+			return spec.Map(), nil
+		case shapes.Journald:
+			return nil, spec.Map()
+		case shapes.SecureFile:
+			return map[string]any{"log.file.name": spec.Map()["log.file.name"]}, spec.Line()
+		default:
+			return nil, spec.Line()
+		}
+	}
+	shape := func(name, computer string, sh shapes.SyslogShape, facility string) linuxShape {
+		return linuxShape{
+			name: name, computer: computer,
+			build: func(m string) (map[string]any, any) {
+				return from(shapes.Syslog{Shape: sh, Facility: facility, Message: m})
+			},
+			sudo: func(m string) (map[string]any, any) {
+				return from(shapes.Syslog{Shape: sh, Facility: facility, Process: "sudo", Message: m})
+			},
+			daemon: func(m string) (map[string]any, any) {
+				return from(shapes.Syslog{Shape: sh, Facility: "daemon", Message: m})
+			},
+		}
+	}
 	return []linuxShape{
-		{
-			name: "sentinel syslog", computer: "web01.contoso.com",
-			build: func(m string) (map[string]any, any) { return with(sentinelSyslogRow(), "SyslogMessage", m), nil },
-			sudo: func(m string) (map[string]any, any) {
-				return with(sentinelSyslogRow(), "SyslogMessage", m, "ProcessName", "sudo"), nil
-			},
-			daemon: func(m string) (map[string]any, any) {
-				return with(sentinelSyslogRow(), "SyslogMessage", m, "Facility", "daemon"), nil
-			},
-		},
-		{
-			name: "syslog receiver", computer: "web01",
-			build: func(m string) (map[string]any, any) { return with(syslogReceiverAttrs(), "message", m), nil },
-			sudo: func(m string) (map[string]any, any) {
-				return with(syslogReceiverAttrs(), "message", m, "appname", "sudo"), nil
-			},
-			daemon: func(m string) (map[string]any, any) {
-				return with(syslogReceiverAttrs(), "message", m, "facility", 3, "facility_text", "daemon"), nil
-			},
-		},
-		{
-			name: "journald", computer: "web01",
-			build: func(m string) (map[string]any, any) { return nil, with(journaldEntry(), "MESSAGE", m) },
-			sudo: func(m string) (map[string]any, any) {
-				return nil, with(journaldEntry(), "MESSAGE", m, "SYSLOG_IDENTIFIER", "sudo")
-			},
-			daemon: func(m string) (map[string]any, any) {
-				return nil, with(journaldEntry(), "MESSAGE", m, "SYSLOG_FACILITY", "3")
-			},
-		},
-		{
-			name: "raw rfc3164", computer: "web01",
-			build: func(m string) (map[string]any, any) { return nil, "<38>Nov 27 02:34:56 web01 sshd[4242]: " + m },
-			sudo:  func(m string) (map[string]any, any) { return nil, "<38>Nov 27 02:34:56 web01 sudo: " + m },
-			daemon: func(m string) (map[string]any, any) {
-				return nil, "<30>Nov 27 02:34:56 web01 sshd[4242]: " + m
-			},
-		},
-		{
-			name: "raw rfc5424", computer: "web01",
-			build: func(m string) (map[string]any, any) {
-				return nil, "<86>1 2024-11-27T02:34:56Z web01 sshd 4242 - - " + m
-			},
-			sudo: func(m string) (map[string]any, any) {
-				return nil, "<86>1 2024-11-27T02:34:56Z web01 sudo 4242 - - " + m
-			},
-			daemon: func(m string) (map[string]any, any) {
-				return nil, "<30>1 2024-11-27T02:34:56Z web01 sshd 4242 - - " + m
-			},
-		},
-		{
-			name: "raw secure without PRI", computer: "web01",
-			build: func(m string) (map[string]any, any) {
-				return map[string]any{"log.file.name": "secure"}, "Nov 27 02:34:56 web01 sshd[4242]: " + m
-			},
-			sudo: func(m string) (map[string]any, any) {
-				return map[string]any{"log.file.name": "secure"}, "Nov 27 02:34:56 web01 sudo: " + m
-			},
-			daemon: func(m string) (map[string]any, any) {
-				return map[string]any{"log.file.name": "messages"}, "Nov 27 02:34:56 web01 sshd[4242]: " + m
-			},
-		},
+		shape("sentinel syslog", "web01.contoso.com", shapes.SentinelSyslog, "auth"),
+		shape("syslog receiver", "web01", shapes.SyslogReceiver, "auth"),
+		shape("journald", "web01", shapes.Journald, "auth"),
+		shape("raw rfc3164", "web01", shapes.RFC3164, "auth"),
+		shape("raw rfc5424", "web01", shapes.RFC5424, "authpriv"),
+		shape("raw secure without PRI", "web01", shapes.SecureFile, "auth"),
 	}
 }
 
@@ -326,10 +300,9 @@ type linuxCase struct {
 	off    Kind   // with them off
 }
 
-const (
-	failedPw    = "Failed password for alice from " + srcIP + " port 52144 ssh2"
-	failedLogin = "FAILED LOGIN 1 FROM 192.0.2.1 FOR root, Authentication failure"
-)
+var failedPw = shapes.FailedPassword(shapes.User, srcIP)
+
+const failedLogin = "FAILED LOGIN 1 FROM 192.0.2.1 FOR root, Authentication failure"
 
 var linuxCases = []linuxCase{
 	// OpenSSH failures: the grammar's address and user.
@@ -557,45 +530,30 @@ func signinSuccessIs(table Table, result, app, userName, clientApp, location str
 
 // Sign-in records carrying the projected columns, as each shape names them.
 func sentinelSignInFull(kv ...any) map[string]any {
-	return with(with(sentinelSignInRow(), "ResultType", "0", "UserDisplayName", "Alice Example", "ClientAppUsed", "Browser",
-		"Location", "US", "LocationDetails", map[string]any{"countryOrRegion": "US", "city": "Redmond"}), kv...)
+	return with(shapes.SignIn{Result: "0", App: "Azure Portal", UserDisplayName: "Alice Example", ClientApp: "Browser", Location: "US"}.Map(), kv...)
 }
 
 func diagSignInFull(kv ...any) map[string]any {
-	r := with(diagSignInRecord(), "resultType", "0")
-	props := r["properties"].(map[string]any)
-	props["status"] = map[string]any{"errorCode": 0}
-	props["clientAppUsed"] = "Browser"
-	props["location"] = map[string]any{"city": "Redmond", "state": "Washington", "countryOrRegion": "US"}
-	return with(r, kv...)
+	return with(shapes.SignIn{Shape: shapes.DiagnosticSignIn, Result: "0", App: "Azure Portal", UserDisplayName: "Alice Example",
+		ClientApp: "Browser", Location: "US"}.Map(), kv...)
 }
 
-const diagSignInSuccessJSON = `{"time":"2024-11-27T02:34:56.789Z","category":"NonInteractiveUserSignInLogs","resultType":"0",` +
-	`"callerIpAddress":"203.0.113.7","location":"US","properties":{"createdDateTime":"2024-11-27T02:34:56.789+00:00",` +
-	`"userPrincipalName":"alice@contoso.com","userDisplayName":"Alice Example","appDisplayName":"Azure Portal",` +
-	`"clientAppUsed":"Browser","ipAddress":"203.0.113.7","location":{"city":"Redmond","countryOrRegion":"US"},` +
-	`"status":{"errorCode":0}}}`
+var diagSignInSuccessJSON = shapes.SignIn{Shape: shapes.DiagnosticSignIn, Table: shapes.AADNonInteractiveUserSignInLogs, Result: "0",
+	App: "Azure Portal", UserDisplayName: "Alice Example", ClientApp: "Browser", Location: "US"}.Line()
 
 func eventHubAzureSignInFull() map[string]any {
-	r := with(eventHubAzureSignIn(), "azure.result.type", "0")
-	props := r["azure.properties"].(map[string]any)
-	props["status"] = map[string]any{"errorCode": 0}
-	with(props, "appDisplayName", "Azure Portal", "userDisplayName", "Alice Example", "clientAppUsed", "Browser",
-		"location", map[string]any{"countryOrRegion": "GB"})
-	return r
+	return shapes.SignIn{Shape: shapes.EventHubAzureSignIn, Result: "0", App: "Azure Portal", UserDisplayName: "Alice Example",
+		ClientApp: "Browser", Location: "GB"}.Map()
 }
 
 func eventHubSemconvSignInFull() map[string]any {
-	r := with(eventHubSemconvSignIn(), "result.type", 0)
-	props := r["properties"].(map[string]any)
-	with(props, "appDisplayName", "Azure Portal", "userDisplayName", "Alice Example", "clientAppUsed", "Mobile Apps and Desktop clients")
-	return r
+	return shapes.SignIn{Shape: shapes.EventHubSemconvSignIn, Result: "0", NumericResult: true, App: "Azure Portal",
+		UserDisplayName: "Alice Example", ClientApp: "Mobile Apps and Desktop clients"}.Map()
 }
 
 func azureEncodingSignInFull() map[string]any {
-	return with(azureEncodingSignIn(), "azure.result.type", "50140", "status", map[string]any{"errorCode": 50140},
-		"appDisplayName", "Azure Portal", "userDisplayName", "Alice Example", "clientAppUsed", "Browser",
-		"location", map[string]any{"countryOrRegion": "DE", "city": "Berlin"})
+	return shapes.SignIn{Shape: shapes.AzureEncodingSignIn, Result: "50140", App: "Azure Portal", UserDisplayName: "Alice Example",
+		ClientApp: "Browser", Location: "DE"}.Map()
 }
 
 func TestSigninSuccesses(t *testing.T) {
