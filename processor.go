@@ -39,6 +39,8 @@ type correlationProcessor struct {
 	mu        sync.Mutex
 	backend   state.Backend
 	event     classify.Event
+	at        recordAt              // the record collect is at
+	observeFn func(*classify.Event) // p.observe, bound once
 	events    []state.Event
 	alerts    []state.Alert
 	counts    batchCounts
@@ -84,6 +86,7 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 		plan:          plan,
 		keptResources: make([]pcommon.Resource, 0, 8),
 	}
+	p.observeFn = p.observe
 	for _, r := range plan.Rules {
 		p.maxRepeat = max(p.maxRepeat, r.Threshold+1)
 	}
@@ -217,44 +220,67 @@ func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 		p.counts.alerts = append(p.counts.alerts, 0)
 	}
 	ev := &p.event
+	at := &p.at
+	at.now = now
 	rls := ld.ResourceLogs()
 	for i := 0; i < rls.Len(); i++ {
-		rl := rls.At(i)
-		var resource pcommon.Resource // what logons of this ResourceLogs keep of their resource
-		sls := rl.ScopeLogs()
+		at.rl = rls.At(i)
+		at.resource = pcommon.Resource{} // what successes of this ResourceLogs keep of their resource
+		sls := at.rl.ScopeLogs()
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				lr := lrs.At(k)
-				p.classifier.Classify(lr, ev)
-				p.counts.kinds[ev.Kind]++
-				switch ev.Kind {
-				case classify.FailedSignIn:
-					p.failures(signinFailures[ev.Table], 1, ev, eventTime(lr, ev, now))
-				case classify.HostFailure:
-					p.failures(hostFailures[ev.Source], ev.Repeat, ev, eventTime(lr, ev, now))
-				case classify.LinuxLogon, classify.WindowsLogon, classify.SigninSuccess:
-					success := rules.HostLogon
-					if ev.Kind == classify.SigninSuccess {
-						success = signinSuccesses[ev.Table]
-					}
-					if len(p.plan.SuccessRules[success]) == 0 {
-						break
-					}
-					if resource == (pcommon.Resource{}) {
-						resource = p.keepResource(rl.Resource())
-					}
-					t := eventTime(lr, ev, now)
-					for _, r := range p.plan.SuccessRules[success] {
-						e := p.nextEvent()
-						e.Logon, e.Rule, e.Addr, e.Time = true, r, ev.Addr, t
-						e.Payload.Set(ev, t, resource)
-					}
-				case classify.Rejected:
-					p.counts.rejectedBy(ev.Reject)
+				at.lr = lrs.At(k)
+				p.classifier.Classify(at.lr, ev)
+				if ev.Kind == classify.Wrapper {
+					p.counts.kinds[classify.Wrapper]++
+					p.classifier.Unwrap(at.lr, ev, p.observeFn)
+					continue
 				}
+				p.observe(ev)
 			}
 		}
+	}
+	*at = recordAt{}
+}
+
+// recordAt is where collect is in the batch: the record being classified, its ResourceLogs and
+// what its successes keep of that resource.
+type recordAt struct {
+	lr       plog.LogRecord
+	rl       plog.ResourceLogs
+	resource pcommon.Resource
+	now      int64
+}
+
+// observe takes one observation of the record at p.at: a record's own, or one of a wrapper's.
+func (p *correlationProcessor) observe(ev *classify.Event) {
+	p.counts.kinds[ev.Kind]++
+	at := &p.at
+	switch ev.Kind {
+	case classify.FailedSignIn:
+		p.failures(signinFailures[ev.Table], 1, ev, eventTime(at.lr, ev, at.now))
+	case classify.HostFailure:
+		p.failures(hostFailures[ev.Source], ev.Repeat, ev, eventTime(at.lr, ev, at.now))
+	case classify.LinuxLogon, classify.WindowsLogon, classify.SigninSuccess:
+		success := rules.HostLogon
+		if ev.Kind == classify.SigninSuccess {
+			success = signinSuccesses[ev.Table]
+		}
+		if len(p.plan.SuccessRules[success]) == 0 {
+			break
+		}
+		if at.resource == (pcommon.Resource{}) {
+			at.resource = p.keepResource(at.rl.Resource())
+		}
+		t := eventTime(at.lr, ev, at.now)
+		for _, r := range p.plan.SuccessRules[success] {
+			e := p.nextEvent()
+			e.Logon, e.Rule, e.Addr, e.Time = true, r, ev.Addr, t
+			e.Payload.Set(ev, t, at.resource)
+		}
+	case classify.Rejected:
+		p.counts.rejectedBy(ev.Reject)
 	}
 }
 
@@ -292,8 +318,12 @@ func (p *correlationProcessor) nextEvent() *state.Event {
 }
 
 // eventTime is the LogRecord Timestamp, else the record's schema time, else its
-// ObservedTimestamp, else (a record with no time at all) now.
+// ObservedTimestamp, else (a record with no time at all) now. A record inside a wrapper has its own
+// schema time first: the Timestamp is the message's.
 func eventTime(lr plog.LogRecord, ev *classify.Event, now int64) int64 {
+	if ev.InWrapper && ev.Time != 0 {
+		return ev.Time
+	}
 	if t := int64(lr.Timestamp()); t != 0 {
 		return t
 	}

@@ -17,7 +17,8 @@ const rejectFuture = "future_time"
 
 var rejectReasonNames = [...]string{
 	rejectFuture, classify.RejectMissingAddress, classify.RejectBadAddress, classify.RejectMissingResultType,
-	classify.RejectBadResultType, classify.RejectBadLogonType, "bad_value",
+	classify.RejectBadResultType, classify.RejectBadLogonType, classify.RejectBadWrapper,
+	classify.RejectBadWrappedRecord, classify.RejectWrapperTooLarge, "bad_value",
 }
 
 const numRejectReasons = len(rejectReasonNames)

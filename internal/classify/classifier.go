@@ -130,6 +130,7 @@ type discriminators struct {
 	journal       bool  // journald MESSAGE
 	eventLog      bool  // windowseventlog event_id ...
 	channel       bool  // ... with channel
+	records       field // Azure diagnostic settings' wrapper of records
 }
 
 // discriminatorLengths has bit n set when some discriminator key is n bytes long.
@@ -161,6 +162,8 @@ func (d *discriminators) note(k string, v pcommon.Value) {
 			d.channel = true
 		case "EventID":
 			d.eventID.set(v)
+		case "records":
+			d.records.set(v)
 		}
 	case 8:
 		switch k {
@@ -219,6 +222,10 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 		}
 	}
 	switch {
+	case d.records.ok():
+		if mapWrapper(d.records) {
+			ev.Kind = Wrapper
+		}
 	case d.eventLog && d.channel:
 		if c.mayBeLogon(d.eventID) {
 			c.windows(&in, shapeEventLog, reset(ev))
@@ -232,6 +239,11 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 	case bodyType == pcommon.ValueTypeStr:
 		if s := body.Str(); s != "" && firstByteMayMatter[s[0]] {
 			c.stringBody(s, d.fileName, reset(ev))
+		}
+	case bodyType == pcommon.ValueTypeBytes:
+		// JSON as the Kafka receiver's raw encoding delivers it; read in place, never copied.
+		if s := bytesText(body.Bytes().AsRaw()); s != "" && isJSONStart(s[0]) {
+			c.jsonBody(trimLeadingSpace(s), reset(ev))
 		}
 	}
 }
@@ -293,10 +305,8 @@ func (c *Classifier) stringBody(s string, fileName field, ev *Event) {
 		return
 	}
 	switch b := s[0]; {
-	case b == '{' || b == ' ' || b == '\t' || b == '\r' || b == '\n':
-		if t := trimLeadingSpace(s); strings.HasPrefix(t, "{") {
-			c.jsonSignIn(t, ev)
-		}
+	case isJSONStart(b):
+		c.jsonBody(trimLeadingSpace(s), ev)
 	case b == '<':
 		c.rawSyslog(s, ev)
 	case isDigit(b) || isMonthInitial(b):
@@ -305,6 +315,28 @@ func (c *Classifier) stringBody(s string, fileName field, ev *Event) {
 			c.rawSyslog(s, ev)
 		}
 	}
+}
+
+// isJSONStart reports whether a body starting with b may be a JSON object.
+func isJSONStart(b byte) bool {
+	return b == '{' || b == ' ' || b == '\t' || b == '\r' || b == '\n'
+}
+
+// jsonBody looks at a JSON body (white space trimmed): one diagnostic-settings sign-in, or a wrapper
+// of records with a sign-in in it.
+func (c *Classifier) jsonBody(s string, ev *Event) {
+	if !strings.HasPrefix(s, "{") {
+		return
+	}
+	// "SignInLogs" first: its first byte is rarer in JSON than the quote that starts "category".
+	if !strings.Contains(s, "SignInLogs") {
+		return
+	}
+	if strings.Contains(s, `"records"`) {
+		ev.Kind = Wrapper
+		return
+	}
+	c.jsonSignIn(s, ev)
 }
 
 // trimLeadingSpace drops leading ASCII white space (strings.TrimLeft builds its cut set per call).

@@ -53,6 +53,10 @@ const (
 	// SigninSuccess is a sign-in whose ResultType is excluded (a success) from an address that
 	// counts, with Rules.SigninSuccesses set; without it such a sign-in is SignIn.
 	SigninSuccess
+	// Wrapper is a record that holds several records: Azure diagnostic settings' {"records": [ … ]}
+	// as an Event Hubs message carries it (a map body, or JSON in a string or bytes body) with at
+	// least one sign-in in it. Classify says only that; Unwrap classifies the records inside it.
+	Wrapper
 	// Rejected records were recognised as a sign-in or a logon but carry a value that cannot be used
 	// (unparseable address, wrong type, ...). Event.Reject says why. They pass through untouched.
 	// Rejected is the last Kind: an array indexed by Kind has Rejected+1 entries.
@@ -74,6 +78,8 @@ func (k Kind) String() string {
 		return "host_failure"
 	case SigninSuccess:
 		return "signin_success"
+	case Wrapper:
+		return "wrapper"
 	case Rejected:
 		return "rejected"
 	}
@@ -92,6 +98,13 @@ const (
 	RejectBadResultType = "bad_result_type"
 	// RejectBadLogonType: a 4624 whose LogonType is not a whole number.
 	RejectBadLogonType = "bad_logon_type"
+	// RejectBadWrapper: a wrapper that is not valid JSON, or whose records are not an array.
+	RejectBadWrapper = "bad_wrapper"
+	// RejectBadWrappedRecord: an element of a wrapper that is not an object, or has no category.
+	RejectBadWrappedRecord = "bad_wrapped_record"
+	// RejectWrapperTooLarge: a wrapper of more than MaxWrapperBytes of text, or the elements of a
+	// map wrapper past the first MaxWrapperRecords (one rejection for all of them).
+	RejectWrapperTooLarge = "wrapper_too_large"
 )
 
 // Table is the sign-in table a failure belongs to.
@@ -151,6 +164,9 @@ type Event struct {
 	// time, createdDateTime, ...), or 0 when the record carries none. It is not read from records
 	// that have a LogRecord Timestamp, which the caller prefers (and it falls back to ObservedTimestamp).
 	Time int64
+	// InWrapper is set on what Unwrap yields for each element of a wrapper: a record there has its
+	// own time, which comes before the LogRecord Timestamp of the message that carried them all.
+	InWrapper bool
 
 	// Sign-ins.
 	Table      Table

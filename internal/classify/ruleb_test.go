@@ -754,6 +754,12 @@ func TestSSHDSessionLine(t *testing.T) {
 func TestKindNames(t *testing.T) {
 	assert.Equal(t, "host_failure", HostFailure.String())
 	assert.Equal(t, "signin_success", SigninSuccess.String())
-	assert.Equal(t, Rejected, SigninSuccess+1, "Rejected stays the last kind")
+	assert.Equal(t, "wrapper", Wrapper.String())
+	names := map[string]Kind{}
+	for k := Unrelated; k <= Rejected; k++ {
+		names[k.String()] = k
+	}
+	assert.Len(t, names, int(Rejected)+1, "every kind has a name of its own")
+	assert.Equal(t, "unrelated", (Rejected + 1).String(), "Rejected stays the last kind")
 	require.Less(t, HostFailure, Rejected)
 }

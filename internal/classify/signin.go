@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
@@ -391,10 +392,11 @@ func (p *diagSignInProjected) project(ev *Event) {
 	}
 }
 
-// decodeJSON decodes s into v. A value of an unexpected type is skipped by the decoder
+// decodeJSON decodes s into v, reading s in place (the decoder never writes to its input, and copies
+// every string it keeps). A value of an unexpected type is skipped by the decoder
 // (UnmarshalTypeError) and the rest is still filled; only malformed JSON makes it return false.
 func decodeJSON(s string, v any) bool {
-	if err := json.Unmarshal([]byte(s), v); err != nil {
+	if err := json.Unmarshal(unsafe.Slice(unsafe.StringData(s), len(s)), v); err != nil {
 		if _, typeErr := err.(*json.UnmarshalTypeError); !typeErr {
 			return false
 		}
@@ -459,8 +461,7 @@ func canonicalNumber(s string) string {
 // jsonSignIn classifies a string body holding one diagnostic-settings record. The substring checks
 // keep the JSON decoder away from every other JSON body.
 func (c *Classifier) jsonSignIn(s string, ev *Event) {
-	// "SignInLogs" first: its first byte is rarer in JSON than the quote that starts "category".
-	if !strings.Contains(s, "SignInLogs") || !strings.Contains(s, `"category"`) {
+	if !strings.Contains(s, `"category"`) {
 		return
 	}
 	var r diagSignIn
@@ -471,16 +472,18 @@ func (c *Classifier) jsonSignIn(s string, ev *Event) {
 			return
 		}
 		r = p.signIn()
-	} else if err := json.Unmarshal([]byte(s), &r); err != nil {
-		// A value of an unexpected type is skipped by the decoder (UnmarshalTypeError) and the rest is
-		// still filled; only malformed JSON makes the record Unrelated.
-		if _, typeErr := err.(*json.UnmarshalTypeError); !typeErr {
-			return
-		}
+	} else if !decodeJSON(s, &r) {
+		return // malformed JSON: Unrelated
 	}
+	c.diagRecord(&r, p, ev)
+}
+
+// diagRecord classifies one decoded diagnostic-settings record (p, when not nil, is r with the
+// projected columns); false when its category is no sign-in table's, and ev is left as it was.
+func (c *Classifier) diagRecord(r *diagSignIn, p *diagSignInProjected, ev *Event) bool {
 	t, ok := signInTable(r.Category)
 	if !ok {
-		return
+		return false
 	}
 	if p != nil {
 		p.project(ev)
@@ -502,6 +505,7 @@ func (c *Classifier) jsonSignIn(s string, ev *Event) {
 	}
 	ip, ipState := firstJSONAddress(r.Properties.IPAddress, r.CallerIPAddress)
 	c.finishSignIn(ev, codeText, codeState, ip, ipState)
+	return true
 }
 
 func firstJSONAddress(candidates ...jsonScalar) (string, valueState) {

@@ -1,0 +1,164 @@
+package classify
+
+import (
+	"unsafe"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Bounds on one wrapper, so that a hostile message costs a counted rejection, not unbounded work.
+const (
+	// MaxWrapperBytes is the longest wrapper text (string or bytes body) that is decoded. An Event
+	// Hubs message is at most 1 MiB (the premium tier's limit), a CloudTrail log file a few MiB.
+	MaxWrapperBytes = 64 << 20
+	// MaxWrapperRecords is how many elements of a map-body wrapper are read.
+	MaxWrapperRecords = 1 << 20
+)
+
+// diagWrapper is an Event Hubs message of Azure diagnostic settings: {"records": [ … ]}.
+type diagWrapper struct {
+	Records []diagSignIn `json:"records"`
+}
+
+// diagWrapperProjected is diagWrapper with the projected columns, decoded with Rules.SigninSuccesses.
+type diagWrapperProjected struct {
+	Records []diagSignInProjected `json:"records"`
+}
+
+// mapWrapper reports whether a records field is a wrapper's array: an array whose first object has
+// a category (an application's own "records" array is not a wrapper, and costs no rejections).
+func mapWrapper(records field) bool {
+	if records.v.Type() != pcommon.ValueTypeSlice {
+		return false
+	}
+	s := records.v.Slice()
+	for i := 0; i < s.Len(); i++ {
+		if r := s.At(i); r.Type() == pcommon.ValueTypeMap {
+			_, ok := r.Map().Get("category")
+			return ok
+		}
+	}
+	return false
+}
+
+// bytesText reads a bytes body as text in place. The text is only read while the record is.
+func bytesText(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// Unwrap classifies the records inside a record that Classify found to be a Wrapper, calling yield
+// once per element with ev filled (reset first): a sign-in by its kind, an element of another
+// category Unrelated, and an element that is no record Rejected. A wrapper that cannot be read
+// yields one Rejected. ev is only valid during the call; the strings in it alias the record's
+// values or strings decoded for this call. The record is never modified.
+func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Event, yield func(*Event)) {
+	body := rec.Body()
+	switch body.Type() {
+	case pcommon.ValueTypeMap:
+		if v, ok := body.Map().Get("records"); ok {
+			c.unwrapMap(v, ev, yield)
+			return
+		}
+	case pcommon.ValueTypeStr:
+		c.unwrapJSON(trimLeadingSpace(body.Str()), ev, yield)
+		return
+	case pcommon.ValueTypeBytes:
+		c.unwrapJSON(trimLeadingSpace(bytesText(body.Bytes().AsRaw())), ev, yield)
+		return
+	}
+	if v, ok := rec.Attributes().Get("records"); ok {
+		c.unwrapMap(v, ev, yield)
+		return
+	}
+	rejectInto(ev, RejectBadWrapper, yield)
+}
+
+// rejectInto yields one rejection for reason.
+func rejectInto(ev *Event, reason string, yield func(*Event)) {
+	reset(ev)
+	ev.Kind, ev.Reject = Rejected, reason
+	yield(ev)
+}
+
+// unwrapMap classifies the elements of a wrapper that arrived as a map (a JSON parse upstream).
+func (c *Classifier) unwrapMap(v pcommon.Value, ev *Event, yield func(*Event)) {
+	if v.Type() != pcommon.ValueTypeSlice {
+		rejectInto(ev, RejectBadWrapper, yield)
+		return
+	}
+	records := v.Slice()
+	for i := 0; i < records.Len(); i++ {
+		if i == MaxWrapperRecords {
+			rejectInto(ev, RejectWrapperTooLarge, yield)
+			return
+		}
+		reset(ev)
+		if r := records.At(i); r.Type() == pcommon.ValueTypeMap {
+			c.wrappedMap(r.Map(), ev)
+		} else {
+			ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
+		}
+		ev.InWrapper = true
+		yield(ev)
+	}
+}
+
+// wrappedMap classifies one element of a map wrapper: a diagnostic-settings record, whose fields
+// are all its own (the message's attributes are not the sign-in's).
+func (c *Classifier) wrappedMap(m pcommon.Map, ev *Event) {
+	var category field
+	if v, ok := m.Get("category"); ok {
+		category = field{v}
+	}
+	cat, ok := category.str()
+	if !ok {
+		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
+		return
+	}
+	if t, ok := signInTable(cat); ok {
+		c.signIn(&input{attrs: m}, t, ev)
+	}
+}
+
+// unwrapJSON classifies the elements of a wrapper given as JSON text.
+func (c *Classifier) unwrapJSON(s string, ev *Event, yield func(*Event)) {
+	if len(s) > MaxWrapperBytes {
+		rejectInto(ev, RejectWrapperTooLarge, yield)
+		return
+	}
+	if c.signinSuccesses {
+		var w diagWrapperProjected
+		if !decodeJSON(s, &w) || w.Records == nil {
+			rejectInto(ev, RejectBadWrapper, yield)
+			return
+		}
+		for i := range w.Records {
+			p := &w.Records[i]
+			r := p.signIn()
+			c.wrappedJSON(&r, p, ev, yield)
+		}
+		return
+	}
+	var w diagWrapper
+	if !decodeJSON(s, &w) || w.Records == nil {
+		rejectInto(ev, RejectBadWrapper, yield)
+		return
+	}
+	for i := range w.Records {
+		c.wrappedJSON(&w.Records[i], nil, ev, yield)
+	}
+}
+
+// wrappedJSON classifies and yields one decoded element. An element that was not an object (the
+// decoder skips it, leaving it zero) or has no category is rejected.
+func (c *Classifier) wrappedJSON(r *diagSignIn, p *diagSignInProjected, ev *Event, yield func(*Event)) {
+	reset(ev)
+	if r.Category == "" {
+		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
+	} else {
+		c.diagRecord(r, p, ev)
+	}
+	ev.InWrapper = true
+	yield(ev)
+}
