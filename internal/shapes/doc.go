@@ -20,6 +20,8 @@
 //	         EventHubAzureSignIn    azure_event_hub receiver, format azure (attributes)
 //	         EventHubSemconvSignIn  azure_event_hub receiver, apply_semantic_conventions (map body)
 //	         AzureEncodingSignIn    azure_encoding extension (attributes)
+//	EventHubsMessage                diagnostic settings' {"records": [ … ]} wrapper of sign-ins, as
+//	                                bytes (Kafka raw), a JSON string (Kafka text) or a map body
 //	Syslog   SentinelSyslog         Sentinel Syslog row (attributes)
 //	         SyslogReceiver         syslog receiver, RFC 3164 (attributes, the line as body)
 //	         SyslogReceiver5424     syslog receiver, RFC 5424 (attributes, the line as body)

@@ -339,3 +339,29 @@ func TestMapsAreFresh(t *testing.T) {
 	m["properties"].(map[string]any)["ipAddress"] = "x"
 	assert.Equal(t, shapes.Addr, shapes.SignIn{Shape: shapes.DiagnosticSignIn}.Map()["properties"].(map[string]any)["ipAddress"])
 }
+
+func TestEventHubsMessageClassifies(t *testing.T) {
+	msg := shapes.EventHubsMessage{
+		SignIns: []shapes.SignIn{{}, {Table: shapes.AADNonInteractiveUserSignInLogs, Addr: "2001:db8::1"}, {Result: "0"}},
+		Extra:   []any{map[string]any{"category": "AuditLogs"}, 7},
+	}
+	for _, body := range []shapes.WrapperBody{shapes.BytesBody, shapes.StringBody, shapes.MapBody} {
+		msg.Body = body
+		lr := record(msg.Fill)
+		ev := classified(allRules, lr)
+		require.Equal(t, classify.Wrapper, ev.Kind, "body %d", body)
+		var kinds []classify.Kind
+		var addrs []string
+		allRules.Unwrap(lr, &ev, func(e *classify.Event) {
+			kinds = append(kinds, e.Kind)
+			if e.Addr.IsValid() {
+				addrs = append(addrs, e.Addr.String())
+			}
+			if e.Kind == classify.FailedSignIn {
+				assert.Equal(t, shapes.SignInTime.UnixNano(), e.Time)
+			}
+		})
+		assert.Equal(t, []classify.Kind{classify.FailedSignIn, classify.FailedSignIn, classify.SigninSuccess, classify.Unrelated, classify.Rejected}, kinds)
+		assert.Equal(t, []string{shapes.Addr, "2001:db8::1", shapes.Addr}, addrs)
+	}
+}
