@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadatatest"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // base is the event time the fixtures start at: an hour before the tests' wall clock.
@@ -33,18 +34,20 @@ func (b *batch) record(resource map[string]string) plog.LogRecord {
 	return rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
 }
 
+// add adds one record of the shapes package's builders, with event time t as its Timestamp (and
+// ObservedTimestamp), as receivers stamp them.
+func (b *batch) add(resource map[string]string, fill func(plog.LogRecord), t time.Time) *batch {
+	lr := b.record(resource)
+	fill(lr)
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(t))
+	return b
+}
+
 // signin adds a Sentinel-schema sign-in (as a replay or a script would send it).
 func (b *batch) signin(table, ip, resultType string, t time.Time) *batch {
-	lr := b.record(map[string]string{"cloud.provider": "azure"})
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
-	a := lr.Attributes()
-	a.PutStr("Type", table)
-	a.PutStr("IPAddress", ip)
-	a.PutStr("ResultType", resultType)
-	a.PutStr("UserPrincipalName", "adele@contoso.com")
-	a.PutStr("TimeGenerated", t.UTC().Format(time.RFC3339Nano))
-	lr.Body().SetStr("sign-in")
-	return b
+	return b.add(map[string]string{"cloud.provider": "azure"},
+		shapes.SignIn{Table: table, Addr: ip, Result: resultType, User: "adele@contoso.com", Time: t}.Fill, t)
 }
 
 // failures adds n failed SigninLogs sign-ins from ip, one second apart from t.
@@ -55,61 +58,30 @@ func (b *batch) failures(table, ip string, n int, t time.Time) *batch {
 	return b
 }
 
-// sshd adds a logon as the syslog receiver emits it.
+// facilityNames are the syslog facilities the tests use, by number.
+var facilityNames = map[int64]string{4: "auth", 10: "authpriv", 3: "daemon"}
+
+// sshd adds an auth line as the syslog receiver emits it.
 func (b *batch) sshd(host, process, message string, facility int64, t time.Time) *batch {
-	lr := b.record(map[string]string{"host.name": host})
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
-	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(t))
-	a := lr.Attributes()
-	a.PutStr("appname", process)
-	a.PutStr("hostname", host)
-	a.PutStr("proc_id", "4242")
-	a.PutInt("facility", facility)
-	a.PutStr("facility_text", map[int64]string{4: "auth", 10: "authpriv", 3: "daemon"}[facility])
-	a.PutInt("priority", facility*8+6)
-	a.PutStr("message", message)
-	lr.Body().SetStr("<38>" + t.Format(time.Stamp) + " " + host + " " + process + "[4242]: " + message)
-	return b
+	return b.add(map[string]string{"host.name": host},
+		shapes.Syslog{Shape: shapes.SyslogReceiver, Host: host, Process: process, Facility: facilityNames[facility], Message: message, Time: t}.Fill, t)
 }
 
 // securityEvent adds a Sentinel SecurityEvent 4624.
 func (b *batch) securityEvent(computer, ip string, logonType int64, t time.Time) *batch {
-	lr := b.record(map[string]string{"host.name": computer})
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
-	a := lr.Attributes()
-	a.PutStr("Type", "SecurityEvent")
-	a.PutInt("EventID", 4624)
-	a.PutInt("LogonType", logonType)
-	a.PutStr("IpAddress", ip)
-	a.PutStr("Computer", computer)
-	a.PutStr("Account", `CONTOSO\alice`)
-	a.PutStr("AccountType", "User")
-	a.PutStr("Activity", "4624 - An account was successfully logged on.")
-	a.PutStr("LogonProcessName", "NtLmSsp ")
-	a.PutStr("LogonTypeName", "3 - Network")
-	a.PutStr("TargetUserSid", "S-1-5-21-1-2-3-1104")
-	a.PutStr("TargetUserName", "alice")
-	a.PutStr("TargetDomainName", "CONTOSO")
-	a.PutStr("_ResourceId", "/subscriptions/0/resourcegroups/rg/providers/microsoft.compute/virtualmachines/dc01")
-	a.PutStr("TimeGenerated", t.UTC().Format(time.RFC3339Nano))
-	return b
+	return b.add(map[string]string{"host.name": computer},
+		shapes.Windows{Computer: computer, Addr: ip, LogonType: int(logonType), Numbers: true, Time: t}.Fill, t)
 }
 
 // unrelated adds an ordinary application log record.
 func (b *batch) unrelated(n int) *batch {
 	for i := 0; i < n; i++ {
-		lr := b.record(map[string]string{"service.name": "checkout"})
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(base))
-		lr.Attributes().PutStr("http.method", "GET")
-		lr.Attributes().PutInt("http.status_code", 200)
-		lr.Body().SetStr("GET /api/v1/items 200 12ms")
+		b.add(map[string]string{"service.name": "checkout"}, shapes.App{Service: "checkout"}.Fill, base)
 	}
 	return b
 }
 
-func accepted(user, ip string) string {
-	return "Accepted password for " + user + " from " + ip + " port 52144 ssh2"
-}
+func accepted(user, ip string) string { return shapes.AcceptedPassword(user, ip) }
 
 // harness is a processor built through its factory, feeding a sink, with telemetry captured.
 type harness struct {

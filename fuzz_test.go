@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // FuzzProcessLogs decodes arbitrary bytes as an OTLP logs message — so any shape of resource,
@@ -25,9 +27,9 @@ func FuzzProcessLogs(f *testing.F) {
 		}
 		f.Add(seed)
 	}
-	for _, tc := range hostileRecords()[:10] {
+	for _, tc := range shapes.HostileRecords(attackerIP, at(0))[:10] {
 		b := newBatch()
-		tc.build(b.record(nil))
+		tc.Fill(b.record(nil))
 		seed, _ := m.MarshalLogs(b.ld)
 		f.Add(seed)
 	}

@@ -163,9 +163,9 @@ func TestWindowsAlertAttributes(t *testing.T) {
 	got := alerts[0].Attributes().AsRaw()
 	for k, v := range map[string]any{
 		"Account": `CONTOSO\alice`, "AccountType": "User", "Activity": "4624 - An account was successfully logged on.",
-		"EventID": int64(4624), "LogonProcessName": "NtLmSsp ", "LogonTypeName": "3 - Network",
+		"EventID": int64(4624), "LogonProcessName": "User32 ", "LogonTypeName": "10 - RemoteInteractive",
 		"TargetUserSid": "S-1-5-21-1-2-3-1104", "TargetUserName": "alice", "TargetDomainName": "CONTOSO",
-		"_ResourceId": "/subscriptions/0/resourcegroups/rg/providers/microsoft.compute/virtualmachines/dc01",
+		"_ResourceId": "/subscriptions/0000/resourcegroups/rg/providers/microsoft.compute/virtualmachines/dc01",
 		"HostName":    "DC01", "DomainIndex": int64(-1), "HostNameDomain": "DC01",
 		"SigninTable": nonInter, "LogonSource": "SecurityEvent", "user.name": "alice",
 	} {

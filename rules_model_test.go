@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window/windowtest"
 )
 
@@ -36,40 +36,30 @@ func randomRuleBRecord(rng *rand.Rand, id int, t time.Time) ruleBRecord {
 	r := ruleBRecord{ev: windowtest.Event{ID: id, IP: addr, T: t.UnixNano()}}
 	switch rng.IntN(6) {
 	case 0, 1: // Windows 4625
-		shape := []string{"SecurityEvent", "WindowsEvent"}[rng.IntN(2)]
-		logonType := []string{"3", "10", "7", "2"}[rng.IntN(4)]
+		shape := []shapes.WindowsShape{shapes.SecurityEventRow, shapes.WindowsEventRow}[rng.IntN(2)]
+		logonType := []int{3, 10, 7, 2}[rng.IntN(4)]
 		address := ip
 		if rng.IntN(6) == 0 {
 			address = "-"
 		}
-		r.counts = logonType != "2" && address != "-"
-		r.source = slices.Index(ruleBSources, shape)
+		r.counts = logonType != 2 && address != "-"
+		r.source = slices.Index(ruleBSources, []string{"SecurityEvent", "WindowsEvent"}[shape])
 		r.add = func(b *batch) {
-			lr := b.record(map[string]string{"host.name": "dc01"})
-			lr.SetTimestamp(pcommon.NewTimestampFromTime(t))
-			a := lr.Attributes()
-			a.PutStr("Type", shape)
-			a.PutInt("EventID", 4625)
-			a.PutStr("Computer", "dc01")
-			fields := a
-			if shape == "WindowsEvent" {
-				fields = a.PutEmptyMap("EventData")
-			}
-			fields.PutStr("LogonType", logonType)
-			fields.PutStr("IpAddress", address)
+			b.add(map[string]string{"host.name": "dc01"}, shapes.Windows{Shape: shape, EventID: 4625, LogonType: logonType, Addr: address,
+				Computer: "dc01", Numbers: true, Time: t}.Fill, t)
 		}
 	case 2, 3: // auth syslog
 		lines := []struct {
 			text   string
 			counts bool
 		}{
-			{"Failed password for invalid user admin from %s port 4711 ssh2", true},
-			{"Invalid user oracle from %s port 4712", true},
-			{"Failed publickey for root from %s port 4713 ssh2: RSA SHA256:x", true},
-			{"Connection closed by authenticating user root %s port 4714 [preauth]", false},
-			{"Disconnected from invalid user admin %s port 4715 [preauth]", false},
-			{"Connection from %s port 4716 on 10.0.0.1 port 22 rdomain \"\"", false},
-			{"Accepted password for alice from %s port 4717 ssh2", false},
+			{shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: ip, Port: 4711}.String(), true},
+			{shapes.InvalidUser("oracle", ip, 4712), true},
+			{shapes.SSHD{Event: "Failed", Method: "publickey", User: "root", Addr: ip, Port: 4713, Extra: "RSA SHA256:x"}.String(), true},
+			{shapes.ConnectionClosed("root", ip, 4714), false},
+			{shapes.Disconnected("invalid user admin", ip, 4715, true), false},
+			{shapes.ConnectionFrom(ip, 4716, "10.0.0.1"), false},
+			{shapes.SSHD{User: "alice", Addr: ip, Port: 4717}.String(), false},
 		}
 		line := lines[rng.IntN(len(lines))]
 		process := "sshd"
@@ -77,15 +67,14 @@ func randomRuleBRecord(rng *rand.Rand, id int, t time.Time) ruleBRecord {
 			process = "sudo"
 		}
 		r.counts, r.source = line.counts && process == "sshd", 2
-		r.add = func(b *batch) { b.sshd("web01", process, fmt.Sprintf(line.text, ip), 4, t) }
+		r.add = func(b *batch) { b.sshd("web01", process, line.text, 4, t) }
 	default: // a sign-in
 		table := []string{signinLogs, nonInter}[rng.IntN(2)]
 		result := []string{"0", "50125", "50140", "50126"}[rng.IntN(4)]
 		r.counts, r.ev.Logon = result != "50126", true
 		r.add = func(b *batch) {
-			b.signin(table, ip, result, t)
-			attrs := b.ld.ResourceLogs().At(b.ld.ResourceLogs().Len() - 1).ScopeLogs().At(0).LogRecords().At(0).Attributes()
-			attrs.PutStr("UserPrincipalName", fmt.Sprintf("user%d@contoso.com", id))
+			b.add(map[string]string{"cloud.provider": "azure"}, shapes.SignIn{Table: table, Addr: ip, Result: result,
+				User: fmt.Sprintf("user%d@contoso.com", id), Time: t}.Fill, t)
 		}
 	}
 	r.ev.Table = r.source

@@ -6,11 +6,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/redistest"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // hostFailures adds n failed host logons from ip, one second apart from t: Windows 4625 in the
@@ -21,22 +21,14 @@ func (b *batch) hostFailures(source, ip string, n int, t time.Time) *batch {
 		at := t.Add(time.Duration(i) * time.Second)
 		switch source {
 		case "Syslog":
-			b.sshd("web01", "sshd", "Failed password for invalid user admin from "+ip+" port 4711 ssh2", 4, at)
+			b.sshd("web01", "sshd", shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: ip, Port: 4711}.String(), 4, at)
 		default:
-			lr := b.record(map[string]string{"host.name": "dc01.contoso.com"})
-			lr.SetTimestamp(pcommon.NewTimestampFromTime(at))
-			a := lr.Attributes()
-			a.PutStr("Type", source)
-			a.PutInt("EventID", 4625)
-			a.PutStr("Computer", "dc01.contoso.com")
-			a.PutStr("TimeGenerated", at.UTC().Format(time.RFC3339Nano))
-			fields := a
+			shape := shapes.SecurityEventRow
 			if source == "WindowsEvent" {
-				fields = a.PutEmptyMap("EventData")
+				shape = shapes.WindowsEventRow
 			}
-			fields.PutStr("LogonType", "3")
-			fields.PutStr("IpAddress", ip)
-			fields.PutStr("TargetUserName", "administrator")
+			b.add(map[string]string{"host.name": "dc01.contoso.com"}, shapes.Windows{Shape: shape, EventID: 4625, Computer: "dc01.contoso.com",
+				Addr: ip, User: "administrator", Numbers: true, Time: at}.Fill, at)
 		}
 	}
 	return b
