@@ -34,6 +34,9 @@ ALERTS     := $(OUT_DIR)/alerts.json
 # benchmark, load and demo tools (tools/) are modules of their own, so that the component's module
 # holds the component only.
 PROCESSOR_PKGS := ./ ./internal/...
+# Tests and benchmarks that start a real redis-server carry the build tag redis: plain `go test ./...`
+# runs the unit tests with nothing but Go, make test and make bench run everything.
+REDIS_TAGS     := -tags redis
 E2E_DIR        := e2e
 TOOLS_MOD      := tools
 
@@ -142,7 +145,7 @@ demo-data:
 
 .PHONY: test
 test: $(OTELCOL)
-	$(GO) test -race -count=1 $(PROCESSOR_PKGS)
+	$(GO) test -race -count=1 $(REDIS_TAGS) $(PROCESSOR_PKGS)
 	@# The ten-million-address spray (attack_test.go) is compiled out under -race: run it here.
 	$(GO) test -count=1 -run 'TestSprayOfTenMillionAddresses' .
 	OTELCOL_BIN=$(CURDIR)/$(OTELCOL) $(GO) -C $(E2E_DIR) test -tags e2e -count=1 -timeout 10m ./...
@@ -163,7 +166,7 @@ bench: # one step after the other, also under make -j: measurements must not ove
 bench-micro: $(STAMPS)/benchstat-$(BENCHSTAT_VERSION)
 	@mkdir -p $(OUT_DIR)
 	@echo "micro-before $$(cut -d' ' -f1-3 /proc/loadavg)" > $(OUT_DIR)/bench-load.txt
-	$(GO) test -run '^$$' -bench . -skip '$(SCALING_BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) \
+	$(GO) test $(REDIS_TAGS) -run '^$$' -bench . -skip '$(SCALING_BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) \
 		$(PROCESSOR_PKGS) | tee $(OUT_DIR)/bench.txt
 	@# Scaling compares benchmarks with each other: they run in turn, BENCHCOUNT times, rather than each
 	@# BENCHCOUNT times in a row, so that the machine's drift over minutes weighs on all sizes alike.
@@ -230,10 +233,10 @@ fuzz:
 lint: $(STAMPS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './_build/*' -not -path './.tools/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet $(REDIS_TAGS) ./...
 	$(GO) -C $(TOOLS_MOD) vet ./...
 	$(GO) -C $(E2E_DIR) vet -tags e2e ./...
-	$(GOLANGCI_LINT) run ./...
+	$(GOLANGCI_LINT) run --build-tags redis ./...
 	cd $(TOOLS_MOD) && $(GOLANGCI_LINT) run ./...
 	cd $(E2E_DIR) && $(GOLANGCI_LINT) run --build-tags e2e ./...
 

@@ -1,3 +1,5 @@
+//go:build redis
+
 package aadhostlogincorrelation
 
 import (
@@ -49,6 +51,19 @@ func useRedis(srv *redistest.Server) func(*Config) {
 		c.Redis.Endpoint = srv.Addr()
 		c.Redis.KeyPrefix = prefix
 		c.Redis.Timeout = 2 * time.Second
+	}
+}
+
+// TestRedisReverseRuleCases runs rule B's cases (rules_test.go) through a processor whose state
+// is in Redis.
+func TestRedisReverseRuleCases(t *testing.T) {
+	srv := redistest.Start(t)
+	for _, tc := range reverseRuleCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			redis := useRedis(srv)
+			h := newHarness(t, func(c *Config) { withRules(tc.rules...)(c); redis(c) })
+			assert.Equal(t, tc.want, summarizeRules(h.consume(tc.batch)))
+		})
 	}
 }
 

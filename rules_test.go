@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/redistest"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
@@ -60,17 +59,19 @@ func withRules(names ...string) func(*Config) {
 	}
 }
 
-// TestReverseRuleCases runs rule B ("Failed host logons but success logon to AzureAD"), alone and
-// with the seed, through the processor.
-func TestReverseRuleCases(t *testing.T) {
-	srv := redistest.Start(t)
+// reverseRuleCase is a batch through a processor running rules, and the alerts it must make.
+type reverseRuleCase struct {
+	name  string
+	rules []string
+	batch *batch
+	want  []ruleSummary
+}
+
+// reverseRuleCases are rule B ("Failed host logons but success logon to AzureAD"), alone and with
+// the seed: the memory state runs them here, the Redis state in processor_redis_test.go.
+func reverseRuleCases() []reverseRuleCase {
 	b, a := rules.HostThenAAD.ID, rules.AADThenHost.ID
-	for _, tc := range []struct {
-		name  string
-		rules []string
-		batch *batch
-		want  []ruleSummary
-	}{
+	return []reverseRuleCase{
 		{"six SecurityEvent 4625 then a successful sign-in", []string{"host-then-aad"},
 			newBatch().hostFailures("SecurityEvent", attackerIP, 6, at(0)).signin(signinLogs, attackerIP, "0", at(time.Minute)),
 			[]ruleSummary{{b, attackerIP, "SecurityEvent", signinLogs}}},
@@ -97,15 +98,15 @@ func TestReverseRuleCases(t *testing.T) {
 			newBatch().failures(signinLogs, attackerIP, 6, at(0)).sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute)).
 				hostFailures("Syslog", "198.51.100.9", 6, at(0)).signin(nonInter, "198.51.100.9", "0", at(time.Minute)),
 			[]ruleSummary{{a, attackerIP, signinLogs, "Syslog"}, {b, "198.51.100.9", "Syslog", nonInter}}},
-	} {
+	}
+}
+
+// TestReverseRuleCases runs rule B, alone and with the seed, through the processor.
+func TestReverseRuleCases(t *testing.T) {
+	for _, tc := range reverseRuleCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			again := &batch{ld: plog.NewLogs()}
-			tc.batch.ld.CopyTo(again.ld) // the processor appends its alerts to the batch
 			h := newHarness(t, withRules(tc.rules...))
-			assert.Equal(t, tc.want, summarizeRules(h.consume(tc.batch)), "state memory")
-			redis := useRedis(srv)
-			h = newHarness(t, func(c *Config) { withRules(tc.rules...)(c); redis(c) })
-			assert.Equal(t, tc.want, summarizeRules(h.consume(again)), "state redis")
+			assert.Equal(t, tc.want, summarizeRules(h.consume(tc.batch)))
 		})
 	}
 }

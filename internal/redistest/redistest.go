@@ -1,6 +1,7 @@
 // Package redistest runs a real redis-server for tests: on a free loopback port, in a temporary
 // directory, with no persistence. A test that needs it fails (never skips) when the redis-server
-// binary is missing: install the Debian package redis-server.
+// binary is missing: install the Debian package redis-server. The tests that use it carry the build
+// tag redis (make test sets it), so that plain `go test ./...` needs nothing but Go.
 package redistest
 
 import (

@@ -1,9 +1,10 @@
+//go:build redis
+
 package state
 
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -24,18 +25,6 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/redistest"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window/windowtest"
-)
-
-const farWall = math.MaxInt64 / 2
-
-// base is a realistic event time (2025-11-27) with nanoseconds below the microsecond, so every
-// scenario crosses microsecond boundaries at a magnitude where a double cannot hold nanoseconds.
-const base = int64(1764201234567890950)
-
-var (
-	attacker = netip.MustParseAddr("203.0.113.7")
-	other    = netip.MustParseAddr("198.51.100.1")
-	v6       = netip.MustParseAddr("2001:db8::1")
 )
 
 // step is one input of a scenario: a failure of a table, or a logon with an id.

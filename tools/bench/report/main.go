@@ -286,7 +286,7 @@ func renderMachine(in *inputs) string {
 		"sides alike: the scaling benchmarks run in turn rather than each several times in a row, and the\n" +
 		"end-to-end comparison runs the two collectors side by side.\n\n")
 	b.WriteString("Commands (`make bench` runs them in this order; `make bench-micro`, `bench-profile`, `bench-e2e`,\n`bench-report` run one step):\n\n```sh\n")
-	fmt.Fprintf(&b, "go test -run '^$' -bench . -skip Tracked -benchmem -benchtime %s -count %s ./ ./internal/... > out/bench.txt\n", in.benchtime, in.count)
+	fmt.Fprintf(&b, "go test -tags redis -run '^$' -bench . -skip Tracked -benchmem -benchtime %s -count %s ./ ./internal/... > out/bench.txt\n", in.benchtime, in.count)
 	fmt.Fprintf(&b, "for i in $(seq %s); do go test -run '^$' -bench Tracked -benchmem -benchtime %s -count 1 ./ ./internal/...; done >> out/bench.txt   # scaling: sizes in turn\n", in.count, in.benchtime)
 	b.WriteString("benchstat out/bench.txt > out/benchstat.txt      # golang.org/x/perf/cmd/benchstat, pinned by the Makefile\n")
 	b.WriteString("go test -run '^$' -bench '^BenchmarkRealisticMix$' -benchtime 5s -cpuprofile out/mix.cpu.prof -o out/aadhostlogincorrelation.test .\n")
