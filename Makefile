@@ -39,6 +39,8 @@ PROCESSOR_PKGS := ./ ./internal/...
 REDIS_TAGS     := -tags redis
 E2E_DIR        := e2e
 TOOLS_MOD      := tools
+# The Kafka-protocol broker the end-to-end tests run as a process of its own (tools/cmd/kfake).
+KFAKE          := $(OUT_DIR)/kfake
 
 FUZZTIME   ?= 30s
 # Each fuzz target runs this long inside make test (make fuzz runs FUZZTIME).
@@ -143,12 +145,17 @@ demo-data:
 # ---------------------------------------------------------------------------------------------------
 # Tests.
 
+$(KFAKE): $(wildcard $(TOOLS_MOD)/cmd/kfake/*.go) $(TOOLS_MOD)/go.mod $(TOOLS_MOD)/go.sum
+	@mkdir -p $(OUT_DIR)
+	$(GO) -C $(TOOLS_MOD) build -o $(CURDIR)/$(KFAKE) ./cmd/kfake
+
 .PHONY: test
-test: $(OTELCOL)
+test: $(OTELCOL) $(KFAKE)
 	$(GO) test -race -count=1 $(REDIS_TAGS) $(PROCESSOR_PKGS)
 	@# The ten-million-address spray (attack_test.go) is compiled out under -race: run it here.
 	$(GO) test -count=1 -run 'TestSprayOfTenMillionAddresses' .
-	OTELCOL_BIN=$(CURDIR)/$(OTELCOL) $(GO) -C $(E2E_DIR) test -tags e2e -count=1 -timeout 10m ./...
+	$(GO) -C $(TOOLS_MOD) test -count=1 ./...
+	OTELCOL_BIN=$(CURDIR)/$(OTELCOL) KFAKE_BIN=$(CURDIR)/$(KFAKE) $(GO) -C $(E2E_DIR) test -tags e2e -count=1 -timeout 10m ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 # make bench: micro-benchmarks (benchstat-ready, out/bench.txt), a CPU profile of the realistic mix, the
