@@ -73,9 +73,16 @@ func repoRoot(t *testing.T) string {
 // returns its combined output and exit error.
 func runCollector(t *testing.T, timeout time.Duration, args ...string) (string, error) {
 	t.Helper()
+	return runCollectorEnv(t, timeout, nil, args...)
+}
+
+// runCollectorEnv is runCollector with variables (NAME=value) added to the environment.
+func runCollectorEnv(t *testing.T, timeout time.Duration, env []string, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, collectorBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = repoRoot(t)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
@@ -142,6 +149,13 @@ func startCollector(t *testing.T, configPath string, healthPort int) *collector 
 // log goes to the folder of the last one.
 func startCollectorConfigs(t *testing.T, healthPort int, configPaths ...string) *collector {
 	t.Helper()
+	return startCollectorEnv(t, healthPort, nil, configPaths...)
+}
+
+// startCollectorEnv is startCollectorConfigs with variables (NAME=value) added to the collector's
+// environment, for configs that read ${env:NAME}.
+func startCollectorEnv(t *testing.T, healthPort int, env []string, configPaths ...string) *collector {
+	t.Helper()
 	logPath := filepath.Join(filepath.Dir(configPaths[len(configPaths)-1]), "collector.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -152,6 +166,7 @@ func startCollectorConfigs(t *testing.T, healthPort int, configPaths ...string) 
 		args = append(args, "--config", path)
 	}
 	cmd := exec.Command(collectorBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = repoRoot(t)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {

@@ -21,18 +21,41 @@ func TestExampleConfigsValidate(t *testing.T) {
 	if len(configs) < 5 {
 		t.Fatalf("found only %d example configs: %v", len(configs), configs)
 	}
-	// The example of the rules block must be among them.
-	if !slices.Contains(configs, filepath.Join(root, "examples", "both-rules.yaml")) {
-		t.Fatalf("examples/both-rules.yaml is missing from %v", configs)
+	// The example of the rules block and the Event Hubs one must be among them.
+	for _, name := range []string{"both-rules.yaml", "eventhubs.yaml"} {
+		if !slices.Contains(configs, filepath.Join(root, "examples", name)) {
+			t.Fatalf("examples/%s is missing from %v", name, configs)
+		}
 	}
 	for _, config := range configs {
 		rel, _ := filepath.Rel(root, config)
 		t.Run(rel, func(t *testing.T) {
 			t.Parallel()
-			if out, err := runCollector(t, time.Minute, "validate", "--config", config); err != nil {
+			if out, err := runCollectorEnv(t, time.Minute, exampleSecrets, "validate", "--config", config); err != nil {
 				t.Fatalf("validate --config %s: %v\n%s", rel, err, out)
 			}
 		})
+	}
+}
+
+// exampleSecrets are the variables an example needs and has no default for: the Event Hubs
+// namespace and its connection string (a made-up one: validate connects to nothing).
+var exampleSecrets = []string{
+	"EVENTHUBS_NAMESPACE=contoso-signins",
+	eventHubsSecretEnv + "=Endpoint=sb://contoso-signins.servicebus.windows.net/;SharedAccessKeyName=otelcol-listen;SharedAccessKey=bm90LWEtcmVhbC1rZXk=",
+}
+
+// The Event Hubs example takes its connection string from the environment and has no default: without
+// it the collector refuses to start and says what is missing.
+func TestEventHubsExampleNeedsItsConnectionString(t *testing.T) {
+	config := filepath.Join(repoRoot(t), "examples", "eventhubs.yaml")
+	out, err := runCollectorEnv(t, time.Minute, []string{"EVENTHUBS_NAMESPACE=contoso-signins", eventHubsSecretEnv + "="},
+		"validate", "--config", config)
+	if err == nil {
+		t.Fatalf("validate of examples/eventhubs.yaml without %s succeeded:\n%s", eventHubsSecretEnv, out)
+	}
+	if !strings.Contains(out, "kafka/eventhubs") || !strings.Contains(out, "password is required") {
+		t.Errorf("validate without %s does not say the kafka/eventhubs receiver's password is missing:\n%s", eventHubsSecretEnv, out)
 	}
 }
 
