@@ -13,11 +13,13 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/checkpoint"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 )
 
-// checkpointKey is the storage key of the state.
+// checkpointKey is the storage key of the checkpoint format before the journal (one value holding
+// the whole state). A checkpoint found there is restored once and rewritten as a base.
 const checkpointKey = "state"
 
 // checkpointMarkerName names the processor's second storage client (with file_storage, a second
@@ -30,22 +32,40 @@ const (
 	checkpointMarkerKey  = "checkpointed_since"
 )
 
-// checkpointer saves the backend's state into a storage extension periodically and at shutdown,
-// and restores it at start.
+// minCompactBytes is the journal a compaction waits for at least; beyond it, a compaction starts
+// when the journal outgrows half the base (so a restore replays at most half a base's worth of
+// journal, and each byte observed is written about three times in all).
+const minCompactBytes = 1 << 20
+
+// checkpointer keeps the memory backend's state in a storage extension: a journal of what the
+// state observed, flushed every interval (and before a batch that carries an alert returns), onto
+// a base snapshot that a background compaction rebuilds from the storage itself. The batch path
+// only appends to the journal in memory.
 type checkpointer struct {
 	client   storage.Client
 	marker   storage.Client // the marker's client until the marker is written, then nil
 	interval time.Duration
+	memory   *state.Memory // the live state, once restored
+	store    *checkpoint.Store
+
+	ctx      context.Context // cancelled at shutdown: stops a restore's writes and a compaction
+	cancel   context.CancelFunc
 	stop     chan struct{}
 	done     sync.WaitGroup
-	saved    atomic.Int64 // checkpoints written
+	restored chan struct{} // closed when the restore is over (store and memory set, or not usable)
+
+	flushMu    sync.Mutex // one flush at a time, so that chunks keep the journal's order
+	unwritten  []byte     // journal records a failed flush could not write, first in the next one
+	compacting atomic.Bool
+	saved      atomic.Int64 // journal chunks written
+	compacted  atomic.Int64 // compactions done
 }
 
-// startCheckpoints finds the storage extension, restores the last checkpoint and starts saving.
-// A missing, lost or corrupt checkpoint is reported and ignored; a missing extension is an error.
+// startCheckpoints finds the storage extension and starts restoring the last checkpoint in the
+// background (batches pass through uncorrelated until it is done). A missing, lost or corrupt
+// checkpoint is reported and ignored; a missing extension is an error.
 func (p *correlationProcessor) startCheckpoints(ctx context.Context, host component.Host, id component.ID) error {
-	cp, ok := p.backend.(state.Checkpointer)
-	if p.cfg.Storage == nil || !ok {
+	if p.cfg.Storage == nil || p.cfg.State == StateRedis {
 		return nil
 	}
 	ext, found := host.GetExtensions()[*p.cfg.Storage]
@@ -56,7 +76,7 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 	if !ok {
 		return fmt.Errorf("storage: invalid value %q: not a storage extension", p.cfg.Storage.String())
 	}
-	client, data, err := readStorage(ctx, se, id, "", checkpointKey)
+	client, legacy, err := readStorage(ctx, se, id, "", checkpointKey)
 	if err != nil {
 		// A storage file that cannot be opened (damaged, truncated) must not stop detection: run
 		// without checkpoints, loudly, until the operator removes the file.
@@ -66,7 +86,8 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 			zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
 		return nil
 	}
-	c := &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{})}
+	c := &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{}), restored: make(chan struct{})}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	marker, since, err := readStorage(ctx, se, id, checkpointMarkerName, checkpointMarkerKey)
 	switch {
 	case err != nil:
@@ -78,41 +99,132 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 	default:
 		_ = marker.Close(ctx)
 	}
+	p.mu.Lock()
+	p.restoring = true
+	p.checkpoints = c
+	p.mu.Unlock()
+	c.done.Add(1)
+	go func() {
+		defer c.done.Done()
+		p.restoreCheckpoint(legacy, since)
+		p.checkpointLoop()
+	}()
+	return nil
+}
 
+// restoreCheckpoint reads the checkpoint into a new memory backend, rewrites it when it was
+// damaged or of the earlier format, and makes it the live state.
+func (p *correlationProcessor) restoreCheckpoint(legacy, since []byte) {
+	c := p.checkpoints
+	ctx := c.ctx
+	started := time.Now()
+	mem := state.NewMemory(p.engine)
+	store, ld, err := openStore(ctx, c.client, mem)
+	rebase := err != nil
 	switch {
-	case data == nil && since != nil:
-		// The storage holds no checkpoint, yet one was written: its file was removed, cut to 0
-		// bytes or replaced.
+	case err != nil && store == nil:
+		// The storage faulted: run on without checkpoints.
 		p.telemetry.checkpointError(ctx)
-		p.logger.Warn("checkpoint lost; starting with empty state",
-			zap.String("storage", p.cfg.Storage.String()), zap.ByteString("checkpointed_since", since),
-			zap.Error(errors.New("the storage holds no checkpoint although one was written (storage file removed, truncated or replaced)")))
-	case data == nil:
-		p.logger.Info("no checkpoint yet; starting with empty state")
-	default:
+		p.logger.Error("checkpoint storage unusable; starting with empty state and WITHOUT checkpoints", zap.Error(err))
+		mem = state.NewMemory(p.engine)
+	case err != nil:
+		level := p.logger.Warn
+		if errors.Is(err, window.ErrIncompatible) || errors.Is(err, checkpoint.ErrIncompatible) {
+			level = p.logger.Info
+		}
+		msg := "checkpoint ignored; starting with empty state"
+		if ips, logons := mem.Sizes(); ld.BaseBytes > 0 || ld.Chunks > 0 || ips+logons > 0 {
+			msg = "checkpoint damaged; state restored up to the damage"
+		}
+		level(msg, zap.Error(err), zap.Int64("base_bytes", ld.BaseBytes), zap.Int("journal_chunks", ld.Chunks))
+		p.telemetry.checkpointError(ctx)
+	case !ld.Found && legacy != nil:
+		// The earlier format: one value with the whole state.
+		rebase = true
 		err = errors.New("empty checkpoint (0 bytes): damaged")
-		var ips, logons int
-		if len(data) > 0 {
-			p.mu.Lock()
-			err = cp.Restore(data)
-			ips, logons = p.backend.Sizes()
-			p.mu.Unlock()
+		if len(legacy) > 0 {
+			err = mem.Restore(legacy)
 		}
 		if err != nil {
 			level := p.logger.Warn
 			if errors.Is(err, window.ErrIncompatible) {
 				level = p.logger.Info
 			}
-			level("checkpoint ignored; starting with empty state", zap.Error(err), zap.Int("bytes", len(data)))
+			level("checkpoint ignored; starting with empty state", zap.Error(err), zap.Int("bytes", len(legacy)))
 			p.telemetry.checkpointError(ctx)
 		} else {
-			p.logger.Info("state restored from checkpoint", zap.Int("tracked_ips", ips), zap.Int("pending_logons", logons), zap.Int("bytes", len(data)))
+			ips, logons := mem.Sizes()
+			p.logger.Info("state restored from checkpoint", zap.Int("tracked_ips", ips), zap.Int("pending_logons", logons),
+				zap.Int("bytes", len(legacy)), zap.Duration("took", time.Since(started)))
+		}
+	case !ld.Found && since != nil:
+		// The storage holds no checkpoint, yet one was written: its file was removed, cut to 0
+		// bytes or replaced.
+		p.telemetry.checkpointError(ctx)
+		p.logger.Warn("checkpoint lost; starting with empty state",
+			zap.String("storage", p.cfg.Storage.String()), zap.ByteString("checkpointed_since", since),
+			zap.Error(errors.New("the storage holds no checkpoint although one was written (storage file removed, truncated or replaced)")))
+	case !ld.Found:
+		p.logger.Info("no checkpoint yet; starting with empty state")
+	default:
+		ips, logons := mem.Sizes()
+		p.logger.Info("state restored from checkpoint", zap.Int("tracked_ips", ips), zap.Int("pending_logons", logons),
+			zap.Int64("base_bytes", ld.BaseBytes), zap.Int64("journal_bytes", ld.JournalBytes), zap.Int("journal_chunks", ld.Chunks),
+			zap.Duration("took", time.Since(started)))
+	}
+	if store != nil && rebase {
+		// Start the checkpoint afresh from the state restored (what was usable of it, or nothing).
+		err := p.rebase(ctx, store, mem)
+		if err == nil && legacy != nil {
+			err = c.client.Delete(ctx, checkpointKey)
+		}
+		if err != nil {
+			p.telemetry.checkpointError(ctx)
+			p.logger.Warn("checkpoint not rewritten; the next start may find the damage again", zap.Error(err))
 		}
 	}
-	p.checkpoints = c
-	c.done.Add(1)
-	go p.checkpointLoop()
-	return nil
+	if store != nil {
+		if err := store.Sweep(ctx); err != nil {
+			p.logger.Warn("checkpoint storage: leftover keys not deleted", zap.Error(err))
+		}
+		mem.Journal(true)
+	}
+	p.mu.Lock()
+	c.store, c.memory = store, mem
+	p.backend = mem
+	p.restoring = false
+	p.mu.Unlock()
+	close(c.restored)
+}
+
+// openStore is checkpoint.Open with a fault of the storage's memory map turned into an error (and
+// a nil store): file_storage's bbolt maps its file, and a damaged file can fault on access.
+func openStore(ctx context.Context, client storage.Client, mem *state.Memory) (store *checkpoint.Store, ld checkpoint.Loaded, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			store, err = nil, fmt.Errorf("storage file unreadable: %v", r)
+		}
+	}()
+	return checkpoint.Open(ctx, client, mem.RuleSet(), mem)
+}
+
+// rebase writes mem's state as the checkpoint's new base.
+func (p *correlationProcessor) rebase(ctx context.Context, store *checkpoint.Store, mem *state.Memory) error {
+	var snapshot []byte
+	if ips, logons := mem.Sizes(); ips+logons > 0 {
+		var err error
+		if snapshot, err = mem.Snapshot(); err != nil {
+			return err
+		}
+	}
+	before := store.Written()
+	err := store.Rebase(ctx, snapshot)
+	p.telemetry.checkpointBytes(ctx, store.Written()-before)
+	if err == nil {
+		p.markCheckpointed(ctx)
+	}
+	return err
 }
 
 // readStorage opens the processor's storage client called name and reads the value of key (nil if
@@ -139,7 +251,6 @@ func readStorage(ctx context.Context, se storage.Extension, id component.ID, nam
 
 func (p *correlationProcessor) checkpointLoop() {
 	c := p.checkpoints
-	defer c.done.Done()
 	ticker := time.NewTicker(c.interval)
 	defer ticker.Stop()
 	for {
@@ -147,55 +258,113 @@ func (p *correlationProcessor) checkpointLoop() {
 		case <-c.stop:
 			return
 		case <-ticker.C:
-			p.saveCheckpoint(context.Background())
+			p.flushCheckpoint(c.ctx)
 		}
 	}
 }
 
-// saveCheckpoint snapshots under the batch lock (so the state is consistent) and writes outside it.
-func (p *correlationProcessor) saveCheckpoint(ctx context.Context) {
-	p.mu.Lock()
-	data, err := p.backend.(state.Checkpointer).Snapshot()
-	p.mu.Unlock()
-	if err == nil {
-		err = p.checkpoints.client.Set(ctx, checkpointKey, data)
+// flushCheckpoint writes the journal since the last flush as a chunk, and starts a compaction when
+// the journal has outgrown the base. It never holds the batch lock.
+func (p *correlationProcessor) flushCheckpoint(ctx context.Context) {
+	c := p.checkpoints
+	if c.store == nil {
+		return // restore not over, or no usable storage
 	}
-	if err == nil {
-		p.checkpoints.saved.Add(1)
+	c.flushMu.Lock()
+	records, _ := c.memory.TakeJournal()
+	if len(c.unwritten) > 0 {
+		records = append(c.unwritten, records...)
+		c.unwritten = nil
 	}
+	if len(records) == 0 {
+		c.flushMu.Unlock()
+		return
+	}
+	before := c.store.Written()
+	err := c.store.Append(ctx, records)
+	if err != nil {
+		c.unwritten = records // keeps the journal whole: written with the next flush
+	}
+	c.flushMu.Unlock()
+	p.telemetry.checkpointBytes(ctx, c.store.Written()-before)
 	if err != nil {
 		p.telemetry.checkpointError(ctx)
 		p.logger.Warn("checkpoint failed; state since the last one would be lost on a crash", zap.Error(err))
 		return
 	}
-	if c := p.checkpoints; c.marker != nil {
-		// A checkpoint is in this storage now: say so, once.
-		err = c.marker.Set(ctx, checkpointMarkerKey, []byte(time.Now().UTC().Format(time.RFC3339)))
-		if err == nil {
-			marker := c.marker
-			c.marker = nil
-			err = marker.Close(ctx)
-		}
-		if err != nil {
-			p.telemetry.checkpointError(ctx)
-			p.logger.Warn("checkpoint marker not written; a lost checkpoint would look like a first start", zap.Error(err))
-		}
+	c.saved.Add(1)
+	p.markCheckpointed(ctx)
+	if base, journal := c.store.Sizes(); journal > max(minCompactBytes, base/2) && c.compacting.CompareAndSwap(false, true) {
+		c.done.Add(1)
+		go p.compact()
 	}
 }
 
-// stopCheckpoints stops the loop, saves the final state and closes the client.
+// compact rebuilds the checkpoint's base from the storage in a replica of the state, off the batch
+// path.
+func (p *correlationProcessor) compact() {
+	c := p.checkpoints
+	defer c.done.Done()
+	defer c.compacting.Store(false)
+	started := time.Now()
+	before := c.store.Written()
+	err := c.store.Compact(c.ctx, state.NewMemory(p.engine))
+	p.telemetry.checkpointBytes(c.ctx, c.store.Written()-before)
+	if err != nil {
+		if c.ctx.Err() == nil {
+			p.telemetry.checkpointError(c.ctx)
+			p.logger.Warn("checkpoint compaction failed; the journal goes on growing until one succeeds", zap.Error(err))
+		}
+		return
+	}
+	c.compacted.Add(1)
+	base, journal := c.store.Sizes()
+	p.logger.Debug("checkpoint compacted", zap.Int64("base_bytes", base), zap.Int64("journal_bytes", journal), zap.Duration("took", time.Since(started)))
+}
+
+// markCheckpointed writes the marker once a checkpoint is in the storage.
+func (p *correlationProcessor) markCheckpointed(ctx context.Context) {
+	c := p.checkpoints
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	if c.marker == nil {
+		return
+	}
+	err := c.marker.Set(ctx, checkpointMarkerKey, []byte(time.Now().UTC().Format(time.RFC3339)))
+	if err == nil {
+		marker := c.marker
+		c.marker = nil
+		err = marker.Close(ctx)
+	}
+	if err != nil {
+		p.telemetry.checkpointError(ctx)
+		p.logger.Warn("checkpoint marker not written; a lost checkpoint would look like a first start", zap.Error(err))
+	}
+}
+
+// stopCheckpoints waits for the restore, stops the loop and a compaction, writes the final journal
+// and closes the clients.
 func (p *correlationProcessor) stopCheckpoints(ctx context.Context) error {
 	c := p.checkpoints
 	if c == nil {
 		return nil
 	}
-	close(c.stop)
-	c.done.Wait()
-	p.saveCheckpoint(ctx)
+	c.abandon()
+	p.mu.Lock() // a batch still in flight finishes and is journaled first
+	p.mu.Unlock()
+	p.flushCheckpoint(ctx)
 	p.checkpoints = nil
 	err := c.client.Close(ctx)
 	if c.marker != nil {
 		err = errors.Join(err, c.marker.Close(ctx))
 	}
 	return err
+}
+
+// abandon stops the loop and a compaction, after the restore, and writes nothing more.
+func (c *checkpointer) abandon() {
+	<-c.restored
+	c.cancel()
+	close(c.stop)
+	c.done.Wait()
 }

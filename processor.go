@@ -50,6 +50,7 @@ type correlationProcessor struct {
 	keptResources []pcommon.Resource
 	nextKept      int
 	checkpoints   *checkpointer // nil without storage
+	restoring     bool          // the checkpoint is being restored: batches pass through uncorrelated
 
 	engine   window.Config   // the rule's settings, for the backend start builds (state redis)
 	warnings backendWarnings // state backend failures, logged at most once per backendWarnEvery
@@ -161,8 +162,26 @@ func (p *correlationProcessor) shutdown(ctx context.Context) error {
 // processLogs is the pipeline's entry: pass-through records are never changed or dropped
 // (unless emit is "alerts"), alerts are appended in their own ResourceLogs.
 func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	out, alerted, err := p.correlate(ctx, ld)
+	if alerted && p.checkpoints != nil {
+		// What the alerts mark (their logons' done bits, suppress marks) is durable before they
+		// leave: a crash after this cannot make them again.
+		p.flushCheckpoint(p.checkpoints.ctx)
+	}
+	return out, err
+}
+
+// correlate is processLogs under the batch lock; alerted says whether alerts were made.
+func (p *correlationProcessor) correlate(ctx context.Context, ld plog.Logs) (plog.Logs, bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.restoring {
+		p.telemetry.uncorrelated(ctx, ld.LogRecordCount())
+		if p.cfg.Emit == EmitAlerts {
+			return plog.NewLogs(), false, processorhelper.ErrSkipProcessingData
+		}
+		return ld, false, nil
+	}
 	now := p.now()
 	p.collect(ld, now.UnixNano())
 
@@ -207,9 +226,9 @@ func (p *correlationProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	}
 	clear(p.events) // drop references to this batch's logons
 	if p.cfg.Emit == EmitAlerts && len(p.alerts) == 0 {
-		return out, processorhelper.ErrSkipProcessingData
+		return out, false, processorhelper.ErrSkipProcessingData
 	}
-	return out, nil
+	return out, len(p.alerts) > 0, nil
 }
 
 // collect classifies every record of ld into p.events and p.counts.

@@ -76,6 +76,20 @@ func (t *telemetry) checkpointError(ctx context.Context) {
 	t.tb.ProcessorAadhostlogincorrelationStateErrors.Add(ctx, 1, t.checkpoint...)
 }
 
+// checkpointBytes counts n bytes written to the checkpoint storage.
+func (t *telemetry) checkpointBytes(ctx context.Context, n int64) {
+	if n > 0 {
+		t.tb.ProcessorAadhostlogincorrelationCheckpointBytes.Add(ctx, n)
+	}
+}
+
+// uncorrelated counts n records passed through while the state was being restored.
+func (t *telemetry) uncorrelated(ctx context.Context, n int) {
+	if n > 0 {
+		t.tb.ProcessorAadhostlogincorrelationUncorrelated.Add(ctx, int64(n))
+	}
+}
+
 func newTelemetry(set component.TelemetrySettings, ruleNames []string) (*telemetry, error) {
 	tb, err := metadata.NewTelemetryBuilder(set)
 	if err != nil {

@@ -72,6 +72,17 @@ func (r *Reader) Varint() int64 {
 	return v
 }
 
+// Uvarint reads an unsigned varint.
+func (r *Reader) Uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
 // Count reads a length whose items take at least minSize bytes each, refusing a length the
 // remaining input cannot hold (so a corrupt length cannot make the caller allocate or loop long).
 func (r *Reader) Count(minSize int) int {

@@ -30,6 +30,7 @@ type TelemetryBuilder struct {
 	registrations                                    []metric.Registration
 	ProcessorAadhostlogincorrelationAlerts           metric.Int64Counter
 	ProcessorAadhostlogincorrelationAlertsSuppressed metric.Int64Counter
+	ProcessorAadhostlogincorrelationCheckpointBytes  metric.Int64Counter
 	ProcessorAadhostlogincorrelationEvictions        metric.Int64Counter
 	ProcessorAadhostlogincorrelationFailedSignins    metric.Int64Counter
 	ProcessorAadhostlogincorrelationLate             metric.Int64Counter
@@ -38,6 +39,7 @@ type TelemetryBuilder struct {
 	ProcessorAadhostlogincorrelationRejected         metric.Int64Counter
 	ProcessorAadhostlogincorrelationStateErrors      metric.Int64Counter
 	ProcessorAadhostlogincorrelationTrackedIps       metric.Int64ObservableUpDownCounter
+	ProcessorAadhostlogincorrelationUncorrelated     metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -121,6 +123,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{alert}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ProcessorAadhostlogincorrelationCheckpointBytes, err = builder.meter.Int64Counter(
+		"otelcol_processor_aadhostlogincorrelation_checkpoint_bytes",
+		metric.WithDescription("Bytes written to the checkpoint storage (journal chunks, base snapshots, their index). [Development]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ProcessorAadhostlogincorrelationEvictions, err = builder.meter.Int64Counter(
 		"otelcol_processor_aadhostlogincorrelation_evictions",
 		metric.WithDescription("Tracked IPs or pending logons dropped because a memory bound was reached. [Development]"),
@@ -167,6 +175,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_processor_aadhostlogincorrelation_tracked_ips",
 		metric.WithDescription("IPs with failed sign-ins currently tracked. [Development]"),
 		metric.WithUnit("{ip}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessorAadhostlogincorrelationUncorrelated, err = builder.meter.Int64Counter(
+		"otelcol_processor_aadhostlogincorrelation_uncorrelated",
+		metric.WithDescription("Records passed through without correlation because the state was still being restored from its checkpoint at start. [Development]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

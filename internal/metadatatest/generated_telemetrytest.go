@@ -53,6 +53,22 @@ func AssertEqualProcessorAadhostlogincorrelationAlertsSuppressed(t *testing.T, t
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualProcessorAadhostlogincorrelationCheckpointBytes(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_aadhostlogincorrelation_checkpoint_bytes",
+		Description: "Bytes written to the checkpoint storage (journal chunks, base snapshots, their index). [Development]",
+		Unit:        "By",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_aadhostlogincorrelation_checkpoint_bytes")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualProcessorAadhostlogincorrelationEvictions(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_processor_aadhostlogincorrelation_evictions",
@@ -177,6 +193,22 @@ func AssertEqualProcessorAadhostlogincorrelationTrackedIps(t *testing.T, tt *com
 		},
 	}
 	got, err := tt.GetMetric("otelcol_processor_aadhostlogincorrelation_tracked_ips")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualProcessorAadhostlogincorrelationUncorrelated(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_processor_aadhostlogincorrelation_uncorrelated",
+		Description: "Records passed through without correlation because the state was still being restored from its checkpoint at start. [Development]",
+		Unit:        "{record}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_processor_aadhostlogincorrelation_uncorrelated")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

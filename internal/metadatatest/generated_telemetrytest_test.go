@@ -30,16 +30,21 @@ func TestSetupTelemetry(t *testing.T) {
 	}))
 	tb.ProcessorAadhostlogincorrelationAlerts.Add(context.Background(), 1)
 	tb.ProcessorAadhostlogincorrelationAlertsSuppressed.Add(context.Background(), 1)
+	tb.ProcessorAadhostlogincorrelationCheckpointBytes.Add(context.Background(), 1)
 	tb.ProcessorAadhostlogincorrelationEvictions.Add(context.Background(), 1)
 	tb.ProcessorAadhostlogincorrelationFailedSignins.Add(context.Background(), 1)
 	tb.ProcessorAadhostlogincorrelationLate.Add(context.Background(), 1)
 	tb.ProcessorAadhostlogincorrelationRecords.Add(context.Background(), 1)
 	tb.ProcessorAadhostlogincorrelationRejected.Add(context.Background(), 1)
 	tb.ProcessorAadhostlogincorrelationStateErrors.Add(context.Background(), 1)
+	tb.ProcessorAadhostlogincorrelationUncorrelated.Add(context.Background(), 1)
 	AssertEqualProcessorAadhostlogincorrelationAlerts(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAadhostlogincorrelationAlertsSuppressed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorAadhostlogincorrelationCheckpointBytes(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAadhostlogincorrelationEvictions(t, testTel,
@@ -64,6 +69,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualProcessorAadhostlogincorrelationTrackedIps(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualProcessorAadhostlogincorrelationUncorrelated(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

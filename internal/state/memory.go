@@ -13,8 +13,9 @@ import (
 // serialises batches.
 type Memory struct {
 	// Engine keeps waiting logons packed: the garbage collector hardly looks at them.
-	Engine *window.Engine[alert.Packed]
-	fired  []window.Alert[alert.Packed]
+	Engine  *window.Engine[alert.Packed]
+	fired   []window.Alert[alert.Packed]
+	journal journal // what was observed since the last TakeJournal, when on
 }
 
 // NewMemory returns an empty in-memory backend.
@@ -29,6 +30,8 @@ const prefetchGroup = 256
 // Apply implements Backend.
 func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, out []Alert) ([]Alert, error) {
 	fired := m.fired[:0]
+	journaled := 0
+	defer func() { m.journal.endBatch(journaled) }() // even on error: the engine took the events
 	for i := range events {
 		if i%prefetchGroup == 0 {
 			group := events[i:min(i+prefetchGroup, len(events))]
@@ -46,8 +49,18 @@ func (m *Memory) Apply(_ context.Context, wall, maxSkew int64, events []Event, o
 		}
 		if ev.Logon {
 			packed, host := ev.Payload.Pack()
+			if m.journal.on {
+				if err := m.journal.success(ev, host, packed); err != nil {
+					return out, err
+				}
+				journaled++
+			}
 			fired = m.Engine.Success(ev.Rule, ev.Addr, ev.Time, host, packed, fired)
 		} else {
+			if m.journal.on {
+				m.journal.failure(ev)
+				journaled++
+			}
 			fired = m.Engine.Failure(ev.Table, ev.Addr, ev.Time, fired)
 		}
 	}
@@ -83,6 +96,10 @@ func (m *Memory) Snapshot() ([]byte, error) {
 	resources := alert.ResourceEncodings{} // logons that share a resource encode it once
 	return m.Engine.Snapshot(func(b []byte, l *alert.Packed) ([]byte, error) { return l.AppendEncoded(b, resources) })
 }
+
+// RuleSet is what the state's decisions depend on besides the state: a journal replays only onto
+// the state of the same rule set.
+func (m *Memory) RuleSet() []byte { return m.Engine.RuleSet() }
 
 // Restore replaces the state with a checkpoint made by Snapshot; on error the state is empty.
 func (m *Memory) Restore(data []byte) error {

@@ -44,10 +44,3 @@ type Backend interface {
 	// Close releases the backend's resources.
 	Close(ctx context.Context) error
 }
-
-// Checkpointer is a backend whose state can be saved and restored (the memory backend; a shared
-// backend needs no checkpoint).
-type Checkpointer interface {
-	Snapshot() ([]byte, error)
-	Restore(data []byte) error
-}

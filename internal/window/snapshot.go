@@ -194,6 +194,9 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 	return nil
 }
 
+// RuleSet is the encoding of what decisions depend on besides the state (appendRuleSet).
+func (e *Engine[P]) RuleSet() []byte { return e.appendRuleSet(nil) }
+
 // appendRuleSet appends what decisions depend on besides the state: each rule's threshold,
 // window and counters (suppress and the bounds may change across a restart).
 func (e *Engine[P]) appendRuleSet(b []byte) []byte {

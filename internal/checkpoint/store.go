@@ -1,0 +1,385 @@
+// Package checkpoint keeps a state in a storage extension as a base snapshot plus a journal of
+// what the state observed since, so that a checkpoint costs what changed, not what is held.
+//
+// Layout (keys of one storage client):
+//
+//	meta         which base and which journal chunks make up the state, with the rule set they
+//	             were made for; rewritten in the same transaction as every journal chunk
+//	b/<gen>/<i>  the i-th piece of base snapshot number gen (pieces of at most ChunkSize bytes, so
+//	             that no write holds the storage for long)
+//	j/<seq>      journal chunk seq: the observations of one flush
+//
+// The state is the base with the journal chunks [first, next) replayed onto it, in order. A flush
+// writes chunk next and the meta that counts it in one transaction, so a crash leaves either the
+// old or the new meta, never a meta that names a chunk not written. Compaction builds a new base
+// away from the live state, in a replica: it reads the current base and journal back from the
+// storage, replays the journal, encodes the result and writes it as the next generation's pieces,
+// then switches the meta to it and deletes what it replaced, again in one transaction. The live
+// state is never locked for it.
+package checkpoint
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
+)
+
+// Magic strings start the meta and every journal chunk; a base starts with its snapshot's own.
+const (
+	metaMagic    = "AHLCMETA"
+	journalMagic = "AHLCJRNL"
+	metaVersion  = 1
+	metaKey      = "meta"
+)
+
+// ChunkSize is the largest base piece written in one storage transaction.
+const ChunkSize = 4 << 20
+
+// ErrIncompatible marks a checkpoint made for another rule set or by another version.
+var ErrIncompatible = errors.New("incompatible checkpoint")
+
+// State is what a checkpoint is restored into and compacted with.
+type State interface {
+	// Restore replaces the state with a base snapshot.
+	Restore(base []byte) error
+	// Replay applies journal records.
+	Replay(journal []byte) error
+	// Snapshot encodes the state as a base.
+	Snapshot() ([]byte, error)
+}
+
+// meta says which keys make up the state.
+type meta struct {
+	ruleSet     []byte
+	gen         uint64 // the base's generation
+	pieces      int    // how many pieces the base has; 0: the empty state
+	baseBytes   int64
+	first, next uint64 // the journal chunks, [first, next)
+	journal     int64  // their bytes
+}
+
+func (m *meta) encode() []byte {
+	b := append([]byte(metaMagic), metaVersion)
+	b = codec.AppendString(b, string(m.ruleSet))
+	for _, v := range []int64{int64(m.gen), int64(m.pieces), m.baseBytes, int64(m.first), int64(m.next), m.journal} {
+		b = binary.AppendVarint(b, v)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+func decodeMeta(data []byte) (meta, error) {
+	var m meta
+	if len(data) < len(metaMagic)+5 || string(data[:len(metaMagic)]) != metaMagic {
+		return m, fmt.Errorf("corrupt checkpoint: no meta header (%d bytes)", len(data))
+	}
+	body := data[:len(data)-4]
+	if crc32.ChecksumIEEE(body) != binary.BigEndian.Uint32(data[len(data)-4:]) {
+		return m, errors.New("corrupt checkpoint: meta checksum mismatch")
+	}
+	r := codec.NewReader(body[len(metaMagic):])
+	if v := r.Byte(); v != metaVersion {
+		return m, fmt.Errorf("%w: meta version %d, want %d", ErrIncompatible, v, metaVersion)
+	}
+	m.ruleSet = []byte(r.String())
+	gen, pieces, baseBytes, first, next, journal := r.Varint(), r.Varint(), r.Varint(), r.Varint(), r.Varint(), r.Varint()
+	if r.Err() != nil || r.Len() != 0 || min(gen, pieces, baseBytes, first, next, journal) < 0 || first > next || pieces > baseBytes {
+		return m, errors.New("corrupt checkpoint: meta")
+	}
+	m.gen, m.pieces, m.baseBytes, m.first, m.next, m.journal = uint64(gen), int(pieces), baseBytes, uint64(first), uint64(next), journal
+	return m, nil
+}
+
+func baseKey(gen uint64, i int) string {
+	return "b/" + strconv.FormatUint(gen, 10) + "/" + strconv.Itoa(i)
+}
+func journalKey(seq uint64) string { return "j/" + strconv.FormatUint(seq, 10) }
+
+// Store is a state's checkpoint in one storage client. Append and Compact may run concurrently;
+// each is serialised with itself by the caller.
+type Store struct {
+	client storage.Client
+
+	mu   sync.Mutex // guards meta and every write of it
+	meta meta
+	// Written counts the bytes written to the storage (journal chunks, base pieces, meta).
+	written int64
+}
+
+// Loaded says what Open found.
+type Loaded struct {
+	Found        bool  // a checkpoint was there (false: a first start, or a lost one)
+	BaseBytes    int64 // bytes of the base restored
+	JournalBytes int64 // bytes of journal replayed
+	Chunks       int   // journal chunks replayed
+}
+
+// Open reads the checkpoint of client into st. Damage is reported as an error: an error from the
+// base leaves st empty; an error from a journal chunk leaves st as the chunks before it made it.
+// Either way the store is usable: call Rebase with st's state to start a new checkpoint from it.
+func Open(ctx context.Context, client storage.Client, ruleSet []byte, st State) (*Store, Loaded, error) {
+	s := &Store{client: client, meta: meta{ruleSet: ruleSet}}
+	var ld Loaded
+	data, err := client.Get(ctx, metaKey)
+	if err != nil {
+		return s, ld, fmt.Errorf("reading the checkpoint's meta: %w", err)
+	}
+	if data == nil {
+		return s, ld, nil
+	}
+	ld.Found = true
+	m, err := decodeMeta(data)
+	if err != nil {
+		return s, ld, err
+	}
+	// Whatever follows, new chunks and bases take numbers after the stored ones.
+	s.meta.gen, s.meta.first, s.meta.next = m.gen, m.next, m.next
+	if string(m.ruleSet) != string(ruleSet) {
+		return s, ld, fmt.Errorf("%w: made for other rules (or their thresholds, windows or counters)", ErrIncompatible)
+	}
+	if m.pieces > 0 {
+		base, err := readBase(ctx, client, m)
+		if err != nil {
+			return s, ld, err
+		}
+		if err := st.Restore(base); err != nil {
+			return s, ld, err
+		}
+		ld.BaseBytes = int64(len(base))
+	}
+	for seq := m.first; seq < m.next; seq++ {
+		records, err := readJournal(ctx, client, seq)
+		if err == nil {
+			err = st.Replay(records)
+		}
+		if err != nil {
+			return s, ld, fmt.Errorf("journal chunk %d of %d..%d: %w", seq, m.first, m.next-1, err)
+		}
+		ld.Chunks++
+		ld.JournalBytes += int64(len(records))
+	}
+	s.meta = m
+	return s, ld, nil
+}
+
+// readBase reads and joins the base's pieces.
+func readBase(ctx context.Context, client storage.Client, m meta) ([]byte, error) {
+	base := make([]byte, 0, m.baseBytes)
+	for i := range m.pieces {
+		piece, err := client.Get(ctx, baseKey(m.gen, i))
+		if err != nil {
+			return nil, fmt.Errorf("reading base piece %d: %w", i, err)
+		}
+		if piece == nil {
+			return nil, fmt.Errorf("corrupt checkpoint: base piece %d of %d missing", i, m.pieces)
+		}
+		base = append(base, piece...)
+	}
+	if int64(len(base)) != m.baseBytes {
+		return nil, fmt.Errorf("corrupt checkpoint: base of %d bytes, want %d", len(base), m.baseBytes)
+	}
+	return base, nil
+}
+
+// readJournal reads journal chunk seq and checks it.
+func readJournal(ctx context.Context, client storage.Client, seq uint64) ([]byte, error) {
+	data, err := client.Get(ctx, journalKey(seq))
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		return nil, errors.New("corrupt checkpoint: missing")
+	}
+	if len(data) < len(journalMagic)+5 || string(data[:len(journalMagic)]) != journalMagic {
+		return nil, errors.New("corrupt checkpoint: no journal header")
+	}
+	body := data[:len(data)-4]
+	if crc32.ChecksumIEEE(body) != binary.BigEndian.Uint32(data[len(data)-4:]) {
+		return nil, errors.New("corrupt checkpoint: journal checksum mismatch")
+	}
+	got, n := binary.Uvarint(body[len(journalMagic):])
+	if n <= 0 || got != seq {
+		return nil, fmt.Errorf("corrupt checkpoint: journal chunk says it is %d", got)
+	}
+	return body[len(journalMagic)+n:], nil
+}
+
+// Append writes journal records as the next chunk, in one transaction with the meta that counts it.
+func (s *Store) Append(ctx context.Context, records []byte) error {
+	if len(records) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seq := s.meta.next
+	chunk := append([]byte(journalMagic), binary.AppendUvarint(nil, seq)...)
+	chunk = append(chunk, records...)
+	chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(chunk))
+	m := s.meta
+	m.next++
+	m.journal += int64(len(records))
+	encoded := m.encode()
+	if err := s.client.Batch(ctx, storage.SetOperation(journalKey(seq), chunk), storage.SetOperation(metaKey, encoded)); err != nil {
+		return err
+	}
+	s.meta = m
+	s.written += int64(len(chunk) + len(encoded))
+	return nil
+}
+
+// Written returns the bytes written so far.
+func (s *Store) Written() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written
+}
+
+// Sizes returns the bytes of the current base and of the journal since it.
+func (s *Store) Sizes() (base, journal int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.meta.baseBytes, s.meta.journal
+}
+
+// Rebase makes snapshot (nil for the empty state) the checkpoint's base, with an empty journal, and
+// deletes every other piece and chunk it knows of.
+func (s *Store) Rebase(ctx context.Context, snapshot []byte) error {
+	s.mu.Lock()
+	gen := s.meta.gen + 1
+	s.mu.Unlock()
+	pieces, err := s.writeBase(ctx, gen, snapshot)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.switchTo(ctx, gen, pieces, int64(len(snapshot)), s.meta.next, s.meta.journal)
+}
+
+// writeBase writes snapshot as the pieces of generation gen.
+func (s *Store) writeBase(ctx context.Context, gen uint64, snapshot []byte) (int, error) {
+	pieces := 0
+	for at := 0; at < len(snapshot); at += ChunkSize {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		piece := snapshot[at:min(at+ChunkSize, len(snapshot))]
+		if err := s.client.Set(ctx, baseKey(gen, pieces), piece); err != nil {
+			return 0, fmt.Errorf("writing base piece %d: %w", pieces, err)
+		}
+		s.mu.Lock()
+		s.written += int64(len(piece))
+		s.mu.Unlock()
+		pieces++
+	}
+	return pieces, nil
+}
+
+// switchTo makes generation gen's pieces the base, with the journal chunks from first on (the
+// chunks before it held compacted bytes), and deletes the base and the chunks it replaces in the
+// same transaction. s.mu is held.
+func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes int64, first uint64, compacted int64) error {
+	old := s.meta
+	m := old
+	m.gen, m.pieces, m.baseBytes, m.first = gen, pieces, baseBytes, first
+	m.journal = old.journal - compacted
+	encoded := m.encode()
+	ops := []*storage.Operation{storage.SetOperation(metaKey, encoded)}
+	for i := range old.pieces {
+		ops = append(ops, storage.DeleteOperation(baseKey(old.gen, i)))
+	}
+	for seq := old.first; seq < first; seq++ {
+		ops = append(ops, storage.DeleteOperation(journalKey(seq)))
+	}
+	if err := s.client.Batch(ctx, ops...); err != nil {
+		return err
+	}
+	s.written += int64(len(encoded))
+	s.meta = m
+	return nil
+}
+
+// Compact builds a new base from the current base and journal in replica (an empty state of the
+// same rule set), writes it, and switches to it. Journal chunks appended meanwhile are kept.
+func (s *Store) Compact(ctx context.Context, replica State) error {
+	s.mu.Lock()
+	m := s.meta
+	s.mu.Unlock()
+	if m.pieces > 0 {
+		base, err := readBase(ctx, s.client, m)
+		if err != nil {
+			return err
+		}
+		if err := replica.Restore(base); err != nil {
+			return err
+		}
+	}
+	for seq := m.first; seq < m.next; seq++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		records, err := readJournal(ctx, s.client, seq)
+		if err == nil {
+			err = replica.Replay(records)
+		}
+		if err != nil {
+			return fmt.Errorf("journal chunk %d: %w", seq, err)
+		}
+	}
+	snapshot, err := replica.Snapshot()
+	if err != nil {
+		return err
+	}
+	pieces, err := s.writeBase(ctx, m.gen+1, snapshot)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.switchTo(ctx, m.gen+1, pieces, int64(len(snapshot)), m.next, m.journal)
+}
+
+// Sweep deletes every key of the storage that the meta does not name (the pieces of a compaction
+// cut short by a crash, chunks of a checkpoint that was refused), when the storage can list its
+// keys.
+func (s *Store) Sweep(ctx context.Context) error {
+	w, ok := s.client.(storage.Walker)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.meta
+	return w.Walk(ctx, func(key string, _ []byte) ([]*storage.Operation, error) {
+		if key == metaKey || s.names(m, key) {
+			return nil, nil
+		}
+		if strings.HasPrefix(key, "b/") || strings.HasPrefix(key, "j/") {
+			return []*storage.Operation{storage.DeleteOperation(key)}, nil
+		}
+		return nil, nil
+	})
+}
+
+// names reports whether key is a piece or chunk of m.
+func (s *Store) names(m meta, key string) bool {
+	if rest, ok := strings.CutPrefix(key, "j/"); ok {
+		seq, err := strconv.ParseUint(rest, 10, 64)
+		return err == nil && seq >= m.first && seq < m.next
+	}
+	if rest, ok := strings.CutPrefix(key, "b/"); ok {
+		g, i, ok := strings.Cut(rest, "/")
+		gen, err1 := strconv.ParseUint(g, 10, 64)
+		n, err2 := strconv.Atoi(i)
+		return ok && err1 == nil && err2 == nil && gen == m.gen && n >= 0 && n < m.pieces
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// logState is a state that is the sequence of journal records applied to it: what Open and Compact
+// rebuild must be every record appended, once, in order.
+type logState struct{ log []byte }
+
+func (s *logState) Restore(base []byte) error {
+	if !bytes.HasPrefix(base, []byte("BASE")) {
+		return errors.New("not a base")
+	}
+	s.log = bytes.Clone(base[4:])
+	return nil
+}
+func (s *logState) Replay(records []byte) error { s.log = append(s.log, records...); return nil }
+func (s *logState) Snapshot() ([]byte, error)   { return append([]byte("BASE"), s.log...), nil }
+
+func newClient() storage.Client {
+	return storagetest.NewInMemoryClient(component.KindProcessor, component.MustNewID("test"), "")
+}
+
+var rules = []byte("rules")
+
+func open(t *testing.T, client storage.Client) (*Store, []byte, Loaded) {
+	t.Helper()
+	st := &logState{}
+	s, ld, err := Open(context.Background(), client, rules, st)
+	require.NoError(t, err)
+	return s, st.log, ld
+}
+
+func TestAppendCompactReopen(t *testing.T) {
+	ctx := context.Background()
+	client := newClient()
+	s, log, ld := open(t, client)
+	assert.False(t, ld.Found)
+	assert.Empty(t, log)
+	var want []byte
+	for i := range 40 {
+		rec := []byte(fmt.Sprintf("<%d>", i))
+		want = append(want, rec...)
+		require.NoError(t, s.Append(ctx, rec))
+		if i%7 == 6 {
+			require.NoError(t, s.Compact(ctx, &logState{}))
+		}
+		if i%5 == 0 {
+			_, got, ld := open(t, client)
+			assert.True(t, ld.Found)
+			require.Equal(t, string(want), string(got), "after record %d", i)
+		}
+	}
+	_, journal := s.Sizes()
+	assert.Equal(t, int64(len("<35><36><37><38><39>")), journal, "the journal since the last compaction")
+	require.NoError(t, s.Sweep(ctx))
+	keys := walk(t, client)
+	assert.Equal(t, []string{"b/5/0", "j/35", "j/36", "j/37", "j/38", "j/39", "meta"}, keys, "old pieces and chunks deleted")
+}
+
+// TestCompactionKeepsChunksAppendedMeanwhile: chunks appended while a compaction runs are not in
+// its base and stay in the journal.
+func TestCompactionKeepsChunksAppendedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	client := newClient()
+	s, _, _ := open(t, client)
+	require.NoError(t, s.Append(ctx, []byte("a")))
+	replica := &appendingState{logState: logState{}, during: func() { require.NoError(t, s.Append(ctx, []byte("b"))) }}
+	require.NoError(t, s.Compact(ctx, replica))
+	require.NoError(t, s.Append(ctx, []byte("c")))
+	_, got, _ := open(t, client)
+	assert.Equal(t, "abc", string(got))
+}
+
+// appendingState calls during while its snapshot is taken.
+type appendingState struct {
+	logState
+	during func()
+}
+
+func (s *appendingState) Snapshot() ([]byte, error) { s.during(); return s.logState.Snapshot() }
+
+func TestDamageIsDetected(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		damage func(storage.Client)
+		want   string
+	}{
+		{"journal byte flipped", flip("j/2"), "journal checksum mismatch"},
+		{"journal chunk missing", func(c storage.Client) { _ = c.Delete(ctx, "j/3") }, "missing"},
+		{"journal chunk swapped", func(c storage.Client) {
+			a, _ := c.Get(ctx, "j/3")
+			_ = c.Set(ctx, "j/2", a)
+		}, "journal chunk says it is 3"},
+		{"meta byte flipped", flip("meta"), "meta checksum mismatch"},
+		{"meta cut short", func(c storage.Client) { _ = c.Set(ctx, "meta", []byte("AHLCME")) }, "no meta header"},
+		{"base piece missing", func(c storage.Client) { _ = c.Delete(ctx, "b/1/0") }, "base piece 0 of 1 missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := newClient()
+			s, _, _ := open(t, client)
+			require.NoError(t, s.Append(ctx, []byte("<0>")))
+			require.NoError(t, s.Append(ctx, []byte("<1>")))
+			require.NoError(t, s.Compact(ctx, &logState{}))
+			for i := 2; i < 5; i++ {
+				require.NoError(t, s.Append(ctx, []byte(fmt.Sprintf("<%d>", i))))
+			}
+			tc.damage(client)
+			st := &logState{}
+			s2, ld, err := Open(ctx, client, rules, st)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.True(t, ld.Found)
+			// A new base from what was usable, and the store goes on.
+			snap, _ := st.Snapshot()
+			require.NoError(t, s2.Rebase(ctx, snap))
+			require.NoError(t, s2.Append(ctx, []byte("<5>")))
+			require.NoError(t, s2.Sweep(ctx))
+			_, got, _ := open(t, client)
+			assert.Equal(t, string(st.log)+"<5>", string(got))
+		})
+	}
+}
+
+func TestOtherRulesAreIncompatible(t *testing.T) {
+	ctx := context.Background()
+	client := newClient()
+	s, _, _ := open(t, client)
+	require.NoError(t, s.Append(ctx, []byte("<0>")))
+	_, _, err := Open(ctx, client, []byte("other rules"), &logState{})
+	require.ErrorIs(t, err, ErrIncompatible)
+}
+
+// flip returns a damage that flips a byte in the middle of key's value.
+func flip(key string) func(storage.Client) {
+	return func(c storage.Client) {
+		v, _ := c.Get(context.Background(), key)
+		v = bytes.Clone(v)
+		v[len(v)/2] ^= 0xff
+		_ = c.Set(context.Background(), key, v)
+	}
+}
+
+func walk(t *testing.T, client storage.Client) []string {
+	t.Helper()
+	var keys []string
+	require.NoError(t, client.(storage.Walker).Walk(context.Background(), func(k string, _ []byte) ([]*storage.Operation, error) {
+		keys = append(keys, k)
+		return nil, nil
+	}))
+	return keys
+}

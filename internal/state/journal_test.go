@@ -1,0 +1,136 @@
+package state
+
+import (
+	"context"
+	"encoding/binary"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/window/windowtest"
+)
+
+// TestJournalAgainstModelEverySetting: the memory backend journals what it observes; a restart
+// restores a base snapshot taken at one random cut and replays the journal written from there to
+// a later cut (taken in several chunks), and goes on. The alerts are the model's under every
+// setting, in several arrival orders, and the state rebuilt is the state the uninterrupted backend
+// held at the restart, byte for byte.
+func TestJournalAgainstModelEverySetting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	scenarios := 400
+	if testing.Short() {
+		scenarios = 80
+	}
+	for sc := 0; sc < scenarios; sc++ {
+		cfg, events := modelScenario(rng)
+		for order := 0; order < 3; order++ {
+			jitter := []int64{0, cfg.Window / 2, 3 * cfg.Window}[order]
+			arrival := windowtest.Arrival(rng, events, func(ev windowtest.Event) int64 { return ev.T }, jitter)
+			batch := 1 + rng.IntN(8)
+			baseCut := rng.IntN(len(arrival))
+			restartCut := baseCut + rng.IntN(len(arrival)-baseCut)
+			emitted, ips, logons := runJournaled(t, cfg, arrival, batch, baseCut, restartCut, rng)
+			checkModel(t, cfg, arrival, emitted, ips, logons,
+				"base at event "+strconv.Itoa(baseCut)+", restarted at event "+strconv.Itoa(restartCut))
+		}
+	}
+}
+
+// runJournaled is runBackend for a journaled memory backend: the base is taken before the batch
+// that holds event baseCut, the restart happens before the batch that holds restartCut.
+func runJournaled(t *testing.T, cfg window.Config, arrival []windowtest.Event, batch, baseCut, restartCut int,
+	rng *rand.Rand) (emitted []windowtest.Emitted, evictedIPs, evictedLogons int64) {
+	t.Helper()
+	m := NewMemory(cfg)
+	m.Journal(true)
+	var base, journal []byte
+	var before Counters
+	for start := 0; start < len(arrival); start += batch {
+		end := min(start+batch, len(arrival))
+		if baseCut >= start && baseCut < end {
+			var err error
+			base, err = m.Snapshot()
+			require.NoError(t, err)
+			m.TakeJournal() // the base holds it
+		}
+		if restartCut >= start && restartCut < end {
+			records, _ := m.TakeJournal()
+			journal = append(journal, records...)
+			want, err := m.Snapshot()
+			require.NoError(t, err)
+			before = m.Counters()
+			m = NewMemory(cfg)
+			require.NoError(t, m.Restore(base))
+			require.NoError(t, m.Replay(journal))
+			got, err := m.Snapshot()
+			require.NoError(t, err)
+			// Through a restore each: a restore drops failures that no decision needs any more,
+			// which the live state may still hold.
+			require.Equal(t, normalized(t, cfg, want), normalized(t, cfg, got), "base and journal rebuild the state")
+			m.Journal(true)
+		} else if start > baseCut && rng.IntN(3) == 0 {
+			records, _ := m.TakeJournal() // a flush: the chunks are replayed in order
+			journal = append(journal, records...)
+		}
+		events := make([]Event, 0, end-start)
+		for _, ev := range arrival[start:end] {
+			events = append(events, modelEvent(ev))
+		}
+		out, err := m.Apply(context.Background(), farWall, 0, events, nil)
+		require.NoError(t, err)
+		for _, a := range out {
+			id, err := strconv.Atoi(a.Payload.User)
+			require.NoError(t, err)
+			emitted = append(emitted, windowtest.Emitted{ID: id, Rule: a.Rule, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
+		}
+	}
+	c := m.Counters()
+	return emitted, before.EvictedIPs + c.EvictedIPs, before.EvictedLogons + c.EvictedLogons
+}
+
+// normalized is snapshot restored and encoded again.
+func normalized(t *testing.T, cfg window.Config, snapshot []byte) []byte {
+	t.Helper()
+	m := NewMemory(cfg)
+	require.NoError(t, m.Restore(snapshot))
+	b, err := m.Snapshot()
+	require.NoError(t, err)
+	return b
+}
+
+// TestJournalDamageIsAnError: a journal cut short or with a byte changed is refused with an error,
+// never a panic.
+func TestJournalDamageIsAnError(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	cfg, events := modelScenario(rng)
+	m := NewMemory(cfg)
+	m.Journal(true)
+	for _, ev := range events {
+		_, err := m.Apply(context.Background(), farWall, 0, []Event{modelEvent(ev)}, nil)
+		require.NoError(t, err)
+	}
+	records, entries := m.TakeJournal()
+	require.Positive(t, entries)
+	require.NoError(t, NewMemory(cfg).Replay(records))
+	ends := map[int]bool{} // where records end: a journal cut there is a shorter journal
+	for at := 0; at < len(records); {
+		n, w := binary.Uvarint(records[at:])
+		at += w + int(n)
+		ends[at] = true
+	}
+	for cut := 1; cut < len(records); cut++ {
+		if err := NewMemory(cfg).Replay(records[:cut]); ends[cut] {
+			require.NoError(t, err, "cut at the end of a record, %d of %d", cut, len(records))
+		} else {
+			require.Error(t, err, "cut at %d of %d", cut, len(records))
+		}
+	}
+	for i := range records {
+		damaged := append([]byte(nil), records...)
+		damaged[i] ^= 0xff
+		_ = NewMemory(cfg).Replay(damaged) // an error or another reading: never a panic
+	}
+}
