@@ -3,6 +3,7 @@ module github.com/secops-otel/aadhostlogincorrelation
 go 1.26.8
 
 require (
+	github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage v0.165.1
 	github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/filestorage v0.165.1
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/stretchr/testify v1.12.1
