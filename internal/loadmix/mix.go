@@ -1,6 +1,7 @@
 // Package loadmix builds the realistic mix of log records that the benchmarks run through the
 // processor and the load generator (tools/cmd/loadgen) sends over OTLP: mostly application logs,
-// some Entra ID sign-ins, sshd and Windows logons in the shapes the collector's receivers produce,
+// some Entra ID sign-ins, sshd and Windows logons in the shapes the collector's receivers produce
+// (built by internal/shapes),
 // and a few attacks (more than five failed sign-ins from one address, then a host logon from it).
 // Every event time is the moment its batch is built.
 package loadmix
@@ -14,6 +15,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // Share of each kind of record, per thousand records of the mix. Application logs are 90%.
@@ -183,7 +186,7 @@ func (m *Mix) refresh(ld plog.Logs, now time.Time) {
 				lr.SetTimestamp(ts)
 				lr.SetObservedTimestamp(ts)
 				a := lr.Attributes()
-				if _, app := a.Get("http.route"); app {
+				if _, app := a.Get("url.path"); app {
 					continue
 				}
 				if v, ok := a.Get("TimeGenerated"); ok {
@@ -339,37 +342,24 @@ func (m *Mix) newRecord(src int) plog.LogRecord {
 func (m *Mix) app() {
 	svc := m.rng.IntN(len(appServices))
 	lr := m.newRecord(srcApp + svc)
-	lr.SetSeverityNumber(plog.SeverityNumberInfo)
-	lr.SetSeverityText("INFO")
 	route := httpRoutes[m.rng.IntN(len(httpRoutes))]
-	status := int64(200)
+	status := 200
 	if m.rng.IntN(50) == 0 {
 		status = 500
 	}
-	a := lr.Attributes()
-	a.PutStr("http.request.method", "GET")
-	a.PutStr("http.route", route)
-	a.PutInt("http.response.status_code", status)
-	a.PutStr("client.address", m.userAddr())
-	lr.Body().SetStr("GET " + route + " " + strconv.FormatInt(status, 10) + " " + strconv.Itoa(1+m.rng.IntN(300)) + "ms")
+	client := m.userAddr()
+	shapes.App{Service: appServices[svc], Route: route, Status: status, Millis: 1 + m.rng.IntN(300), ClientAddr: client}.Fill(lr)
 }
 
 // signIn adds a sign-in in the Sentinel SigninLogs schema (an export replay or a script).
 func (m *Mix) signIn(table, ip, resultType string) {
 	lr := m.newRecord(srcSignIns)
-	a := lr.Attributes()
-	a.PutStr("Type", table)
-	a.PutStr("TimeGenerated", m.nowText)
-	a.PutStr("IPAddress", ip)
-	a.PutStr("ResultType", resultType)
-	a.PutStr("UserPrincipalName", users[m.rng.IntN(len(users))]+"@contoso.com")
-	a.PutStr("AppDisplayName", "Azure Portal")
-	a.PutStr("ClientAppUsed", "Browser")
-	a.PutStr("Location", "NL")
-	lr.Body().SetStr("sign-in")
+	shapes.SignIn{Table: table, Addr: ip, Result: resultType, User: users[m.rng.IntN(len(users))] + "@contoso.com",
+		App: "Azure Portal", ClientApp: "Browser", Location: "NL", Time: m.now.AsTime()}.Fill(lr)
 }
 
-// sshd adds an auth line as the syslog receiver emits it (RFC 3164, facility auth).
+// sshd adds an auth line as the syslog receiver emits it (RFC 3164, facility auth): its attributes,
+// without the line as body, since Next rewrites the message in place.
 func (m *Mix) sshd(host, message string) {
 	var src int
 	for i, h := range linuxHosts {
@@ -378,16 +368,11 @@ func (m *Mix) sshd(host, message string) {
 		}
 	}
 	lr := m.newRecord(src)
+	shapes.Syslog{Shape: shapes.SyslogReceiver, Place: shapes.InAttributes, Host: host, PID: 1000 + m.rng.IntN(60000),
+		Message: message}.Fill(lr)
+	lr.SetTimestamp(m.now) // the receiver's RFC 3164 time has whole seconds; the mix's event times do not
 	lr.SetSeverityNumber(plog.SeverityNumberInfo)
 	lr.SetSeverityText("info")
-	a := lr.Attributes()
-	a.PutStr("appname", "sshd")
-	a.PutStr("hostname", host)
-	a.PutStr("proc_id", strconv.Itoa(1000+m.rng.IntN(60000)))
-	a.PutInt("facility", 4)
-	a.PutStr("facility_text", "auth")
-	a.PutInt("priority", 38)
-	a.PutStr("message", message)
 }
 
 // windowsLogon adds a SecurityEvent 4624 (or 4625) in the Sentinel schema.
@@ -397,25 +382,6 @@ func (m *Mix) windowsLogon(computer, ip string, logonType, eventID int64) {
 		src++
 	}
 	lr := m.newRecord(src)
-	user := users[m.rng.IntN(len(users))]
-	a := lr.Attributes()
-	a.PutStr("Type", "SecurityEvent")
-	a.PutStr("TimeGenerated", m.nowText)
-	a.PutInt("EventID", eventID)
-	a.PutInt("LogonType", logonType)
-	a.PutStr("IpAddress", ip)
-	a.PutStr("Computer", computer)
-	a.PutStr("Account", `CONTOSO\`+user)
-	a.PutStr("AccountType", "User")
-	if eventID == 4624 {
-		a.PutStr("Activity", "4624 - An account was successfully logged on.")
-	} else {
-		a.PutStr("Activity", "4625 - An account failed to log on.")
-	}
-	a.PutStr("LogonProcessName", "NtLmSsp ")
-	a.PutStr("LogonTypeName", strconv.FormatInt(logonType, 10)+" - Network")
-	a.PutStr("TargetUserSid", "S-1-5-21-1-2-3-1104")
-	a.PutStr("TargetUserName", user)
-	a.PutStr("TargetDomainName", "CONTOSO")
-	a.PutStr("_ResourceId", "/subscriptions/0/resourcegroups/rg/providers/microsoft.compute/virtualmachines/"+computer)
+	shapes.Windows{EventID: int(eventID), LogonType: int(logonType), Addr: ip, Computer: computer, User: users[m.rng.IntN(len(users))],
+		Numbers: true, Time: m.now.AsTime()}.Fill(lr)
 }
