@@ -308,19 +308,21 @@ func (s *otlpSink) snapshot() (alerts []plog.LogRecord, alertScopes []string, ot
 }
 
 // alertBody is the body (and Reason) of every alert of the seed rule ("Failed AzureAD logons but
-// success logon to host"); reverseAlertBody is that of "Failed host logons but success logon to
-// AzureAD".
+// success logon to host") and of "Failed AzureAD logons but success logon to AWS Console";
+// reverseAlertBody is that of "Failed host logons but success logon to AzureAD", consoleAlertBody
+// that of "Failed AWS Console logons but success logon to AzureAD".
 const (
 	alertBody        = "Multiple failed AAD logins from IP address"
 	reverseAlertBody = "Multiple failed host logins from IP address with successful Azure AD login"
+	consoleAlertBody = "Multiple failed AWS Console logins from IP address"
 )
 
-// isAlert reports whether a record is an alert of either rule: its body is the rule's Reason, and so
-// is its Reason attribute.
+// isAlert reports whether a record is an alert of a rule: its body is the rule's Reason, and so is
+// its Reason attribute.
 func isAlert(lr plog.LogRecord) bool {
 	reason, ok := lr.Attributes().Get("Reason")
 	body := lr.Body().AsString()
-	return (body == alertBody || body == reverseAlertBody) && ok && reason.AsString() == body
+	return (body == alertBody || body == reverseAlertBody || body == consoleAlertBody) && ok && reason.AsString() == body
 }
 
 // attr returns a record attribute as a string ("" when absent).

@@ -17,19 +17,22 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-// The two rules the processor runs, by Sentinel id.
+// The rules the processor runs, by Sentinel id.
 const (
 	ruleA = ruleUUID                               // Failed AzureAD logons but success logon to host (the seed)
 	ruleB = "1ce5e766-26ab-4616-b7c8-3b33ae321e80" // Failed host logons but success logon to AzureAD
+	ruleC = "643c2025-9604-47c5-833f-7b4b9378a1f5" // Failed AzureAD logons but success logon to AWS Console
+	ruleD = "910124df-913c-47e3-a7cd-29e1643fa55e" // Failed AWS Console logons but success logon to AzureAD
 
 	ruleBName = "Failed host logons but success logon to AzureAD"
 )
 
-// ruleAlert identifies an alert of either rule the way the assertions compare them: the rule, the
-// address (source.address), the failures' source and the success's source. Rule A: Source is the
-// sign-in table of the failures (SigninTable), Success the host logon's source (LogonSource), Host
-// its computer. Rule B: Source is FailedLogonSource, Success the successful sign-in's table (Type),
-// and there is no host.
+// ruleAlert identifies an alert of any rule the way the assertions compare them: the rule, the
+// address (source.address), the failures' source and the success's source. Rules A and C: Source is
+// the sign-in table of the failures (SigninTable); for A, Success is the host logon's source
+// (LogonSource) and Host its computer, for C Success is "AWSCloudTrail" and the console login's result.
+// Rules B and D: Source is the failure source (FailedLogonSource, FailedLoginSource), Success the
+// successful sign-in's table (Type), and there is no host.
 type ruleAlert struct{ Rule, Addr, Source, Success, Host string }
 
 func (k ruleAlert) String() string {
@@ -39,15 +42,24 @@ func (k ruleAlert) String() string {
 		name = "A"
 	case ruleB:
 		name = "B"
+	case ruleC:
+		name = "C"
+	case ruleD:
+		name = "D"
 	}
 	return fmt.Sprintf("{rule %s %s %s -> %s host %q}", name, k.Addr, k.Source, k.Success, k.Host)
 }
 
 func ruleAlertOf(lr plog.LogRecord) ruleAlert {
 	k := ruleAlert{Rule: attr(lr, "security_rule.uuid"), Addr: attr(lr, "source.address")}
-	if k.Rule == ruleB {
+	switch k.Rule {
+	case ruleB:
 		k.Source, k.Success = attr(lr, "FailedLogonSource"), attr(lr, "Type")
-	} else {
+	case ruleC:
+		k.Source, k.Success = attr(lr, "SigninTable"), "AWSCloudTrail "+attr(lr, "LoginResult")
+	case ruleD:
+		k.Source, k.Success = attr(lr, "FailedLoginSource"), attr(lr, "Type")
+	default:
 		k.Source, k.Success, k.Host = attr(lr, "SigninTable"), attr(lr, "LogonSource"), attr(lr, "Computer")
 	}
 	return k
