@@ -45,7 +45,10 @@ type correlationProcessor struct {
 	alerts    []state.Alert
 	counts    batchCounts
 	plan      rules.Plan // the rules that run, mapped onto the engine's counters
-	maxRepeat int        // the most failures one record can stand for that still change a decision
+	// sources are the alerts' failure source of each (rule, counter of the rule): the plan's
+	// counter names, joined once rather than per alert.
+	sources   [][]string
+	maxRepeat int // the most failures one record can stand for that still change a decision
 	// keptResources are the last resources copied for waiting logons; they are never modified.
 	keptResources []pcommon.Resource
 	nextKept      int
@@ -90,6 +93,13 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 	p.observeFn = p.observe
 	for _, r := range plan.Rules {
 		p.maxRepeat = max(p.maxRepeat, r.Threshold+1)
+	}
+	for _, r := range plan.Engine.Rules {
+		names := make([]string, len(r.Counters))
+		for j, c := range r.Counters {
+			names[j] = plan.CounterName(c)
+		}
+		p.sources = append(p.sources, names)
 	}
 	p.engine = plan.Engine
 	p.engine.MaxTrackedIPs, p.engine.MaxPendingLogons = cfg.MaxTrackedIPs, cfg.MaxPendingLogons
@@ -221,7 +231,7 @@ func (p *correlationProcessor) correlate(ctx context.Context, ld plog.Logs) (plo
 	for i := range p.alerts {
 		a := &p.alerts[i]
 		alert.Append(out, scopeName, p.plan.Rules[a.Rule].Rule, &a.Payload, alert.Firing{
-			Source: p.plan.CounterName(p.plan.Engine.Rules[a.Rule].Counters[a.Table]), Count: a.Count, First: a.First, Last: a.Last,
+			Source: p.sources[a.Rule][a.Table], Count: a.Count, First: a.First, Last: a.Last,
 		}, now)
 	}
 	clear(p.events) // drop references to this batch's logons

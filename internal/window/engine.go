@@ -10,6 +10,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"sort"
@@ -159,6 +160,8 @@ type Engine[P any] struct {
 	// marks are the emitted alerts' success times per (rule, counter, address, host), for suppress.
 	marks    marks
 	logonSeq uint64 // arrival number of the next waiting success: ties go in arrival order
+	seed     maphash.Seed
+	fired    []*pendingLogon[P] // scratch of fireBetween
 	Stats    Stats
 }
 
@@ -170,7 +173,7 @@ func New[P any](cfg Config) *Engine[P] {
 	if cfg.MaxSuppressMarks <= 0 {
 		cfg.MaxSuppressMarks = cfg.MaxPendingLogons
 	}
-	e := &Engine[P]{cfg: cfg, together: len(cfg.Rules) == 0 && cfg.Tables == 1}
+	e := &Engine[P]{cfg: cfg, together: len(cfg.Rules) == 0 && cfg.Tables == 1, seed: maphash.MakeSeed()}
 	rules := cfg.rules()
 	for _, r := range rules {
 		e.maxWindow = max(e.maxWindow, r.Window)
@@ -188,8 +191,8 @@ func New[P any](cfg Config) *Engine[P] {
 			spans[id] = d.span
 		}
 	}
-	e.ips.init(cfg.MaxTrackedIPs, spans)
-	e.logons.init(len(e.counters))
+	e.ips.init(cfg.MaxTrackedIPs, spans, e.seed)
+	e.logons.init(e.seed)
 	e.marks.init()
 	return e
 }
@@ -269,15 +272,20 @@ func (e *Engine[P]) Failure(c int, addr netip.Addr, t int64, out []Alert[P]) []A
 	}
 	cn := e.counters[c]
 	key := keyOf(addr)
-	f, evicted, kept := e.ips.add(key, c, t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
+	h := hashKey(e.seed, &key) // one hash for both tables
+	f, evicted, kept := e.ips.addTagged(key, c, counterTag(h, c), t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
 	if evicted {
 		e.Stats.EvictedIPs++
 	}
 	if !kept {
 		return out // a new record that would expire before every tracked one, at the bound: it is the one evicted
 	}
-	w := e.logons.get(key, c)
-	if w == nil || len(w.waiting) == 0 {
+	w := e.logons.get(key, addrTag(h))
+	if w == nil {
+		return out
+	}
+	list := w.list(c)
+	if list == nil {
 		return out
 	}
 	// Only runs of k failures that hold the new one can make a success fire now; each run that fits
@@ -295,31 +303,31 @@ func (e *Engine[P]) Failure(c int, addr netip.Addr, t int64, out []Alert[P]) []A
 		if last-first > cn.w {
 			continue
 		}
-		out = e.fireBetween(out, w, f, last-cn.w, first+cn.w)
-		if len(w.waiting) == 0 {
+		out = e.fireBetween(out, w, list, c, f, last-cn.w, first+cn.w)
+		if len(*list) == 0 {
 			break
 		}
 	}
 	return out
 }
 
-// fireBetween alerts every success of w waiting with a time in [from, to].
-func (e *Engine[P]) fireBetween(out []Alert[P], w *waitSet[P], f []int64, from, to int64) []Alert[P] {
-	list := w.waiting
-	a := sort.Search(len(list), func(i int) bool { return list[i].time >= from })
+// fireBetween alerts every success of list, the successes of w waiting for counter c, with a time
+// in [from, to].
+func (e *Engine[P]) fireBetween(out []Alert[P], w *ipWaits[P], list *[]*pendingLogon[P], c int, f []int64, from, to int64) []Alert[P] {
+	l := *list
+	a := sort.Search(len(l), func(i int) bool { return l[i].time >= from })
 	b := a
-	for b < len(list) && list[b].time <= to {
+	for b < len(l) && l[b].time <= to {
 		b++
 	}
 	if a == b {
 		return out
 	}
-	fired := slices.Clone(list[a:b])
-	w.waiting = slices.Delete(list, a, b)
-	if len(w.waiting) == 0 {
+	fired := append(e.fired[:0], l[a:b]...)
+	*list = slices.Delete(l, a, b)
+	if len(*list) == 0 && w.empty() {
 		e.logons.drop(w)
 	}
-	c := int(w.counter)
 	for _, l := range fired {
 		r := &e.rules[l.rule]
 		j := slices.Index(r.Counters, c)
@@ -327,9 +335,11 @@ func (e *Engine[P]) fireBetween(out []Alert[P], w *waitSet[P], f []int64, from, 
 		l.done |= 1 << j
 		out = e.emit(out, l, j, n, first, last)
 		if l.done == r.all {
-			e.logons.remove(l, e.rules)
+			heap.Remove(&e.logons.heap, l.heapIdx) // it waits nowhere else
 		}
 	}
+	clear(fired)
+	e.fired = fired[:0]
 	return out
 }
 
@@ -344,11 +354,12 @@ func (e *Engine[P]) Logon(addr netip.Addr, t int64, host string, payload P, out 
 // MaxPendingLogons, for failures that may still arrive.
 func (e *Engine[P]) Success(r int, addr netip.Addr, t int64, host string, payload P, out []Alert[P]) []Alert[P] {
 	key := keyOf(addr)
+	h := hashKey(e.seed, &key) // one hash for both tables
 	ru := &e.rules[r]
 	l := &pendingLogon[P]{key: key, addr: addr, time: t, host: host, payload: payload, rule: uint8(r),
-		due: satAdd(t, ru.span)}
+		due: satAdd(t, ru.span), tag: uint32(addrTag(h))}
 	for j, c := range ru.Counters {
-		if idx, ok := e.ips.find(key, c); ok {
+		if idx, ok := e.ips.findTagged(key, c, counterTag(h, c)); ok {
 			f := e.ips.failures(e.ips.rec(idx))
 			if ok, n, first, last := fires(f, t, ru.Window, ru.k); ok {
 				l.done |= 1 << j
@@ -359,7 +370,7 @@ func (e *Engine[P]) Success(r int, addr netip.Addr, t int64, host string, payloa
 	if l.done == ru.all {
 		return out
 	}
-	e.wait(l)
+	e.enqueue(l)
 	return out
 }
 
@@ -367,6 +378,12 @@ func (e *Engine[P]) Success(r int, addr netip.Addr, t int64, host string, payloa
 // goes (the earliest arrived among equal times), which is l itself when it would expire before all
 // of them. Expired successes are already gone: expire runs whenever the clock moves.
 func (e *Engine[P]) wait(l *pendingLogon[P]) {
+	l.tag = uint32(addrTag(hashKey(e.seed, &l.key)))
+	e.enqueue(l)
+}
+
+// enqueue is wait for l with its tag set.
+func (e *Engine[P]) enqueue(l *pendingLogon[P]) {
 	l.seq = e.logonSeq
 	e.logonSeq++
 	if len(e.logons.heap) >= e.cfg.MaxPendingLogons {
@@ -411,76 +428,145 @@ type pendingLogon[P any] struct {
 	host    string
 	payload P
 	rule    uint8
-	done    uint8 // the rule's counters already alerted, one bit each
+	done    uint8  // the rule's counters already alerted, one bit each
+	tag     uint32 // the address's tag in pendingLogons.index
 	heapIdx int
 	seq     uint64 // arrival order, for ties
 }
 
-// pendingLogons indexes waiting successes by (counter, address) and, there, by time; and orders
-// them all by when they expire, for expiry and eviction.
+// pendingLogons indexes waiting successes by address and, there, by time; and orders them all by
+// when they expire, for expiry and eviction.
 type pendingLogons[P any] struct {
-	index index         // handle in sets by (address, counter)
-	sets  []*waitSet[P] // by handle; handle 0 is never used
+	index index         // handle in sets by address
+	sets  []*ipWaits[P] // by handle; handle 0 is never used
 	ids   handles       // of sets; 0 is never used
 	heap  logonHeap[P]
 }
 
-// waitSet is the successes waiting for failures of one counter from one address, by time.
-type waitSet[P any] struct {
+// ipWaits are the successes waiting at one address, one list per counter they wait for (those of
+// their rule they have not alerted for), by time, equal times in arrival order. They are filed once
+// per address, so a success is one index lookup however many counters it waits for; the lists of
+// the first two counters (all of the seed's) sit in the object, with the first array of each.
+type ipWaits[P any] struct {
 	key     ipKey
-	counter uint16
-	handle  uint32 // in pendingLogons.sets
-	tag     uint32 // the key's hash tag in pendingLogons.index
+	handle  uint32                // in pendingLogons.sets
+	tag     uint32                // the key's hash tag in pendingLogons.index
+	counter [2]uint16             // the counter of waiting[i], when it is not empty
+	waiting [2][]*pendingLogon[P] // an empty list is a free place
+	more    *[]waitList[P]        // the lists of further counters, when a rule reads more than two
+	// one is the first array of each of waiting: a list of one success costs no array of its own.
+	one [2]*pendingLogon[P]
+}
+
+// waitList is the successes of an address waiting for one counter, beyond ipWaits' first two.
+type waitList[P any] struct {
+	counter int
 	waiting []*pendingLogon[P]
 }
 
-func (p *pendingLogons[P]) init(int) {
-	p.index.init()
-	p.sets = []*waitSet[P]{nil}
+// list returns the list of counter c, or nil when no success waits for it.
+func (w *ipWaits[P]) list(c int) *[]*pendingLogon[P] {
+	for i := range w.waiting {
+		if len(w.waiting[i]) > 0 && int(w.counter[i]) == c {
+			return &w.waiting[i]
+		}
+	}
+	if w.more != nil {
+		for i := range *w.more {
+			if l := &(*w.more)[i]; len(l.waiting) > 0 && l.counter == c {
+				return &l.waiting
+			}
+		}
+	}
+	return nil
+}
+
+// place returns the list of counter c, making one when none waits for it yet.
+func (w *ipWaits[P]) place(c int) *[]*pendingLogon[P] {
+	if l := w.list(c); l != nil {
+		return l
+	}
+	for i := range w.waiting {
+		if len(w.waiting[i]) == 0 {
+			w.counter[i] = uint16(c)
+			return &w.waiting[i]
+		}
+	}
+	if w.more == nil {
+		w.more = new([]waitList[P])
+	}
+	for i := range *w.more {
+		if l := &(*w.more)[i]; len(l.waiting) == 0 {
+			l.counter = c
+			return &l.waiting
+		}
+	}
+	*w.more = append(*w.more, waitList[P]{counter: c})
+	return &(*w.more)[len(*w.more)-1].waiting
+}
+
+// empty reports whether no success waits at the address any more.
+func (w *ipWaits[P]) empty() bool {
+	for i := range w.waiting {
+		if len(w.waiting[i]) > 0 {
+			return false
+		}
+	}
+	if w.more != nil {
+		for _, l := range *w.more {
+			if len(l.waiting) > 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (p *pendingLogons[P]) init(seed maphash.Seed) {
+	p.index.init(seed)
+	p.sets = []*ipWaits[P]{nil}
 	p.ids.next = 1
 }
 
-// get returns the successes of k waiting for counter c, or nil.
-func (p *pendingLogons[P]) get(k ipKey, c int) *waitSet[P] {
+// get returns the successes waiting at k (whose address tag is tag), or nil.
+func (p *pendingLogons[P]) get(k ipKey, tag uint64) *ipWaits[P] {
 	if p.index.n == 0 {
 		return nil
 	}
-	return p.lookup(k, c, p.index.tagCounter(&k, c))
-}
-
-func (p *pendingLogons[P]) lookup(k ipKey, c int, tag uint64) *waitSet[P] {
-	h, ok := p.index.find(tag, func(h uint32) bool { s := p.sets[h]; return s.key == k && int(s.counter) == c })
+	h, ok := p.index.find(tag, func(h uint32) bool { return p.sets[h].key == k })
 	if !ok {
 		return nil
 	}
 	return p.sets[h]
 }
 
-// add makes l wait for each counter of counters it has not alerted for.
+// add makes l wait for each counter of counters (its rule's) it has not alerted for.
 func (p *pendingLogons[P]) add(l *pendingLogon[P], counters []int) {
+	w := p.get(l.key, uint64(l.tag))
+	if w == nil {
+		w = &ipWaits[P]{key: l.key, tag: l.tag}
+		for i := range w.waiting {
+			w.waiting[i] = w.one[i : i : i+1]
+		}
+		var fresh bool
+		if w.handle, fresh = p.ids.take(); fresh {
+			p.sets = append(p.sets, w)
+		} else {
+			p.sets[w.handle] = w
+		}
+		p.index.insert(w.handle, uint64(l.tag))
+	}
 	for j, c := range counters {
 		if l.done&(1<<j) != 0 {
 			continue
 		}
-		tag := p.index.tagCounter(&l.key, c)
-		w := p.lookup(l.key, c, tag)
-		if w == nil {
-			w = &waitSet[P]{key: l.key, counter: uint16(c), tag: uint32(tag)}
-			var fresh bool
-			if w.handle, fresh = p.ids.take(); fresh {
-				p.sets = append(p.sets, w)
-			} else {
-				p.sets[w.handle] = w
-			}
-			p.index.insert(w.handle, tag)
-		}
-		list := w.waiting
-		if n := len(list); n == 0 || list[n-1].time <= l.time {
-			w.waiting = append(list, l) // successes mostly arrive in time order
+		list := w.place(c)
+		if n := len(*list); n == 0 || (*list)[n-1].time <= l.time {
+			*list = append(*list, l) // successes mostly arrive in time order
 			continue
 		}
-		i := sort.Search(len(list), func(i int) bool { return list[i].time > l.time })
-		w.waiting = slices.Insert(list, i, l)
+		i := sort.Search(len(*list), func(i int) bool { return (*list)[i].time > l.time })
+		*list = slices.Insert(*list, i, l)
 	}
 	heap.Push(&p.heap, l)
 }
@@ -488,31 +574,34 @@ func (p *pendingLogons[P]) add(l *pendingLogon[P], counters []int) {
 // remove forgets l everywhere.
 func (p *pendingLogons[P]) remove(l *pendingLogon[P], rules []rule) {
 	heap.Remove(&p.heap, l.heapIdx)
+	w := p.get(l.key, uint64(l.tag))
+	if w == nil {
+		return // it had alerted for every counter it waited for
+	}
 	for j, c := range rules[l.rule].Counters {
 		if l.done&(1<<j) != 0 {
 			continue
 		}
-		w := p.get(l.key, c)
-		if w == nil {
+		list := w.list(c)
+		if list == nil {
 			continue
 		}
-		list := w.waiting
-		i := sort.Search(len(list), func(i int) bool { return list[i].time >= l.time })
-		for ; i < len(list) && list[i].time == l.time; i++ {
-			if list[i] == l {
-				list = slices.Delete(list, i, i+1)
+		s := *list
+		i := sort.Search(len(s), func(i int) bool { return s[i].time >= l.time })
+		for ; i < len(s) && s[i].time == l.time; i++ {
+			if s[i] == l {
+				*list = slices.Delete(s, i, i+1)
 				break
 			}
 		}
-		w.waiting = list
-		if len(list) == 0 {
-			p.drop(w)
-		}
+	}
+	if w.empty() {
+		p.drop(w)
 	}
 }
 
-// drop forgets an empty wait set.
-func (p *pendingLogons[P]) drop(w *waitSet[P]) {
+// drop forgets an empty set.
+func (p *pendingLogons[P]) drop(w *ipWaits[P]) {
 	p.index.remove(w.handle, uint64(w.tag))
 	p.sets[w.handle] = nil
 	p.ids.release(w.handle)

@@ -5,7 +5,7 @@ import "hash/maphash"
 // index finds addresses' handles (non-zero uint32s chosen by the caller, which keeps the keys) in
 // an open-addressing table of 8-byte slots with linear probing: the handle in the low 32 bits, the
 // key's hash tag above. A lookup touches one slot line and then only the candidates whose tag
-// matches. The hash is seeded per index, so chosen addresses cannot be made to collide.
+// matches. The hash is seeded per engine, so chosen addresses cannot be made to collide.
 type index struct {
 	seed  maphash.Seed
 	slots []uint64 // 0 is empty
@@ -13,22 +13,24 @@ type index struct {
 	n     int
 }
 
-func (x *index) init() {
-	x.seed = maphash.MakeSeed()
+func (x *index) init(seed maphash.Seed) {
+	x.seed = seed
 	x.slots = make([]uint64, 64)
 	x.mask = 63
 }
 
-// tag hashes k; its low bits also pick the home slot.
-func (x *index) tag(k *ipKey) uint64 { return maphash.Bytes(x.seed, k[:]) >> 32 }
+// hashKey is the seeded hash of an address. The engine's tables share one seed and hash an address
+// once per record: each derives its tags from this hash.
+func hashKey(seed maphash.Seed, k *ipKey) uint64 { return maphash.Bytes(seed, k[:]) }
 
-// tagCounter hashes (k, c).
-func (x *index) tagCounter(k *ipKey, c int) uint64 {
-	var b [17]byte
-	copy(b[:], k[:])
-	b[16] = byte(c)
-	return maphash.Bytes(x.seed, b[:]) >> 32
-}
+// addrTag is the tag of the address of hash h; its low bits also pick the home slot.
+func addrTag(h uint64) uint64 { return h >> 32 }
+
+// counterTag is the tag of (the address of hash h, counter c): the address's tag plus c, so that the
+// home slots of one address's counters are neighbours and a success that looks up each counter of
+// its rule mostly reads one line of slots. The hash is seeded, so chosen addresses still cannot be
+// made to collide.
+func counterTag(h uint64, c int) uint64 { return uint64(uint32(h>>32) + uint32(c)) }
 
 // find returns the handle with this tag for which same is true.
 func (x *index) find(tag uint64, same func(uint32) bool) (uint32, bool) {

@@ -1,6 +1,7 @@
 package window
 
 import (
+	"hash/maphash"
 	"math/rand/v2"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 func TestIndexAgainstMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var x index
-	x.init()
+	x.init(maphash.MakeSeed())
 	present := map[uint32]uint64{} // handle → tag
 	for step := 0; step < 20_000; step++ {
 		h := uint32(1 + rng.IntN(200))

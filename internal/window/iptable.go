@@ -2,6 +2,7 @@ package window
 
 import (
 	"bytes"
+	"hash/maphash"
 	"iter"
 	"math"
 	"net/netip"
@@ -118,8 +119,8 @@ const (
 	inRun  = 1 << 30
 )
 
-func (t *ipTable) init(max int, spans []int64) {
-	t.index.init()
+func (t *ipTable) init(max int, spans []int64, seed maphash.Seed) {
+	t.index.init(seed)
 	t.max = max
 	t.spans = spans
 	t.ids.next = 1
@@ -130,7 +131,8 @@ func (t *ipTable) len() int { return t.index.n }
 
 func (t *ipTable) rec(i uint32) *ipRecord { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }
 
-func (t *ipTable) hash(k *ipKey, c int) uint64 { return t.index.tagCounter(k, c) }
+// hash is the tag of (k, c).
+func (t *ipTable) hash(k *ipKey, c int) uint64 { return counterTag(hashKey(t.index.seed, k), c) }
 
 // find returns the slot of the record of (k, c).
 func (t *ipTable) find(k ipKey, c int) (uint32, bool) {
@@ -170,7 +172,11 @@ func satAdd(a, b int64) int64 {
 // first to go at the bound is the one evicted). Failures older than horizon are pruned; w and need
 // (the counter's window and threshold+1) drive compaction.
 func (t *ipTable) add(k ipKey, c int, ts, horizon, w int64, need int) (f []int64, evicted, kept bool) {
-	tag := t.hash(&k, c)
+	return t.addTagged(k, c, t.hash(&k, c), ts, horizon, w, need)
+}
+
+// addTagged is add with the tag of (k, c) already computed.
+func (t *ipTable) addTagged(k ipKey, c int, tag uint64, ts, horizon, w int64, need int) (f []int64, evicted, kept bool) {
 	i, ok := t.findTagged(k, c, tag)
 	if !ok {
 		if i, evicted = t.insert(k, c, tag, ts); i == nilIndex {

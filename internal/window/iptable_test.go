@@ -3,6 +3,7 @@ package window
 import (
 	"bytes"
 	"cmp"
+	"hash/maphash"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -39,7 +40,7 @@ func testIPTableAgainstModel(t *testing.T, keys, need int) {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		const maxIPs = 300
 		var tb ipTable
-		tb.init(maxIPs, spans)
+		tb.init(maxIPs, spans, maphash.MakeSeed())
 		var order []*model // by due time, then key, then counter: the order of expiry and eviction
 		byID := map[id]*model{}
 		longest := 0
@@ -133,7 +134,7 @@ func testIPTableAgainstModel(t *testing.T, keys, need int) {
 // addresses present and absent.
 func TestIPTablePrefetchChangesNothing(t *testing.T) {
 	var tb ipTable
-	tb.init(1<<20, []int64{20})
+	tb.init(1<<20, []int64{20}, maphash.MakeSeed())
 	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}) }
 	for i := 0; i < prefetchMin+100; i++ {
 		tb.add(keyOf(addr(i)), 0, int64(i), 0, 10, 3)
@@ -151,6 +152,6 @@ func TestIPTablePrefetchChangesNothing(t *testing.T) {
 func TestIPRecordIsOneCacheLine(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Sizeof(ipRecord{}))
 	var tb ipTable
-	tb.init(10, []int64{20})
+	tb.init(10, []int64{20}, maphash.MakeSeed())
 	require.Zero(t, uintptr(unsafe.Pointer(tb.rec(0)))%64, "chunks start on a cache line")
 }
