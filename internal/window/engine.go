@@ -284,7 +284,7 @@ func (e *Engine[P]) Failure(c int, addr netip.Addr, t int64, out []Alert[P]) []A
 	if w == nil {
 		return out
 	}
-	list := w.list(c)
+	list := e.logons.list(w, c)
 	if list == nil {
 		return out
 	}
@@ -325,7 +325,7 @@ func (e *Engine[P]) fireBetween(out []Alert[P], w *ipWaits[P], list *[]*pendingL
 	}
 	fired := append(e.fired[:0], l[a:b]...)
 	*list = slices.Delete(l, a, b)
-	if len(*list) == 0 && w.empty() {
+	if len(*list) == 0 && e.logons.empty(w) {
 		e.logons.drop(w)
 	}
 	for _, l := range fired {
@@ -441,19 +441,23 @@ type pendingLogons[P any] struct {
 	sets  []*ipWaits[P] // by handle; handle 0 is never used
 	ids   handles       // of sets; 0 is never used
 	heap  logonHeap[P]
+	// more are the lists of addresses with successes waiting for more than two counters, by handle.
+	more    [][]waitList[P]
+	moreIDs handles
 }
 
 // ipWaits are the successes waiting at one address, one list per counter they wait for (those of
 // their rule they have not alerted for), by time, equal times in arrival order. They are filed once
 // per address, so a success is one index lookup however many counters it waits for; the lists of
-// the first two counters (all of the seed's) sit in the object, with the first array of each.
+// the first two counters (all of the seed's) sit in the object, with the first array of each: 96
+// bytes, and one object for an address with one waiting success.
 type ipWaits[P any] struct {
 	key     ipKey
 	handle  uint32                // in pendingLogons.sets
 	tag     uint32                // the key's hash tag in pendingLogons.index
-	counter [2]uint16             // the counter of waiting[i], when it is not empty
+	counter [2]uint8              // the counter of waiting[i], when it is not empty
+	more    uint32                // the lists of further counters: a handle in pendingLogons.more, or 0
 	waiting [2][]*pendingLogon[P] // an empty list is a free place
-	more    *[]waitList[P]        // the lists of further counters, when a rule reads more than two
 	// one is the first array of each of waiting: a list of one success costs no array of its own.
 	one [2]*pendingLogon[P]
 }
@@ -464,16 +468,17 @@ type waitList[P any] struct {
 	waiting []*pendingLogon[P]
 }
 
-// list returns the list of counter c, or nil when no success waits for it.
-func (w *ipWaits[P]) list(c int) *[]*pendingLogon[P] {
+// list returns the list of w for counter c, or nil when no success waits for it.
+func (p *pendingLogons[P]) list(w *ipWaits[P], c int) *[]*pendingLogon[P] {
 	for i := range w.waiting {
 		if len(w.waiting[i]) > 0 && int(w.counter[i]) == c {
 			return &w.waiting[i]
 		}
 	}
-	if w.more != nil {
-		for i := range *w.more {
-			if l := &(*w.more)[i]; len(l.waiting) > 0 && l.counter == c {
+	if w.more != 0 {
+		more := p.more[w.more]
+		for i := range more {
+			if l := &more[i]; len(l.waiting) > 0 && l.counter == c {
 				return &l.waiting
 			}
 		}
@@ -481,39 +486,44 @@ func (w *ipWaits[P]) list(c int) *[]*pendingLogon[P] {
 	return nil
 }
 
-// place returns the list of counter c, making one when none waits for it yet.
-func (w *ipWaits[P]) place(c int) *[]*pendingLogon[P] {
-	if l := w.list(c); l != nil {
+// place returns the list of w for counter c, making one when none waits for it yet.
+func (p *pendingLogons[P]) place(w *ipWaits[P], c int) *[]*pendingLogon[P] {
+	if l := p.list(w, c); l != nil {
 		return l
 	}
 	for i := range w.waiting {
 		if len(w.waiting[i]) == 0 {
-			w.counter[i] = uint16(c)
+			w.counter[i] = uint8(c)
 			return &w.waiting[i]
 		}
 	}
-	if w.more == nil {
-		w.more = new([]waitList[P])
+	if w.more == 0 {
+		var fresh bool
+		if w.more, fresh = p.moreIDs.take(); fresh {
+			p.more = append(p.more, nil)
+		}
 	}
-	for i := range *w.more {
-		if l := &(*w.more)[i]; len(l.waiting) == 0 {
+	more := p.more[w.more]
+	for i := range more {
+		if l := &more[i]; len(l.waiting) == 0 {
 			l.counter = c
 			return &l.waiting
 		}
 	}
-	*w.more = append(*w.more, waitList[P]{counter: c})
-	return &(*w.more)[len(*w.more)-1].waiting
+	p.more[w.more] = append(more, waitList[P]{counter: c})
+	more = p.more[w.more]
+	return &more[len(more)-1].waiting
 }
 
-// empty reports whether no success waits at the address any more.
-func (w *ipWaits[P]) empty() bool {
+// empty reports whether no success waits in w any more.
+func (p *pendingLogons[P]) empty(w *ipWaits[P]) bool {
 	for i := range w.waiting {
 		if len(w.waiting[i]) > 0 {
 			return false
 		}
 	}
-	if w.more != nil {
-		for _, l := range *w.more {
+	if w.more != 0 {
+		for _, l := range p.more[w.more] {
 			if len(l.waiting) > 0 {
 				return false
 			}
@@ -526,6 +536,8 @@ func (p *pendingLogons[P]) init(seed maphash.Seed) {
 	p.index.init(seed)
 	p.sets = []*ipWaits[P]{nil}
 	p.ids.next = 1
+	p.more = [][]waitList[P]{nil}
+	p.moreIDs.next = 1
 }
 
 // get returns the successes waiting at k (whose address tag is tag), or nil.
@@ -560,7 +572,7 @@ func (p *pendingLogons[P]) add(l *pendingLogon[P], counters []int) {
 		if l.done&(1<<j) != 0 {
 			continue
 		}
-		list := w.place(c)
+		list := p.place(w, c)
 		if n := len(*list); n == 0 || (*list)[n-1].time <= l.time {
 			*list = append(*list, l) // successes mostly arrive in time order
 			continue
@@ -582,7 +594,7 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P], rules []rule) {
 		if l.done&(1<<j) != 0 {
 			continue
 		}
-		list := w.list(c)
+		list := p.list(w, c)
 		if list == nil {
 			continue
 		}
@@ -595,7 +607,7 @@ func (p *pendingLogons[P]) remove(l *pendingLogon[P], rules []rule) {
 			}
 		}
 	}
-	if w.empty() {
+	if p.empty(w) {
 		p.drop(w)
 	}
 }
@@ -605,6 +617,10 @@ func (p *pendingLogons[P]) drop(w *ipWaits[P]) {
 	p.index.remove(w.handle, uint64(w.tag))
 	p.sets[w.handle] = nil
 	p.ids.release(w.handle)
+	if w.more != 0 {
+		p.more[w.more] = nil
+		p.moreIDs.release(w.more)
+	}
 }
 
 // before orders waiting successes for expiry and eviction: by when they expire, then arrival.
