@@ -56,7 +56,7 @@ func randomRuleBRecord(rng *rand.Rand, id int, t time.Time) ruleBRecord {
 			{shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: ip, Port: 4711}.String(), true},
 			{shapes.InvalidUser("oracle", ip, 4712), true},
 			{shapes.SSHD{Event: "Failed", Method: "publickey", User: "root", Addr: ip, Port: 4713, Extra: "RSA SHA256:x"}.String(), true},
-			{shapes.ConnectionClosed("root", ip, 4714), false},
+			{shapes.ConnectionClosed("authenticating user root", ip, 4714), false},
 			{shapes.Disconnected("invalid user admin", ip, 4715, true), false},
 			{shapes.ConnectionFrom(ip, 4716, "10.0.0.1"), false},
 			{shapes.SSHD{User: "alice", Addr: ip, Port: 4717}.String(), false},

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/redistest"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // gateway is one collector running examples/fleet-redis.yaml.
@@ -110,18 +110,7 @@ func fleetRecords(s *scenario) []func(plog.LogRecordSlice) {
 
 // syslogReceiverRecord is the record the syslog receiver makes of the logon's line.
 func (l hostLogon) syslogReceiverRecord(lrs plog.LogRecordSlice) {
-	lr := lrs.AppendEmpty()
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(l.at))
-	lr.Body().SetStr(l.rfc5424())
-	a := lr.Attributes()
-	a.PutStr("appname", l.process)
-	a.PutStr("hostname", l.computer)
-	a.PutStr("proc_id", strconv.Itoa(l.pid))
-	a.PutInt("facility", int64(syslogFacility[l.facility]))
-	a.PutStr("facility_text", l.facility)
-	a.PutStr("message", l.message)
-	a.PutInt("priority", int64(syslogFacility[l.facility]*8+severityInfo))
-	a.PutStr("version", "1")
+	l.syslog(shapes.SyslogReceiver5424).Fill(lrs.AppendEmpty())
 }
 
 // sendRoundRobin sends each record in its own OTLP/gRPC request, to the gateways in turn.
@@ -208,7 +197,7 @@ func TestFleetSharesStateInRedis(t *testing.T) {
 			out = append(out, si.appendTo)
 		}
 		logon := hostLogon{source: "Syslog", computer: "web09", at: at.Add(time.Minute), facility: "auth", process: "sshd", pid: 99,
-			message: "Accepted password for zoe from " + addr + " port 50000 ssh2"}
+			message: shapes.SSHD{User: "zoe", Addr: addr, Port: 50000}.String()}
 		return append(out, logon.syslogReceiverRecord)
 	}
 	before := len(fleetPassed)

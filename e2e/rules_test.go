@@ -3,7 +3,6 @@
 package e2e_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // The rules the processor runs, by Sentinel id.
@@ -221,7 +222,7 @@ func buildBothRulesFeed(now time.Time) *bothRulesFeed {
 	failed := func(n int, user, addr string, port int) []string {
 		var out []string
 		for range n {
-			out = append(out, fmt.Sprintf("Failed password for %s from %s port %d ssh2", user, addr, port))
+			out = append(out, shapes.SSHD{Event: "Failed", User: user, Addr: addr, Port: port}.String())
 		}
 		return out
 	}
@@ -231,7 +232,7 @@ func buildBothRulesFeed(now time.Time) *bothRulesFeed {
 		success(signinLogs, aAttacker, "50126", at(0).Add(time.Duration(i)*7*time.Second), sentinelAttributes, otlpGRPC)
 	}
 	f.accepted = hostLogon{source: "Syslog", computer: "web01", at: at(3), via: syslogTCP5424, facility: "auth", process: "sshd", pid: 4242,
-		message: "Accepted password for alice from " + aAttacker + " port 52144 ssh2"}
+		message: shapes.SSHD{User: "alice", Addr: aAttacker, Port: 52144}.String()}
 
 	// Rule B over syslog: the successful sign-in comes first; then an invalid user's probe and a root
 	// password guess on bastion01, between lines of the same connections that are no failed logon.
@@ -239,15 +240,15 @@ func buildBothRulesFeed(now time.Time) *bothRulesFeed {
 	success(signinLogs, bAttacker, "0", at(1), sentinelAttributes, otlpGRPC)
 	windows(3, "SecurityEvent", "WIN-JUMP01.corp.example.com", bAttacker, 3, at(2))
 	sshd(7001, "auth",
-		"Invalid user admin from "+bAttacker+" port 50100",
+		shapes.InvalidUser("admin", bAttacker, 50100),
 		"pam_unix(sshd:auth): check pass; user unknown",
-		"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost="+bAttacker,
-		"Failed password for invalid user admin from "+bAttacker+" port 50100 ssh2",
-		"Failed password for invalid user admin from "+bAttacker+" port 50100 ssh2",
-		"Connection closed by invalid user admin "+bAttacker+" port 50100 [preauth]")
+		shapes.PAMAuthFailure(bAttacker, ""),
+		shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: bAttacker, Port: 50100}.String(),
+		shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: bAttacker, Port: 50100}.String(),
+		shapes.ConnectionClosed("invalid user admin", bAttacker, 50100))
 	sshd(7002, "authpriv", append(failed(3, "root", bAttacker, 50102),
-		"Received disconnect from "+bAttacker+" port 50102:11: Bye Bye [preauth]",
-		"Disconnected from authenticating user root "+bAttacker+" port 50102 [preauth]")...)
+		shapes.ReceivedDisconnect(bAttacker, 50102, "Bye Bye [preauth]"),
+		shapes.Disconnected("authenticating user root", bAttacker, 50102, true))...)
 
 	// Rule B over the file: 6 RDP 4625s (the address written uncompressed), then a successful
 	// non-interactive sign-in (ResultType 50125, a diagnostic-settings record over OTLP/HTTP).
@@ -265,7 +266,7 @@ func buildBothRulesFeed(now time.Time) *bothRulesFeed {
 	sshd(7103, "auth", failed(6, "root", missFailed, 50220)...)
 	success(signinLogs, missFailed, "50126", at(7), sentinelAttributes, otlpGRPC)
 
-	sshd(7104, "auth", append([]string{"Connection from " + missConn + " port 50230 on 10.1.2.3 port 22 rdomain \"\""},
+	sshd(7104, "auth", append([]string{shapes.ConnectionFrom(missConn, 50230, "10.1.2.3")},
 		failed(5, "git", missConn, 50230)...)...)
 	success(signinLogs, missConn, "0", at(7), sentinelAttributes, otlpGRPC)
 
@@ -285,33 +286,9 @@ var bothRulesWant = []ruleAlert{
 }
 
 // securityEventLine is a 4625 as a Sentinel export writes it, one JSON object a line.
-func (w failedWindowsLogon) securityEventLine(t *testing.T) string {
-	t.Helper()
-	b, err := json.Marshal(map[string]any{
-		"TimeGenerated":             w.at.UTC().Format("2006-01-02T15:04:05.000Z"),
-		"Type":                      "SecurityEvent",
-		"Computer":                  w.computer,
-		"EventSourceName":           "Microsoft-Windows-Security-Auditing",
-		"Channel":                   "Security",
-		"EventID":                   4625,
-		"Activity":                  "4625 - An account failed to log on.",
-		"Account":                   `\administrator`,
-		"AccountType":               "User",
-		"LogonType":                 w.logonType,
-		"IpAddress":                 w.addr,
-		"IpPort":                    "50311",
-		"LogonProcessName":          "NtLmSsp ",
-		"AuthenticationPackageName": "NTLM",
-		"Status":                    "0xc000006d",
-		"SubStatus":                 "0xc000006a",
-		"TargetUserName":            "administrator",
-		"TargetUserSid":             "S-1-0-0",
-		"WorkstationName":           "-",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+func (w failedWindowsLogon) securityEventLine() string {
+	return shapes.Windows{EventID: 4625, LogonType: w.logonType, Addr: w.addr, Computer: w.computer, User: "administrator",
+		Numbers: true, Time: w.at}.Line()
 }
 
 // sendLoggerBatch sends a batch's lines with logger over RFC 5424/TCP, one message a line.
@@ -368,7 +345,7 @@ func (f *bothRulesFeed) writeFile(t *testing.T, dir string) int {
 	var lines []string
 	for _, w := range f.failures {
 		if w.source == "SecurityEvent" {
-			lines = append(lines, w.securityEventLine(t))
+			lines = append(lines, w.securityEventLine())
 		}
 	}
 	writeLines(t, filepath.Join(dir, "securityevents.jsonl"), lines)

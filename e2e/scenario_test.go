@@ -5,7 +5,6 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,6 +24,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // The scenario collector: every input transport the distribution has, two pipelines fed by the same
@@ -206,13 +207,13 @@ func buildScenario(now time.Time) *scenario {
 	s.failures(2, signinLogs, "203.0.113.10", "50053", at(1), sentinelAttributes, otlpGRPC)
 	s.logons = append(s.logons,
 		hostLogon{source: "Syslog", computer: "web01", at: at(3), via: syslogTCP5424, facility: "auth", process: "sshd", pid: 4242,
-			message: "Accepted password for alice from 203.0.113.10 port 52144 ssh2"},
+			message: shapes.SSHD{User: "alice", Addr: "203.0.113.10", Port: 52144}.String()},
 		// Not logons, same address: sudo is excluded; the user facility is not auth; logon type 2
 		// does not count; 4625 is a failed logon.
 		hostLogon{source: "Syslog", computer: "web01", at: at(4), via: syslogTCP5424, facility: "authpriv", process: "sudo", pid: 4250,
-			message: "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/grep Accepted.*203.0.113.10 /var/log/auth.log"},
+			message: shapes.SudoCommand("alice", "/usr/bin/grep Accepted.*203.0.113.10 /var/log/auth.log")},
 		hostLogon{source: "Syslog", computer: "web01", at: at(4), via: syslogTCP5424, facility: "user", process: "sshd", pid: 4251,
-			message: "Accepted password for alice from 203.0.113.10 port 52150 ssh2"},
+			message: shapes.SSHD{User: "alice", Addr: "203.0.113.10", Port: 52150}.String()},
 		hostLogon{source: "SecurityEvent", computer: "WIN-KIOSK01.corp.example.com", at: at(4), via: otlpGRPC, eventID: 4624, logonType: 2, addr: "203.0.113.10", account: `CORP\alice`},
 		hostLogon{source: "SecurityEvent", computer: "WIN-KIOSK01.corp.example.com", at: at(4), via: otlpGRPC, eventID: 4625, logonType: 3, addr: "203.0.113.10", account: `\administrator`},
 	)
@@ -221,7 +222,7 @@ func buildScenario(now time.Time) *scenario {
 	// RFC 3164/UDP with facility authpriv.
 	s.failures(6, nonInteractive, "203.0.113.20", "50126", at(0), diagnosticMapBody, otlpHTTP)
 	s.logons = append(s.logons, hostLogon{source: "Syslog", computer: s.loggerHost, at: now, via: loggerUDP3164, facility: "authpriv", process: "sshd", pid: 4711,
-		message: "Accepted publickey for bob from 203.0.113.20 port 40022 ssh2: ED25519 SHA256:p8Y2v3x0kqT1n9bQ3rVbIuLk2mJ0aWcYbq0zGgE1p5c"})
+		message: shapes.SSHD{Method: "publickey", User: "bob", Addr: "203.0.113.20", Port: 40022, Extra: "ED25519 SHA256:p8Y2v3x0kqT1n9bQ3rVbIuLk2mJ0aWcYbq0zGgE1p5c"}.String()})
 
 	// C: 6 + 6 failures in both tables (JSON string body over OTLP/HTTP JSON, Sentinel schema over
 	// gRPC); an RDP logon whose address is IPv4-mapped IPv6: two alerts.
@@ -233,7 +234,7 @@ func buildScenario(now time.Time) *scenario {
 	// D: 6 non-interactive failures; OpenSSH 9.8 sshd-session logon over RFC 3164/TCP.
 	s.failures(6, nonInteractive, "192.0.2.80", "50126", at(1), diagnosticMapBody, otlpHTTP)
 	s.logons = append(s.logons, hostLogon{source: "Syslog", computer: "bastion01", at: at(6), via: syslogTCP3164, facility: "auth", process: "sshd-session", pid: 9191,
-		message: "Accepted keyboard-interactive/pam for carol from 192.0.2.80 port 60000 ssh2"})
+		message: shapes.SSHD{Method: "keyboard-interactive/pam", User: "carol", Addr: "192.0.2.80", Port: 60000}.String()})
 
 	// E: a WindowsEvent logon from IPv6 (written uncompressed) sent first; its 6 failures (written
 	// compressed) arrive after it. Order of arrival is free: the sixth failure raises the alert.
@@ -244,14 +245,14 @@ func buildScenario(now time.Time) *scenario {
 	// F: files through the filelog receiver: 6 failures in signins.jsonl, the logon in auth.log.
 	s.failures(6, signinLogs, "203.0.113.70", "50126", at(3), diagnosticJSONBody, signinsFile)
 	s.logons = append(s.logons, hostLogon{source: "Syslog", computer: "files01", at: at(9), via: authLogFile, facility: "auth", process: "sshd", pid: 31337,
-		message: "Accepted password for erin from 203.0.113.70 port 50123 ssh2"})
+		message: shapes.SSHD{User: "erin", Addr: "203.0.113.70", Port: 50123}.String()})
 
 	// G: 4 + 4 failures across the two tables: counted per table, neither is over the threshold.
 	s.failures(4, signinLogs, "198.51.100.40", "50126", at(2), sentinelAttributes, otlpGRPC)
 	s.failures(4, nonInteractive, "198.51.100.40", "50126", at(2), diagnosticMapBody, otlpHTTP)
 	s.logons = append(s.logons,
 		hostLogon{source: "Syslog", computer: "db01", at: at(5), via: syslogUDP5424, facility: "authpriv", process: "sshd", pid: 777,
-			message: "Accepted publickey for bob from 198.51.100.40 port 41000 ssh2: RSA SHA256:Vh7p1gq9f5m2T0uX3yKc8dLr6sNwZbJeOaHiQtA4B2E"},
+			message: shapes.SSHD{Method: "publickey", User: "bob", Addr: "198.51.100.40", Port: 41000, Extra: "RSA SHA256:Vh7p1gq9f5m2T0uX3yKc8dLr6sNwZbJeOaHiQtA4B2E"}.String()},
 		hostLogon{source: "SecurityEvent", computer: "WIN-FS02.corp.example.com", at: at(5), via: otlpHTTP, eventID: 4624, logonType: 3, addr: "198.51.100.40", account: `CORP\bob`})
 
 	// H: exactly the threshold (5 failures) among results that are not failures (0, 50125, 50140).
@@ -260,21 +261,23 @@ func buildScenario(now time.Time) *scenario {
 	s.failures(1, signinLogs, "198.51.100.50", "50125", at(1), diagnosticMapBody, otlpHTTP)
 	s.failures(1, signinLogs, "198.51.100.50", "50140", at(1), diagnosticJSONBody, otlpHTTPJSON)
 	s.logons = append(s.logons, hostLogon{source: "Syslog", computer: "web02", at: at(6), via: syslogTCP3164, facility: "auth", process: "sshd", pid: 5150,
-		message: "Accepted password for dave from 198.51.100.50 port 55555 ssh2"})
+		message: shapes.SSHD{User: "dave", Addr: "198.51.100.50", Port: 55555}.String()})
 
 	// I: loopback sign-ins never count.
 	s.failures(6, signinLogs, "127.0.0.1", "50126", at(0), sentinelAttributes, otlpGRPC)
 	s.logons = append(s.logons, hostLogon{source: "Syslog", computer: "web01", at: at(6), via: syslogTCP5424, facility: "auth", process: "sshd", pid: 4300,
-		message: "Accepted password for root from 127.0.0.1 port 34000 ssh2"})
+		message: shapes.SSHD{User: "root", Addr: "127.0.0.1", Port: 34000}.String()})
 
 	// J: a user named like a suspicious address: the sshd grammar takes the address after "from".
 	s.logons = append(s.logons, hostLogon{source: "Syslog", computer: "web01", at: at(7), via: syslogTCP5424, facility: "auth", process: "sshd", pid: 4310,
-		message: "Accepted password for 203.0.113.10 from 192.0.2.99 port 34100 ssh2"})
+		message: shapes.SSHD{User: "203.0.113.10", Addr: "192.0.2.99", Port: 34100}.String()})
 
 	// Unrelated records on several wires.
-	s.noise[syslogTCP5424] = []string{fmt.Sprintf("<78>1 %s web01 CRON 9999 - - pam_unix(cron:session): session opened for user root(uid=0) by root(uid=0)", at(2).Format(time.RFC3339))}
-	s.noise[otlpGRPC] = []string{`GET /healthz 200 1ms`}
-	s.noise[authLogFile] = []string{fmt.Sprintf("%s files01 CRON[4100]: pam_unix(cron:session): session closed for user root", at(2).Format("2006-01-02T15:04:05.000000-07:00"))}
+	s.noise[syslogTCP5424] = []string{shapes.Syslog{Shape: shapes.RFC5424, Host: "web01", Process: "CRON", PID: 9999, Facility: "cron",
+		Message: shapes.SessionOpened("cron", "root", 0, "root", 0), Time: at(2)}.Line()}
+	s.noise[otlpGRPC] = []string{shapes.App{Route: "/healthz", Millis: 1}.Line()}
+	s.noise[authLogFile] = []string{shapes.Syslog{Shape: shapes.AuthLogFile, Host: "files01", Process: "CRON", PID: 4100, Facility: "cron",
+		Message: shapes.SessionClosed("cron", "root"), Time: at(2)}.Line()}
 	return s
 }
 
@@ -359,119 +362,57 @@ func (s *scenario) expectedAlerts() []alertKey {
 // ---------------------------------------------------------------------------------------------------
 // Rendering onto the wire.
 
-var syslogFacility = map[string]int{"user": 1, "auth": 4, "cron": 9, "authpriv": 10}
+// The records and lines are the shapes package's, the one builder of every input shape.
 
-const severityInfo = 6
-
-func (l hostLogon) rfc5424() string {
-	pri := syslogFacility[l.facility]*8 + severityInfo
-	return fmt.Sprintf("<%d>1 %s %s %s %d - - %s", pri, l.at.UTC().Format("2006-01-02T15:04:05.000000Z07:00"), l.computer, l.process, l.pid, l.message)
+// syslog is the logon as a line of shape.
+func (l hostLogon) syslog(shape shapes.SyslogShape) shapes.Syslog {
+	return shapes.Syslog{Shape: shape, Host: l.computer, Process: l.process, PID: l.pid, Facility: l.facility, Message: l.message, Time: l.at}
 }
 
-func (l hostLogon) rfc3164() string {
-	pri := syslogFacility[l.facility]*8 + severityInfo
-	return fmt.Sprintf("<%d>%s %s %s[%d]: %s", pri, l.at.UTC().Format(time.Stamp), l.computer, l.process, l.pid, l.message)
-}
+func (l hostLogon) rfc5424() string { return l.syslog(shapes.RFC5424).Line() }
+
+func (l hostLogon) rfc3164() string { return l.syslog(shapes.RFC3164).Line() }
 
 // authLogLine is a line of /var/log/auth.log as rsyslog writes it on Debian 12 (no PRI).
-func (l hostLogon) authLogLine() string {
-	return fmt.Sprintf("%s %s %s[%d]: %s", l.at.UTC().Format("2006-01-02T15:04:05.000000-07:00"), l.computer, l.process, l.pid, l.message)
-}
+func (l hostLogon) authLogLine() string { return l.syslog(shapes.AuthLogFile).Line() }
 
-var diagnosticCategory = map[string]string{signinLogs: "SignInLogs", nonInteractive: "NonInteractiveUserSignInLogs"}
-
-// diagnostic is the sign-in as Azure diagnostic settings export it.
-func (s signIn) diagnostic() map[string]any {
-	code, _ := strconv.Atoi(s.result)
-	return map[string]any{
-		"time":            s.at.UTC().Format("2006-01-02T15:04:05.0000000Z"),
-		"category":        diagnosticCategory[s.table],
-		"operationName":   "Sign-in activity",
-		"resultType":      s.result,
-		"callerIpAddress": s.addr,
-		"identity":        "Mallory",
-		"properties": map[string]any{
-			"userPrincipalName": "mallory@example.com",
-			"ipAddress":         s.addr,
-			"status":            map[string]any{"errorCode": code},
-			"isInteractive":     s.table == signinLogs,
-		},
+// spec is the sign-in as the shapes package builds it.
+func (s signIn) spec() shapes.SignIn {
+	spec := shapes.SignIn{Table: s.table, Addr: s.addr, Result: s.result, User: "mallory@example.com", Time: s.at}
+	switch s.shape {
+	case diagnosticMapBody:
+		spec.Shape, spec.Place, spec.UserDisplayName = shapes.DiagnosticSignIn, shapes.InMapBody, "Mallory"
+	case diagnosticJSONBody:
+		spec.Shape, spec.Place, spec.UserDisplayName = shapes.DiagnosticSignIn, shapes.InJSONBody, "Mallory"
+	default:
+		// Values arrive as strings or numbers; odd codes (50053, 50055) go as numbers.
+		code, err := strconv.Atoi(s.result)
+		spec.NumericResult = err == nil && code%2 == 1
 	}
+	return spec
 }
 
 func (s signIn) appendTo(lrs plog.LogRecordSlice) {
 	lr := lrs.AppendEmpty()
+	s.spec().Fill(lr)
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(s.at))
-	switch s.shape {
-	case sentinelAttributes:
-		a := lr.Attributes()
-		a.PutStr("Type", s.table)
-		a.PutStr("IPAddress", s.addr)
-		if code, err := strconv.Atoi(s.result); err == nil && code%2 == 1 {
-			// Values arrive as strings or numbers; odd codes (50053, 50055) go as numbers.
-			a.PutInt("ResultType", int64(code))
-		} else {
-			a.PutStr("ResultType", s.result)
-		}
-		a.PutStr("UserPrincipalName", "mallory@example.com")
-		a.PutStr("TimeGenerated", s.at.UTC().Format(time.RFC3339Nano))
-		lr.Body().SetStr("Sign-in activity")
-	case diagnosticMapBody:
-		if err := lr.Body().SetEmptyMap().FromRaw(s.diagnostic()); err != nil {
-			panic(err)
-		}
-	case diagnosticJSONBody:
-		b, err := json.Marshal(s.diagnostic())
-		if err != nil {
-			panic(err)
-		}
-		lr.Body().SetStr(string(b))
-	}
 }
 
 func (l hostLogon) appendTo(lrs plog.LogRecordSlice) {
 	lr := lrs.AppendEmpty()
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(l.at))
 	switch l.source {
 	case "SecurityEvent":
-		a := lr.Attributes()
-		a.PutStr("Type", "SecurityEvent")
-		a.PutStr("TimeGenerated", l.at.UTC().Format(time.RFC3339Nano))
-		a.PutStr("Computer", l.computer)
-		a.PutInt("EventID", int64(l.eventID))
-		a.PutStr("Activity", fmt.Sprintf("%d - An account was successfully logged on.", l.eventID))
-		a.PutInt("LogonType", int64(l.logonType))
-		a.PutStr("LogonTypeName", fmt.Sprintf("%d - RemoteInteractive", l.logonType))
-		a.PutStr("IpAddress", l.addr)
-		a.PutStr("Account", l.account)
-		a.PutStr("AccountType", "User")
-		a.PutStr("LogonProcessName", "User32 ")
-		a.PutStr("TargetUserName", l.account[strings.IndexByte(l.account, '\\')+1:])
-		a.PutStr("TargetDomainName", "CORP")
-		a.PutStr("TargetUserSid", "S-1-5-21-1004336348-1177238915-682003330-1105")
-		a.PutStr("_ResourceId", "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/providers/microsoft.compute/virtualmachines/"+shortHost(l.computer))
+		domain, user, _ := strings.Cut(l.account, `\`)
+		shapes.Windows{EventID: l.eventID, LogonType: l.logonType, Addr: l.addr, Computer: l.computer, User: user, Domain: domain,
+			Numbers: true, Time: l.at}.Fill(lr)
 	case "WindowsEvent":
-		body := lr.Body().SetEmptyMap()
-		if err := body.FromRaw(map[string]any{
-			"Type":          "WindowsEvent",
-			"TimeGenerated": l.at.UTC().Format(time.RFC3339Nano),
-			"Computer":      l.computer,
-			"EventID":       float64(l.eventID), // a JSON number parsed as a double
-			"Provider":      "Microsoft-Windows-Security-Auditing",
-			"EventData": map[string]any{
-				"LogonType":        strconv.Itoa(l.logonType),
-				"IpAddress":        l.addr,
-				"TargetUserName":   l.account,
-				"TargetDomainName": "CORP",
-				"TargetUserSid":    "S-1-5-21-1004336348-1177238915-682003330-1201",
-				"LogonProcessName": "NtLmSsp ",
-			},
-		}); err != nil {
-			panic(err)
-		}
+		shapes.Windows{Shape: shapes.WindowsEventRow, Place: shapes.InMapBody, EventID: l.eventID, LogonType: l.logonType, Addr: l.addr,
+			Computer: l.computer, User: l.account, Domain: "CORP", Time: l.at}.Fill(lr)
+		lr.Body().Map().PutDouble("EventID", float64(l.eventID)) // a JSON number parsed as a double
 	default:
 		panic("no OTLP form for " + l.source)
 	}
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(l.at))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -642,11 +583,7 @@ func TestScenario(t *testing.T) {
 	}
 	for _, si := range s.signIns {
 		if si.via == signinsFile {
-			b, err := json.Marshal(si.diagnostic())
-			if err != nil {
-				t.Fatal(err)
-			}
-			signinLines = append(signinLines, string(b))
+			signinLines = append(signinLines, si.spec().Line())
 		}
 	}
 	writeLines(t, filepath.Join(p.Dir, "auth.log"), authLines)

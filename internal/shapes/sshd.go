@@ -73,9 +73,10 @@ func Repeated(n int, msg string) string {
 	return "message repeated " + strconv.Itoa(n) + " times: [ " + msg + "]"
 }
 
-// ConnectionClosed is sshd's message when an authenticating client goes away.
-func ConnectionClosed(user, addr string, p int) string {
-	return "Connection closed by authenticating user " + user + " " + addr + " port " + port(p) + " [preauth]"
+// ConnectionClosed is sshd's message when a client goes away before it authenticated; who is
+// "authenticating user <user>" or "invalid user <user>".
+func ConnectionClosed(who, addr string, p int) string {
+	return "Connection closed by " + who + " " + addr + " port " + port(p) + " [preauth]"
 }
 
 // ReceivedDisconnect is sshd's message when the client disconnects; reason is "disconnected by
@@ -84,8 +85,8 @@ func ReceivedDisconnect(addr string, p int, reason string) string {
 	return "Received disconnect from " + addr + " port " + port(p) + ":11: " + reason
 }
 
-// Disconnected is sshd's message at the end of a connection of user ("invalid user x" for a
-// probe); preauth marks one that never authenticated.
+// Disconnected is sshd's message at the end of a connection of user; preauth marks one that never
+// authenticated, where user is "invalid user <user>" or "authenticating user <user>".
 func Disconnected(user, addr string, p int, preauth bool) string {
 	msg := "Disconnected from user " + user + " " + addr + " port " + port(p)
 	if preauth {
