@@ -21,6 +21,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // The demo morning. A fixed day in the past, so a replay never looks like it comes from the future.
@@ -66,7 +68,7 @@ func check(err error) {
 
 type demo struct {
 	rnd            *rand.Rand
-	authLines      []authLine
+	authLines      []shapes.Syslog
 	signIns        []diagSignIn
 	securityEvents []securityEvent
 	pids           map[string]int
@@ -96,13 +98,6 @@ func (d *demo) build() {
 // ---------------------------------------------------------------------------------------------------
 // auth.log
 
-type authLine struct {
-	t    time.Time
-	host string
-	tag  string // "sshd[123]", "CRON[77]", "sudo"
-	msg  string
-}
-
 // sshdProcess is the OpenSSH per-connection process name: db01 runs OpenSSH 9.8+, where it is
 // sshd-session.
 func sshdProcess(host string) string {
@@ -117,61 +112,61 @@ func (d *demo) pid(host string) int {
 	return d.pids[host]
 }
 
-func (d *demo) auth(t time.Time, host, tag, format string, args ...any) {
-	d.authLines = append(d.authLines, authLine{t: t, host: host, tag: tag, msg: fmt.Sprintf(format, args...)})
+// auth adds a line of process[pid] (pid -1: none) to auth.log: the shapes package's auth.log line.
+func (d *demo) auth(t time.Time, host, process string, pid int, msg string) {
+	d.authLines = append(d.authLines, shapes.Syslog{Shape: shapes.AuthLogFile, Host: host, Process: process, PID: pid, Message: msg, Time: t})
 }
 
 // sshLogon writes an accepted SSH logon, its session and its end, as OpenSSH, PAM and logind log them.
 func (d *demo) sshLogon(t time.Time, host, user string, uid int, addr, method string, length time.Duration) {
-	pid := d.pid(host)
-	tag := fmt.Sprintf("%s[%d]", sshdProcess(host), pid)
+	pid, proc := d.pid(host), sshdProcess(host)
 	port := 40000 + d.rnd.IntN(25000)
 	d.sessions[host]++
 	session := d.sessions[host]
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	switch method {
 	case "publickey":
-		d.auth(t, host, tag, "Accepted publickey for %s from %s port %d ssh2: ED25519 SHA256:%s", user, addr, port, d.fingerprint())
+		d.auth(t, host, proc, pid, shapes.SSHD{Method: "publickey", User: user, Addr: addr, Port: port, Extra: "ED25519 SHA256:" + d.fingerprint()}.String())
 	default:
-		d.auth(t, host, tag, "Accepted password for %s from %s port %d ssh2", user, addr, port)
+		d.auth(t, host, proc, pid, shapes.SSHD{User: user, Addr: addr, Port: port}.String())
 	}
-	d.auth(t.Add(ms(9)), host, tag, "pam_unix(sshd:session): session opened for user %s(uid=%d) by %s(uid=0)", user, uid, user)
-	d.auth(t.Add(ms(21)), host, "systemd-logind[612]", "New session %d of user %s.", session, user)
+	d.auth(t.Add(ms(9)), host, proc, pid, shapes.SessionOpened("sshd", user, uid, user, 0))
+	d.auth(t.Add(ms(21)), host, "systemd-logind", 612, fmt.Sprintf("New session %d of user %s.", session, user))
 	end := t.Add(length)
-	d.auth(end, host, tag, "Received disconnect from %s port %d:11: disconnected by user", addr, port)
-	d.auth(end.Add(ms(1)), host, tag, "Disconnected from user %s %s port %d", user, addr, port)
-	d.auth(end.Add(ms(3)), host, tag, "pam_unix(sshd:session): session closed for user %s", user)
-	d.auth(end.Add(ms(14)), host, "systemd-logind[612]", "Session %d logged out. Waiting for processes to exit.", session)
-	d.auth(end.Add(ms(30)), host, "systemd-logind[612]", "Removed session %d.", session)
+	d.auth(end, host, proc, pid, shapes.ReceivedDisconnect(addr, port, "disconnected by user"))
+	d.auth(end.Add(ms(1)), host, proc, pid, shapes.Disconnected(user, addr, port, false))
+	d.auth(end.Add(ms(3)), host, proc, pid, shapes.SessionClosed("sshd", user))
+	d.auth(end.Add(ms(14)), host, "systemd-logind", 612, fmt.Sprintf("Session %d logged out. Waiting for processes to exit.", session))
+	d.auth(end.Add(ms(30)), host, "systemd-logind", 612, fmt.Sprintf("Removed session %d.", session))
 }
 
 // sshFailures writes failed password attempts for an existing user on one connection.
 func (d *demo) sshFailures(t time.Time, host, user, addr string, attempts int) {
-	tag := fmt.Sprintf("%s[%d]", sshdProcess(host), d.pid(host))
+	pid, proc := d.pid(host), sshdProcess(host)
 	port := 40000 + d.rnd.IntN(25000)
-	d.auth(t, host, tag, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=%s  user=%s", addr, user)
+	d.auth(t, host, proc, pid, shapes.PAMAuthFailure(addr, user))
 	for i := range attempts {
-		d.auth(t.Add(time.Duration(2+3*i)*time.Second), host, tag, "Failed password for %s from %s port %d ssh2", user, addr, port)
+		d.auth(t.Add(time.Duration(2+3*i)*time.Second), host, proc, pid, shapes.SSHD{Event: "Failed", User: user, Addr: addr, Port: port}.String())
 	}
-	d.auth(t.Add(time.Duration(3+3*attempts)*time.Second), host, tag, "Connection closed by authenticating user %s %s port %d [preauth]", user, addr, port)
+	d.auth(t.Add(time.Duration(3+3*attempts)*time.Second), host, proc, pid, shapes.ConnectionClosed("authenticating user "+user, addr, port))
 }
 
 // scannerProbe writes an internet scanner trying a user that does not exist.
 func (d *demo) scannerProbe(t time.Time, host, addr, user string) {
-	tag := fmt.Sprintf("%s[%d]", sshdProcess(host), d.pid(host))
+	pid, proc := d.pid(host), sshdProcess(host)
 	port := 30000 + d.rnd.IntN(35000)
-	d.auth(t, host, tag, "Invalid user %s from %s port %d", user, addr, port)
-	d.auth(t.Add(210*time.Millisecond), host, tag, "pam_unix(sshd:auth): check pass; user unknown")
-	d.auth(t.Add(212*time.Millisecond), host, tag, "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=%s", addr)
-	d.auth(t.Add(2*time.Second), host, tag, "Failed password for invalid user %s from %s port %d ssh2", user, addr, port)
-	d.auth(t.Add(2*time.Second+400*time.Millisecond), host, tag, "Received disconnect from %s port %d:11: Bye Bye [preauth]", addr, port)
-	d.auth(t.Add(2*time.Second+401*time.Millisecond), host, tag, "Disconnected from invalid user %s %s port %d [preauth]", user, addr, port)
+	d.auth(t, host, proc, pid, shapes.InvalidUser(user, addr, port))
+	d.auth(t.Add(210*time.Millisecond), host, proc, pid, "pam_unix(sshd:auth): check pass; user unknown")
+	d.auth(t.Add(212*time.Millisecond), host, proc, pid, shapes.PAMAuthFailure(addr, ""))
+	d.auth(t.Add(2*time.Second), host, proc, pid, shapes.SSHD{Event: "Failed", InvalidUser: true, User: user, Addr: addr, Port: port}.String())
+	d.auth(t.Add(2*time.Second+400*time.Millisecond), host, proc, pid, shapes.ReceivedDisconnect(addr, port, "Bye Bye [preauth]"))
+	d.auth(t.Add(2*time.Second+401*time.Millisecond), host, proc, pid, shapes.Disconnected("invalid user "+user, addr, port, true))
 }
 
 func (d *demo) sudo(t time.Time, host, user, command string) {
-	d.auth(t, host, "sudo", "%8s : TTY=pts/0 ; PWD=/home/%s ; USER=root ; COMMAND=%s", user, user, command)
-	d.auth(t.Add(4*time.Millisecond), host, "sudo", "pam_unix(sudo:session): session opened for user root(uid=0) by %s(uid=1001)", user)
-	d.auth(t.Add(900*time.Millisecond), host, "sudo", "pam_unix(sudo:session): session closed for user root")
+	d.auth(t, host, "sudo", -1, shapes.SudoCommand(user, command))
+	d.auth(t.Add(4*time.Millisecond), host, "sudo", -1, shapes.SessionOpened("sudo", "root", 0, user, 1001))
+	d.auth(t.Add(900*time.Millisecond), host, "sudo", -1, shapes.SessionClosed("sudo", "root"))
 }
 
 func (d *demo) fingerprint() string {
@@ -184,7 +179,7 @@ func (d *demo) fingerprint() string {
 }
 
 func (d *demo) writeAuthLog(path string) error {
-	slices.SortStableFunc(d.authLines, func(a, b authLine) int { return a.t.Compare(b.t) })
+	slices.SortStableFunc(d.authLines, func(a, b shapes.Syslog) int { return a.Time.Compare(b.Time) })
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -192,7 +187,7 @@ func (d *demo) writeAuthLog(path string) error {
 	w := bufio.NewWriter(f)
 	for _, l := range d.authLines {
 		// rsyslog's RSYSLOG_FileFormat (Debian 12 default): RFC 3339 with microseconds, no PRI.
-		if _, err := fmt.Fprintf(w, "%s %s %s: %s\n", l.t.Format("2006-01-02T15:04:05.000000-07:00"), l.host, l.tag, l.msg); err != nil {
+		if _, err := fmt.Fprintln(w, l.Line()); err != nil {
 			return err
 		}
 	}
@@ -651,9 +646,8 @@ func (d *demo) background() {
 		for _, h := range []string{"web01", "db01", "bastion01"} {
 			pid := d.pid(h)
 			t := d.at(m, 1).Add(time.Duration(d.rnd.IntN(300)) * time.Millisecond)
-			tag := fmt.Sprintf("CRON[%d]", pid)
-			d.auth(t, h, tag, "pam_unix(cron:session): session opened for user root(uid=0) by root(uid=0)")
-			d.auth(t.Add(time.Duration(80+d.rnd.IntN(900))*time.Millisecond), h, tag, "pam_unix(cron:session): session closed for user root")
+			d.auth(t, h, "CRON", pid, shapes.SessionOpened("cron", "root", 0, "root", 0))
+			d.auth(t.Add(time.Duration(80+d.rnd.IntN(900))*time.Millisecond), h, "CRON", pid, shapes.SessionClosed("cron", "root"))
 		}
 	}
 	// Internet scanners knock on bastion01 (they never sign in to Entra ID).
