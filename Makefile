@@ -29,6 +29,8 @@ OTELCOL  := $(DIST_DIR)/otelcol-aadhostlogin
 RUN_CONFIG := examples/demo/config.yaml
 OUT_DIR    := out
 ALERTS     := $(OUT_DIR)/alerts.json
+RECORDS    := $(OUT_DIR)/records.json
+ALERTLINES := $(OUT_DIR)/alertlines
 
 # Packages of the processor. The end-to-end tests (e2e/, which drive the built binary) and the
 # benchmark, load and demo tools (tools/) are modules of their own, so that the component's module
@@ -71,7 +73,7 @@ help:
 # Tools. A stamp per version, so changing a pin reinstalls the tool.
 
 $(STAMPS)/ocb-$(OCB_VERSION):
-	@echo "installing ocb $(OCB_VERSION) into .tools/bin"
+	@echo "installing ocb $(OCB_VERSION) into .tools/bin (once; compiles it, under a minute)"
 	@mkdir -p $(TOOLS_BIN) $(STAMPS)
 	GOBIN=$(TOOLS_BIN) $(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
 	@touch $@
@@ -103,27 +105,31 @@ tools: $(STAMPS)/ocb-$(OCB_VERSION) $(STAMPS)/mdatagen $(STAMPS)/golangci-lint-$
 .PHONY: build
 build: $(OTELCOL)
 
-# GOFLAGS=-e: ocb runs `go mod tidy`, which also resolves the test imports of every component, and
-# fileexporter's tests import a module that is not served; -e lets tidy skip it (the build needs nothing
-# missing).
-$(OTELCOL): builder-config.yaml $(PROCESSOR_SOURCES) $(STAMPS)/ocb-$(OCB_VERSION)
-	@echo "building the collector (first build compiles ~245 modules, about 400 CPU-seconds: some 5 minutes on 2 cores with cold caches, seconds after that)..."
-	@mkdir -p $(DIST_DIR); start=$$(date +%s); \
-	GOFLAGS="$${GOFLAGS:-} -e" $(OCB) --config builder-config.yaml > $(DIST_DIR)/ocb.log 2>&1 \
-		|| { cat $(DIST_DIR)/ocb.log; echo "ocb failed (log above, also in $(DIST_DIR)/ocb.log)"; exit 1; }; \
-	gofmt -w $(DIST_DIR)/*.go; touch $@; \
-	echo "built $(OTELCOL) in $$(( $$(date +%s) - start ))s"
+# tools/build/collector.sh runs ocb and then ocb's compile step with its progress on screen.
+$(OTELCOL): builder-config.yaml $(PROCESSOR_SOURCES) $(STAMPS)/ocb-$(OCB_VERSION) tools/build/collector.sh
+	@echo "building the collector (a first build fetches ~245 modules and compiles ~1300 packages, about 400 CPU-seconds: some 5 minutes on 2 cores with cold caches; seconds after that)"
+	@GO=$(GO) tools/build/collector.sh $(OCB) builder-config.yaml $(DIST_DIR) $(notdir $(OTELCOL))
+	@touch $@
+
+# The alert printer of make run (tools/cmd/alertlines): one line per alert of the alerts file.
+$(ALERTLINES): $(wildcard $(TOOLS_MOD)/alertline/*.go $(TOOLS_MOD)/cmd/alertlines/*.go) $(TOOLS_MOD)/go.mod $(TOOLS_MOD)/go.sum $(PROCESSOR_SOURCES)
+	@echo "building the alert printer (tools/cmd/alertlines)"
+	@mkdir -p $(OUT_DIR)
+	@$(GO) -C $(TOOLS_MOD) build -o $(CURDIR)/$@ ./cmd/alertlines
 
 .PHONY: run
-run: $(OTELCOL)
+run: $(OTELCOL) $(ALERTLINES)
 	@mkdir -p $(OUT_DIR)
-	@rm -f $(ALERTS)
+	@rm -f $(ALERTS) $(RECORDS)
 	@echo
 	@echo "=== otelcol-aadhostlogin demo ============================================================="
 	@echo "config:  $(RUN_CONFIG)"
 	@echo "replays: examples/demo/auth.log, signins.jsonl, securityevents.jsonl (see examples/demo/EXPECTED.md)"
 	@echo "rules:   aad-then-host (failed sign-ins, then a host logon) and host-then-aad (failed host logons, then a successful sign-in)"
-	@echo "alerts:  printed below by the debug exporter, and written as OTLP JSON to $(CURDIR)/$(ALERTS)"
+	@echo "alerts:  one line each below (time of the success, rule, address, where the success was, failures and their source);"
+	@echo "         the full records, as OTLP JSON: $(CURDIR)/$(ALERTS)"
+	@echo "records: every record passed through, alerts among them: $(CURDIR)/$(RECORDS)"
+	@echo "logs:    the collector's own log says only what is wrong (level warn; examples/demo/config.yaml, service::telemetry)"
 	@echo
 	@echo "live data, from another terminal:"
 	@echo "  examples/demo/send-live.sh    six failed sign-ins (OTLP/HTTP) and an SSH logon (syslog) from one address: one alert"
@@ -135,7 +141,9 @@ run: $(OTELCOL)
 	@echo "Ctrl-C stops the collector."
 	@echo "==========================================================================================="
 	@echo
-	exec ./$(OTELCOL) --config $(RUN_CONFIG)
+	@$(ALERTLINES) -follow $(ALERTS) & printer=$$!; \
+	trap 'kill $$printer 2>/dev/null || true' EXIT; \
+	./$(OTELCOL) --config $(RUN_CONFIG)
 
 # Rewrites the demo data (deterministic: the same files every time).
 .PHONY: demo-data

@@ -5,14 +5,18 @@ package e2e_test
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/secops-otel/aadhostlogincorrelation/tools/alertline"
 )
 
 // demoOverlay is merged over examples/demo/config.yaml (the collector merges its --config files in
@@ -38,6 +42,8 @@ processors:
     rules: {{ .Rules }}
 {{- end }}
 exporters:
+  file/records:
+    path: {{ .RecordsFile }}
   file/alerts:
     path: {{ .AlertsFile }}
   otlp_grpc/all:
@@ -63,14 +69,15 @@ service:
                 port: {{ .Metrics }}
   pipelines:
     logs:
-      exporters: [debug/records, otlp_grpc/all]
+      exporters: [file/records, otlp_grpc/all]
     logs/alerts:
-      exporters: [debug/alerts, file/alerts, otlp_grpc/alerts]
+      exporters: [file/alerts, otlp_grpc/alerts]
 `
 
 type demoParams struct {
 	OTLPGRPC, OTLPHTTP, Syslog, Health, Metrics int
 	SinkAll, SinkAlerts, AlertsFile, Rules      string
+	RecordsFile                                 string
 }
 
 // demoExpectation is what examples/demo/EXPECTED.md says the demo must produce.
@@ -232,10 +239,50 @@ func readAlertsFile(t *testing.T, path string) []plog.LogRecord {
 	return out
 }
 
+// assertAlertLines checks what make run prints from the alerts file (tools/alertline): one line
+// per alert, exactly, in the columns time of the success, rule, address, where the success happened
+// (host, or Entra ID and the sign-in table), failures and their source, with EXPECTED.md's values.
+func assertAlertLines(t *testing.T, path string, alerts []plog.LogRecord, e demoExpectation) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	var out, errs bytes.Buffer
+	if err := alertline.Copy(f, &out, &errs); err != nil || errs.Len() > 0 {
+		t.Fatalf("printing the alerts file: %v %s", err, errs.String())
+	}
+	got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	var want []string
+	for _, a := range alerts {
+		k := ruleAlertOf(a)
+		when := a.Timestamp().AsTime().UTC().Format("2006-01-02T15:04:05Z")
+		var line string
+		switch k.Rule {
+		case ruleA:
+			line = fmt.Sprintf("%s  aad-then-host  from %-17s  to %-27s  after %s failures in %s", when, k.Addr, k.Host,
+				attr(a, "FailedSignInCount"), k.Source)
+		case ruleB:
+			line = fmt.Sprintf("%s  host-then-aad  from %-17s  to %-27s  after %s failures in %s", when, k.Addr,
+				"Entra ID ("+k.Success+")", e.columns[k]["FailedLogonCount"], k.Source)
+		default:
+			t.Fatalf("an alert of rule %q", k.Rule)
+		}
+		want = append(want, line)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("make run's alert lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // TestDemoExpectedAlerts runs examples/demo/config.yaml (what `make run` runs) on the shipped demo
 // files and checks that it emits exactly the alerts examples/demo/EXPECTED.md lists, of both rules,
 // with their columns, to the test's OTLP servers and to its alerts file; and that EXPECTED.md's line
-// counts are the files'. Without its rules the config runs the seed alone: rule A's rows only.
+// counts are the files', and that make run's printer makes one line of each. Without its rules the
+// config runs the seed alone: rule A's rows only.
 func TestDemoExpectedAlerts(t *testing.T) {
 	collectorBinary(t)
 	root := repoRoot(t)
@@ -255,7 +302,8 @@ func TestDemoExpectedAlerts(t *testing.T) {
 		p := demoParams{
 			OTLPGRPC: freePort(t), OTLPHTTP: freePort(t), Syslog: freePort(t), Health: freePort(t), Metrics: freePort(t),
 			SinkAll: sinkAll.endpoint, SinkAlerts: sinkAlerts.endpoint, AlertsFile: filepath.ToSlash(filepath.Join(dir, "alerts.json")),
-			Rules: rulesOverride,
+			RecordsFile: filepath.ToSlash(filepath.Join(dir, "records.json")),
+			Rules:       rulesOverride,
 		}
 		startCollectorConfigs(t, p.Health, filepath.Join(demo, "config.yaml"), writeConfig(t, demoOverlay, p))
 		awaitSink(t, "pipeline logs", sinkAll, records, len(want))
@@ -271,7 +319,9 @@ func TestDemoExpectedAlerts(t *testing.T) {
 		}
 		assertRuleAlerts(t, "pipeline logs (emit: all)", all, want)
 		assertRuleAlerts(t, "pipeline logs/alerts (emit: alerts)", alerts, want)
-		assertRuleAlerts(t, "the alerts file", readAlertsFile(t, p.AlertsFile), want)
+		fileAlerts := readAlertsFile(t, p.AlertsFile)
+		assertRuleAlerts(t, "the alerts file", fileAlerts, want)
+		assertAlertLines(t, p.AlertsFile, fileAlerts, e)
 		for _, a := range alerts {
 			k := ruleAlertOf(a)
 			t.Logf("alert %v", k)

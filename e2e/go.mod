@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/secops-otel/aadhostlogincorrelation v0.0.0
+	github.com/secops-otel/aadhostlogincorrelation/tools v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/collector/pdata v1.71.0
 	google.golang.org/grpc v1.85.0
 )
