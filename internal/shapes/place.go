@@ -71,14 +71,50 @@ func fill(lr plog.LogRecord, m map[string]any, place, natural Place) {
 }
 
 // jsonText is m as JSON, keys sorted, without HTML escaping.
-func jsonText(m map[string]any) string {
+func jsonText(m map[string]any) string { return jsonValue(m) }
+
+// jsonValue is v as JSON, without HTML escaping.
+func jsonValue(v any) string {
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(m); err != nil {
+	if err := enc.Encode(v); err != nil {
 		panic("shapes: a builder made a map JSON cannot hold: " + err.Error())
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// decodeJSON parses a JSON object as a JSON parser upstream would hand it on: whole numbers as
+// int64, others as float64.
+func decodeJSON(text string) map[string]any {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		panic("shapes: " + err.Error())
+	}
+	return numbers(m).(map[string]any)
+}
+
+// numbers replaces json.Number values in v with int64 or float64.
+func numbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+		f, _ := v.Float64()
+		return f
+	case map[string]any:
+		for k, e := range v {
+			v[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = numbers(e)
+		}
+	}
+	return v
 }
 
 // mustFromRaw panics on an error of FromRaw: the builders only make values FromRaw takes, so an

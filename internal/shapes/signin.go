@@ -58,6 +58,23 @@ type SignIn struct {
 	App, UserDisplayName, ClientApp, Location string
 	// Time is when the sign-in happened (zero: SignInTime).
 	Time time.Time
+	// Detail is what a diagnostic-settings export carries beyond what the rules read.
+	Detail SignInDetail
+}
+
+// SignInDetail is the rest of a sign-in as diagnostic settings export it: ids, the application's
+// and the user's object ids, the client and the place. Empty fields stay empty (the ids and the
+// tenant take fixed values).
+type SignInDetail struct {
+	TenantID                             string
+	ID, CorrelationID, OriginalRequestID string
+	UniqueTokenIdentifier                string
+	UserID, AppID                        string
+	ResourceDisplayName, ResourceID      string
+	UserAgent, OperatingSystem, Browser  string
+	City, State                          string
+	Latitude, Longitude                  float64
+	ProcessingMillis                     int
 }
 
 var resultDescriptions = map[string]string{
@@ -65,7 +82,7 @@ var resultDescriptions = map[string]string{
 	"50055": "The password is expired.",
 	"50074": "Strong Authentication is required.",
 	"50125": "Sign-in was interrupted due to a password reset or password registration entry.",
-	"50126": "Invalid username or password or Invalid on-premise username or password.",
+	"50126": "Error validating credentials due to invalid username or password.",
 	"50140": "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.",
 }
 
@@ -211,38 +228,194 @@ func (s SignIn) sentinel() map[string]any {
 	return m
 }
 
+// diagnostic is the record as a map: the DiagnosticRecord's JSON, decoded as a JSON parser upstream
+// would (whole numbers as ints), with a numeric resultType for NumericResult.
 func (s SignIn) diagnostic() map[string]any {
-	m := map[string]any{
-		"time":             s.when().Format("2006-01-02T15:04:05.0000000Z"),
-		"resourceId":       "/tenants/" + TenantID + "/providers/Microsoft.aadiam",
-		"operationName":    "Sign-in activity",
-		"operationVersion": "1.0",
-		"category":         s.category(),
-		"tenantId":         TenantID,
-		"resultType":       s.resultValue(),
-		"resultSignature":  "None",
-		"durationMs":       0,
-		"callerIpAddress":  s.addr(),
-		"correlationId":    "a75a10bd-c126-486b-9742-c03110d36262",
-		"Level":            4,
-		"properties": s.columns(map[string]any{
-			"id":                "0231f922-93fa-4005-bb11-b344eca03c01",
-			"createdDateTime":   s.when().Format("2006-01-02T15:04:05.0000000+00:00"),
-			"userPrincipalName": s.user(),
-			"ipAddress":         s.addr(),
-			"status":            s.status(true),
-		}),
-	}
-	if d, ok := resultDescriptions[s.result()]; ok {
-		m["resultDescription"] = d
-	}
-	if s.UserDisplayName != "" {
-		m["identity"] = s.UserDisplayName
-	}
-	if s.Location != "" {
-		m["location"] = s.Location
-	}
+	m := decodeJSON(jsonValue(s.DiagnosticRecord()))
+	m["resultType"] = s.resultValue()
 	return m
+}
+
+// DiagnosticRecord is the sign-in as Azure diagnostic settings export it (categories SignInLogs and
+// NonInteractiveUserSignInLogs), its fields in the order Azure writes them.
+func (s SignIn) DiagnosticRecord() DiagnosticRecord {
+	interactive := s.table() != AADNonInteractiveUserSignInLogs
+	success := s.result() == "0"
+	eventType := "interactiveUser"
+	if !interactive {
+		eventType = "nonInteractiveUser"
+	}
+	status := SignInStatus{FailureReason: resultDescriptions[s.result()]}
+	if n, err := strconv.Atoi(s.result()); err == nil {
+		status.ErrorCode = n
+	}
+	requirement, caStatus := "singleFactorAuthentication", "notApplied"
+	if success {
+		status.FailureReason = "Other."
+		if interactive {
+			status.AdditionalDetails = "MFA requirement satisfied by claim in the token"
+			requirement, caStatus = "multiFactorAuthentication", "success"
+		}
+	}
+	d := s.Detail
+	tenant := or(d.TenantID, TenantID)
+	correlation := or(d.CorrelationID, "a75a10bd-c126-486b-9742-c03110d36262")
+	p := DiagnosticProperties{
+		ID:                               or(d.ID, "0231f922-93fa-4005-bb11-b344eca03c01"),
+		CreatedDateTime:                  s.when().Format("2006-01-02T15:04:05.0000000+00:00"),
+		UserDisplayName:                  s.UserDisplayName,
+		UserPrincipalName:                s.user(),
+		UserID:                           d.UserID,
+		AppID:                            d.AppID,
+		AppDisplayName:                   s.App,
+		IPAddress:                        s.addr(),
+		Status:                           status,
+		ClientAppUsed:                    s.ClientApp,
+		UserAgent:                        d.UserAgent,
+		DeviceDetail:                     DeviceDetail{OperatingSystem: d.OperatingSystem, Browser: d.Browser},
+		CorrelationID:                    correlation,
+		ConditionalAccessStatus:          caStatus,
+		IsInteractive:                    interactive,
+		TokenIssuerType:                  "AzureAD",
+		AuthenticationRequirement:        requirement,
+		RiskDetail:                       "none",
+		RiskLevelAggregated:              "none",
+		RiskLevelDuringSignIn:            "none",
+		RiskState:                        "none",
+		ResourceDisplayName:              d.ResourceDisplayName,
+		ResourceID:                       d.ResourceID,
+		AuthenticationProtocol:           "none",
+		IncomingTokenType:                "none",
+		UserType:                         "Member",
+		CrossTenantAccessType:            "none",
+		SignInEventTypes:                 []string{eventType},
+		AuthenticationProcessingDetails:  []KeyValue{{"Legacy TLS (TLS 1.0, 1.1, 3DES)", "False"}, {"Is CAE Token", "False"}},
+		NetworkLocationDetails:           []any{},
+		ProcessingTimeInMilliseconds:     d.ProcessingMillis,
+		HomeTenantID:                     tenant,
+		OriginalRequestID:                d.OriginalRequestID,
+		UniqueTokenIdentifier:            d.UniqueTokenIdentifier,
+		AuthenticationContextClassRefs:   []any{},
+		SessionLifetimePolicies:          []any{},
+		AppliedConditionalAccessPolicies: []any{},
+	}
+	p.Location = SignInLocation{City: d.City, State: d.State, CountryOrRegion: s.Location}
+	p.Location.GeoCoordinates.Latitude, p.Location.GeoCoordinates.Longitude = d.Latitude, d.Longitude
+	return DiagnosticRecord{
+		Time:              s.when().Format("2006-01-02T15:04:05.0000000Z"),
+		ResourceID:        "/tenants/" + tenant + "/providers/Microsoft.aadiam",
+		OperationName:     "Sign-in activity",
+		OperationVersion:  "1.0",
+		Category:          s.category(),
+		TenantID:          tenant,
+		ResultType:        s.result(),
+		ResultSignature:   "None",
+		ResultDescription: resultDescriptions[s.result()],
+		CallerIPAddress:   s.addr(),
+		CorrelationID:     correlation,
+		Identity:          s.UserDisplayName,
+		Level:             4,
+		Location:          s.Location,
+		Properties:        p,
+	}
+}
+
+// DiagnosticRecord is a sign-in record of Azure diagnostic settings.
+type DiagnosticRecord struct {
+	Time              string               `json:"time"`
+	ResourceID        string               `json:"resourceId"`
+	OperationName     string               `json:"operationName"`
+	OperationVersion  string               `json:"operationVersion"`
+	Category          string               `json:"category"`
+	TenantID          string               `json:"tenantId"`
+	ResultType        string               `json:"resultType"`
+	ResultSignature   string               `json:"resultSignature"`
+	ResultDescription string               `json:"resultDescription,omitempty"`
+	DurationMs        int                  `json:"durationMs"`
+	CallerIPAddress   string               `json:"callerIpAddress"`
+	CorrelationID     string               `json:"correlationId"`
+	Identity          string               `json:"identity"`
+	Level             int                  `json:"Level"`
+	Location          string               `json:"location"`
+	Properties        DiagnosticProperties `json:"properties"`
+}
+
+// DiagnosticProperties are a sign-in record's properties: the sign-in as Microsoft Graph has it.
+type DiagnosticProperties struct {
+	ID                               string         `json:"id"`
+	CreatedDateTime                  string         `json:"createdDateTime"`
+	UserDisplayName                  string         `json:"userDisplayName"`
+	UserPrincipalName                string         `json:"userPrincipalName"`
+	UserID                           string         `json:"userId"`
+	AppID                            string         `json:"appId"`
+	AppDisplayName                   string         `json:"appDisplayName"`
+	IPAddress                        string         `json:"ipAddress"`
+	Status                           SignInStatus   `json:"status"`
+	ClientAppUsed                    string         `json:"clientAppUsed"`
+	UserAgent                        string         `json:"userAgent"`
+	DeviceDetail                     DeviceDetail   `json:"deviceDetail"`
+	Location                         SignInLocation `json:"location"`
+	CorrelationID                    string         `json:"correlationId"`
+	ConditionalAccessStatus          string         `json:"conditionalAccessStatus"`
+	IsInteractive                    bool           `json:"isInteractive"`
+	TokenIssuerType                  string         `json:"tokenIssuerType"`
+	AuthenticationRequirement        string         `json:"authenticationRequirement"`
+	RiskDetail                       string         `json:"riskDetail"`
+	RiskLevelAggregated              string         `json:"riskLevelAggregated"`
+	RiskLevelDuringSignIn            string         `json:"riskLevelDuringSignIn"`
+	RiskState                        string         `json:"riskState"`
+	ResourceDisplayName              string         `json:"resourceDisplayName"`
+	ResourceID                       string         `json:"resourceId"`
+	AuthenticationProtocol           string         `json:"authenticationProtocol"`
+	IncomingTokenType                string         `json:"incomingTokenType"`
+	UserType                         string         `json:"userType"`
+	CrossTenantAccessType            string         `json:"crossTenantAccessType"`
+	SignInEventTypes                 []string       `json:"signInEventTypes"`
+	AuthenticationProcessingDetails  []KeyValue     `json:"authenticationProcessingDetails"`
+	NetworkLocationDetails           []any          `json:"networkLocationDetails"`
+	ProcessingTimeInMilliseconds     int            `json:"processingTimeInMilliseconds"`
+	ServicePrincipalID               string         `json:"servicePrincipalId"`
+	HomeTenantID                     string         `json:"homeTenantId"`
+	OriginalRequestID                string         `json:"originalRequestId"`
+	UniqueTokenIdentifier            string         `json:"uniqueTokenIdentifier"`
+	AuthenticationContextClassRefs   []any          `json:"authenticationContextClassReferences"`
+	SessionLifetimePolicies          []any          `json:"sessionLifetimePolicies"`
+	AppliedConditionalAccessPolicies []any          `json:"appliedConditionalAccessPolicies"`
+}
+
+// SignInStatus is a sign-in's outcome.
+type SignInStatus struct {
+	ErrorCode         int    `json:"errorCode"`
+	FailureReason     string `json:"failureReason,omitempty"`
+	AdditionalDetails string `json:"additionalDetails,omitempty"`
+}
+
+// DeviceDetail is the signing-in device.
+type DeviceDetail struct {
+	DeviceID        string `json:"deviceId"`
+	DisplayName     string `json:"displayName"`
+	OperatingSystem string `json:"operatingSystem"`
+	Browser         string `json:"browser"`
+	IsCompliant     bool   `json:"isCompliant"`
+	IsManaged       bool   `json:"isManaged"`
+	TrustType       string `json:"trustType"`
+}
+
+// SignInLocation is where the sign-in came from.
+type SignInLocation struct {
+	City            string `json:"city"`
+	State           string `json:"state"`
+	CountryOrRegion string `json:"countryOrRegion"`
+	GeoCoordinates  struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+	} `json:"geoCoordinates"`
+}
+
+// KeyValue is one entry of a list of named values.
+type KeyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // natural is where the shape's receiver puts the fields.
@@ -258,12 +431,22 @@ func (s SignIn) natural() Place {
 // Fill writes the sign-in into lr (see Place). The Azure receiver and extension shapes carry their
 // time as the record's Timestamp, and Fill sets it; the others carry it in a field of their own.
 func (s SignIn) Fill(lr plog.LogRecord) {
-	fill(lr, s.Map(), s.Place, s.natural())
+	if s.Place == InJSONBody {
+		lr.Body().SetStr(s.Line())
+	} else {
+		fill(lr, s.Map(), s.Place, s.natural())
+	}
 	switch s.Shape {
 	case EventHubAzureSignIn, EventHubSemconvSignIn, AzureEncodingSignIn:
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(s.when()))
 	}
 }
 
-// Line is the sign-in as one JSON text: a line of an export file, a message of an Event Hub.
-func (s SignIn) Line() string { return jsonText(s.Map()) }
+// Line is the sign-in as one JSON text: a line of an export file, a message of an Event Hub (the
+// diagnostic record's fields in Azure's order).
+func (s SignIn) Line() string {
+	if s.Shape == DiagnosticSignIn && !s.NumericResult {
+		return jsonValue(s.DiagnosticRecord())
+	}
+	return jsonText(s.Map())
+}

@@ -55,8 +55,10 @@ func main() {
 	d.build()
 	check(os.MkdirAll(*out, 0o755))
 	check(d.writeAuthLog(filepath.Join(*out, "auth.log")))
-	check(writeJSONLines(filepath.Join(*out, "signins.jsonl"), d.signIns, func(s diagSignIn) string { return s.Time }))
-	check(writeJSONLines(filepath.Join(*out, "securityevents.jsonl"), d.securityEvents, func(e securityEvent) string { return e.TimeGenerated }))
+	check(writeJSONLines(filepath.Join(*out, "signins.jsonl"), d.signIns,
+		func(s shapes.SignIn) string { return s.Time.Format("2006-01-02T15:04:05.0000000Z") }, shapes.SignIn.Line))
+	check(writeJSONLines(filepath.Join(*out, "securityevents.jsonl"), d.securityEvents,
+		func(e securityEvent) string { return e.TimeGenerated }, jsonLine))
 }
 
 func check(err error) {
@@ -69,7 +71,7 @@ func check(err error) {
 type demo struct {
 	rnd            *rand.Rand
 	authLines      []shapes.Syslog
-	signIns        []diagSignIn
+	signIns        []shapes.SignIn
 	securityEvents []securityEvent
 	pids           map[string]int
 	sessions       map[string]int
@@ -200,98 +202,6 @@ func (d *demo) writeAuthLog(path string) error {
 // ---------------------------------------------------------------------------------------------------
 // Entra ID sign-in logs (Azure diagnostic settings export)
 
-type diagSignIn struct {
-	Time              string      `json:"time"`
-	ResourceID        string      `json:"resourceId"`
-	OperationName     string      `json:"operationName"`
-	OperationVersion  string      `json:"operationVersion"`
-	Category          string      `json:"category"`
-	TenantID          string      `json:"tenantId"`
-	ResultType        string      `json:"resultType"`
-	ResultSignature   string      `json:"resultSignature"`
-	ResultDescription string      `json:"resultDescription,omitempty"`
-	DurationMs        int         `json:"durationMs"`
-	CallerIPAddress   string      `json:"callerIpAddress"`
-	CorrelationID     string      `json:"correlationId"`
-	Identity          string      `json:"identity"`
-	Level             int         `json:"Level"`
-	Location          string      `json:"location"`
-	Properties        signInProps `json:"properties"`
-}
-
-type signInProps struct {
-	ID                               string       `json:"id"`
-	CreatedDateTime                  string       `json:"createdDateTime"`
-	UserDisplayName                  string       `json:"userDisplayName"`
-	UserPrincipalName                string       `json:"userPrincipalName"`
-	UserID                           string       `json:"userId"`
-	AppID                            string       `json:"appId"`
-	AppDisplayName                   string       `json:"appDisplayName"`
-	IPAddress                        string       `json:"ipAddress"`
-	Status                           signInStatus `json:"status"`
-	ClientAppUsed                    string       `json:"clientAppUsed"`
-	UserAgent                        string       `json:"userAgent"`
-	DeviceDetail                     deviceDetail `json:"deviceDetail"`
-	Location                         location     `json:"location"`
-	CorrelationID                    string       `json:"correlationId"`
-	ConditionalAccessStatus          string       `json:"conditionalAccessStatus"`
-	IsInteractive                    bool         `json:"isInteractive"`
-	TokenIssuerType                  string       `json:"tokenIssuerType"`
-	AuthenticationRequirement        string       `json:"authenticationRequirement"`
-	RiskDetail                       string       `json:"riskDetail"`
-	RiskLevelAggregated              string       `json:"riskLevelAggregated"`
-	RiskLevelDuringSignIn            string       `json:"riskLevelDuringSignIn"`
-	RiskState                        string       `json:"riskState"`
-	ResourceDisplayName              string       `json:"resourceDisplayName"`
-	ResourceID                       string       `json:"resourceId"`
-	AuthenticationProtocol           string       `json:"authenticationProtocol"`
-	IncomingTokenType                string       `json:"incomingTokenType"`
-	UserType                         string       `json:"userType"`
-	CrossTenantAccessType            string       `json:"crossTenantAccessType"`
-	SignInEventTypes                 []string     `json:"signInEventTypes"`
-	AuthenticationProcessingDetails  []kv         `json:"authenticationProcessingDetails"`
-	NetworkLocationDetails           []any        `json:"networkLocationDetails"`
-	ProcessingTimeInMilliseconds     int          `json:"processingTimeInMilliseconds"`
-	ServicePrincipalID               string       `json:"servicePrincipalId"`
-	HomeTenantID                     string       `json:"homeTenantId"`
-	OriginalRequestID                string       `json:"originalRequestId"`
-	UniqueTokenIdentifier            string       `json:"uniqueTokenIdentifier"`
-	AuthenticationContextClassRefs   []any        `json:"authenticationContextClassReferences"`
-	SessionLifetimePolicies          []any        `json:"sessionLifetimePolicies"`
-	AppliedConditionalAccessPolicies []any        `json:"appliedConditionalAccessPolicies"`
-}
-
-type signInStatus struct {
-	ErrorCode         int    `json:"errorCode"`
-	FailureReason     string `json:"failureReason,omitempty"`
-	AdditionalDetails string `json:"additionalDetails,omitempty"`
-}
-
-type deviceDetail struct {
-	DeviceID        string `json:"deviceId"`
-	DisplayName     string `json:"displayName"`
-	OperatingSystem string `json:"operatingSystem"`
-	Browser         string `json:"browser"`
-	IsCompliant     bool   `json:"isCompliant"`
-	IsManaged       bool   `json:"isManaged"`
-	TrustType       string `json:"trustType"`
-}
-
-type location struct {
-	City            string `json:"city"`
-	State           string `json:"state"`
-	CountryOrRegion string `json:"countryOrRegion"`
-	GeoCoordinates  struct {
-		Latitude  float64 `json:"latitude"`
-		Longitude float64 `json:"longitude"`
-	} `json:"geoCoordinates"`
-}
-
-type kv struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
 const tenantID = "6f1c2a9e-3b7d-4e8a-9c51-0d2e4f6a8b13"
 
 type user struct{ upn, name, id string }
@@ -318,16 +228,6 @@ var (
 	teams       = app{"1fec8e78-bce4-4aaf-ab1b-5451cc387264", "Microsoft Teams", "Microsoft Teams Services", "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe"}
 	outlook     = app{"27922004-5251-4030-b22d-91ecd9a37ea4", "Outlook Mobile", "Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000"}
 )
-
-var resultDescriptions = map[int]string{
-	0:     "",
-	50053: "Account is locked because user tried to sign in too many times with an incorrect user ID or password.",
-	50055: "The password is expired.",
-	50074: "Strong Authentication is required.",
-	50125: "Sign-in was interrupted due to a password reset or password registration entry.",
-	50126: "Error validating credentials due to invalid username or password.",
-	50140: "This error occurred due to 'Keep me signed in' interrupt when the user was signing in.",
-}
 
 type where struct {
 	city, state, country string
@@ -369,88 +269,32 @@ func (d *demo) guid() string {
 	return fmt.Sprintf("%08x-%04x-4%03x-%04x-%012x", uint32(a>>32), uint16(a>>16), uint16(a)&0xfff, uint16(b>>48)&0x3fff|0x8000, b&0xffffffffffff)
 }
 
+// signIn adds the sign-in as diagnostic settings export it: the shapes package's record, with this
+// morning's ids, client and place.
 func (d *demo) signIn(s signIn) {
-	category, eventType, clientApp := "SignInLogs", "interactiveUser", "Browser"
+	table, clientApp := shapes.SigninLogs, "Browser"
 	if !s.interactive {
-		category, eventType, clientApp = "NonInteractiveUserSignInLogs", "nonInteractiveUser", "Mobile Apps and Desktop clients"
+		table, clientApp = shapes.AADNonInteractiveUserSignInLogs, "Mobile Apps and Desktop clients"
 	}
 	if s.ua == pythonUA || s.ua == azCLIUA {
 		clientApp = "Mobile Apps and Desktop clients"
 	}
-	status := signInStatus{ErrorCode: s.result, FailureReason: resultDescriptions[s.result]}
-	if s.result == 0 {
-		status.FailureReason = "Other."
-		if s.interactive {
-			status.AdditionalDetails = "MFA requirement satisfied by claim in the token"
-		}
-	}
-	requirement := "singleFactorAuthentication"
-	if s.result == 0 && s.interactive {
-		requirement = "multiFactorAuthentication"
-	}
+	// The random draws in the order the data was first generated with.
 	correlation := d.guid()
-	p := signInProps{
-		ID:                               d.guid(),
-		CreatedDateTime:                  s.t.Format("2006-01-02T15:04:05.0000000+00:00"),
-		UserDisplayName:                  s.who.name,
-		UserPrincipalName:                s.who.upn,
-		UserID:                           s.who.id,
-		AppID:                            s.app.id,
-		AppDisplayName:                   s.app.name,
-		IPAddress:                        s.addr,
-		Status:                           status,
-		ClientAppUsed:                    clientApp,
-		UserAgent:                        s.ua,
-		DeviceDetail:                     deviceDetail{OperatingSystem: s.os, Browser: s.browser},
-		CorrelationID:                    correlation,
-		ConditionalAccessStatus:          "notApplied",
-		IsInteractive:                    s.interactive,
-		TokenIssuerType:                  "AzureAD",
-		AuthenticationRequirement:        requirement,
-		RiskDetail:                       "none",
-		RiskLevelAggregated:              "none",
-		RiskLevelDuringSignIn:            "none",
-		RiskState:                        "none",
-		ResourceDisplayName:              s.app.resource,
-		ResourceID:                       s.app.resourceID,
-		AuthenticationProtocol:           "none",
-		IncomingTokenType:                "none",
-		UserType:                         "Member",
-		CrossTenantAccessType:            "none",
-		SignInEventTypes:                 []string{eventType},
-		AuthenticationProcessingDetails:  []kv{{"Legacy TLS (TLS 1.0, 1.1, 3DES)", "False"}, {"Is CAE Token", "False"}},
-		NetworkLocationDetails:           []any{},
-		ProcessingTimeInMilliseconds:     40 + d.rnd.IntN(200),
-		ServicePrincipalID:               "",
-		HomeTenantID:                     tenantID,
-		OriginalRequestID:                d.guid(),
-		UniqueTokenIdentifier:            strings.TrimRight(d.fingerprint()[:22], "+/"),
-		AuthenticationContextClassRefs:   []any{},
-		SessionLifetimePolicies:          []any{},
-		AppliedConditionalAccessPolicies: []any{},
-	}
-	if s.result == 0 && s.interactive {
-		p.ConditionalAccessStatus = "success"
-	}
-	p.Location = location{City: s.where.city, State: s.where.state, CountryOrRegion: s.where.country}
-	p.Location.GeoCoordinates.Latitude, p.Location.GeoCoordinates.Longitude = s.where.lat, s.where.lon
-	d.signIns = append(d.signIns, diagSignIn{
-		Time:              s.t.Format("2006-01-02T15:04:05.0000000Z"),
-		ResourceID:        "/tenants/" + tenantID + "/providers/Microsoft.aadiam",
-		OperationName:     "Sign-in activity",
-		OperationVersion:  "1.0",
-		Category:          category,
-		TenantID:          tenantID,
-		ResultType:        fmt.Sprint(s.result),
-		ResultSignature:   "None",
-		ResultDescription: resultDescriptions[s.result],
-		DurationMs:        0,
-		CallerIPAddress:   s.addr,
-		CorrelationID:     correlation,
-		Identity:          s.who.name,
-		Level:             4,
-		Location:          s.where.country,
-		Properties:        p,
+	id := d.guid()
+	processing := 40 + d.rnd.IntN(200)
+	request := d.guid()
+	token := strings.TrimRight(d.fingerprint()[:22], "+/")
+	d.signIns = append(d.signIns, shapes.SignIn{
+		Shape: shapes.DiagnosticSignIn, Table: table, Addr: s.addr, Result: fmt.Sprint(s.result), User: s.who.upn,
+		App: s.app.name, UserDisplayName: s.who.name, ClientApp: clientApp, Location: s.where.country, Time: s.t,
+		Detail: shapes.SignInDetail{
+			TenantID: tenantID, ID: id, CorrelationID: correlation, OriginalRequestID: request, UniqueTokenIdentifier: token,
+			UserID: s.who.id, AppID: s.app.id, ResourceDisplayName: s.app.resource, ResourceID: s.app.resourceID,
+			UserAgent: s.ua, OperatingSystem: s.os, Browser: s.browser,
+			City: s.where.city, State: s.where.state, Latitude: s.where.lat, Longitude: s.where.lon,
+			ProcessingMillis: processing,
+		},
 	})
 }
 
@@ -801,17 +645,16 @@ func (d *demo) scenarioTraveller() {
 
 // ---------------------------------------------------------------------------------------------------
 
-func writeJSONLines[T any](path string, records []T, timeOf func(T) string) error {
+// writeJSONLines writes one line of each record, in the order of their times.
+func writeJSONLines[T any](path string, records []T, timeOf func(T) string, line func(T) string) error {
 	slices.SortStableFunc(records, func(a, b T) int { return strings.Compare(timeOf(a), timeOf(b)) })
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
 	for _, r := range records {
-		if err := enc.Encode(r); err != nil {
+		if _, err := fmt.Fprintln(w, line(r)); err != nil {
 			return err
 		}
 	}
@@ -819,4 +662,15 @@ func writeJSONLines[T any](path string, records []T, timeOf func(T) string) erro
 		return err
 	}
 	return f.Close()
+}
+
+// jsonLine is v as JSON without HTML escaping.
+func jsonLine[T any](v T) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
