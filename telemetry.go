@@ -17,7 +17,7 @@ const rejectFuture = "future_time"
 
 var rejectReasonNames = [...]string{
 	rejectFuture, classify.RejectMissingAddress, classify.RejectBadAddress, classify.RejectMissingResultType,
-	classify.RejectBadResultType, classify.RejectBadLogonType, classify.RejectBadWrapper,
+	classify.RejectBadResultType, classify.RejectBadLogonType, classify.RejectBadLoginResult, classify.RejectBadWrapper,
 	classify.RejectBadWrappedRecord, classify.RejectWrapperTooLarge, "bad_value",
 }
 

@@ -34,6 +34,10 @@ type Rules struct {
 	// (Event.AppDisplayName, UserDisplayName, ClientAppUsed, Location) read. When false (the default)
 	// they are SignIn, and those columns are not read.
 	SigninSuccesses bool
+	// ConsoleLogins makes AWS console logins (CloudTrail ConsoleLogin events, in every CloudTrail
+	// shape) Kind ConsoleLoginFailure or ConsoleLoginSuccess. When false (the default) CloudTrail is
+	// Unrelated and costs what any other record costs.
+	ConsoleLogins bool
 }
 
 // DefaultRules returns the seed rule's values.
@@ -57,6 +61,7 @@ type Classifier struct {
 	logonTypeNames  []string // canonical decimal form of logonTypes, aliased into Event.LogonType
 	hostFailures    bool
 	signinSuccesses bool
+	consoleLogins   bool
 }
 
 // New returns a Classifier for r; nil slices in r take the defaults (see Rules).
@@ -71,7 +76,7 @@ func New(r Rules) *Classifier {
 	if r.LogonTypes == nil {
 		r.LogonTypes = def.LogonTypes
 	}
-	c := &Classifier{hostFailures: r.HostFailures, signinSuccesses: r.SigninSuccesses}
+	c := &Classifier{hostFailures: r.HostFailures, signinSuccesses: r.SigninSuccesses, consoleLogins: r.ConsoleLogins}
 	for _, rt := range r.ExcludedResultTypes {
 		c.excludedResults = append(c.excludedResults, canonicalCodeString(rt))
 	}
@@ -131,11 +136,13 @@ type discriminators struct {
 	eventLog      bool  // windowseventlog event_id ...
 	channel       bool  // ... with channel
 	records       field // Azure diagnostic settings' wrapper of records
+	trailRecords  field // a CloudTrail log file's Records
+	eventSource   bool  // a CloudTrail event
 }
 
 // discriminatorLengths has bit n set when some discriminator key is n bytes long.
 const discriminatorLengths = 1<<len("Type") | 1<<len("appname") | 1<<len("category") |
-	1<<len("log.file.name") | 1<<len("azure.category")
+	1<<len("log.file.name") | 1<<len("azure.category") | 1<<len("eventSource")
 
 // maybeDiscriminator is the inlined first test of every key: its length.
 func maybeDiscriminator(k string) bool {
@@ -164,6 +171,8 @@ func (d *discriminators) note(k string, v pcommon.Value) {
 			d.eventID.set(v)
 		case "records":
 			d.records.set(v)
+		case "Records":
+			d.trailRecords.set(v)
 		}
 	case 8:
 		switch k {
@@ -174,6 +183,10 @@ func (d *discriminators) note(k string, v pcommon.Value) {
 			d.eventLog = true
 		case "facility":
 			d.facility.set(v)
+		}
+	case 11:
+		if k[0] == 'e' && k == "eventSource" {
+			d.eventSource = true
 		}
 	case 13:
 		if k == "log.file.name" {
@@ -223,7 +236,15 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 	}
 	switch {
 	case d.records.ok():
-		if mapWrapper(d.records) {
+		if mapWrapper(d.records, "category") {
+			ev.Kind = Wrapper
+		}
+	case d.eventSource:
+		if c.consoleLogins {
+			c.cloudTrail(&in, reset(ev))
+		}
+	case d.trailRecords.ok():
+		if c.consoleLogins && mapWrapper(d.trailRecords, "eventName") {
 			ev.Kind = Wrapper
 		}
 	case d.eventLog && d.channel:
@@ -284,6 +305,10 @@ func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Even
 		if c.mayBeLogon(d.eventID) {
 			c.windows(in, shapeWindowsEvent, ev)
 		}
+	case strings.EqualFold(typ, "AWSCloudTrail"):
+		if c.consoleLogins {
+			c.cloudTrail(in, ev)
+		}
 	default:
 		return false
 	}
@@ -328,15 +353,14 @@ func (c *Classifier) jsonBody(s string, ev *Event) {
 	if !strings.HasPrefix(s, "{") {
 		return
 	}
-	// "SignInLogs" first: its first byte is rarer in JSON than the quote that starts "category".
-	if !strings.Contains(s, "SignInLogs") {
-		return
-	}
-	if strings.Contains(s, `"records"`) {
+	switch c.jsonBodyKind(s) {
+	case diagnosticWrapper, cloudTrailFile:
 		ev.Kind = Wrapper
-		return
+	case jsonSignIn:
+		c.decodeJSONSignIn(s, ev)
+	case jsonCloudTrail:
+		c.decodeJSONCloudTrail(s, ev)
 	}
-	c.jsonSignIn(s, ev)
 }
 
 // trimLeadingSpace drops leading ASCII white space (strings.TrimLeft builds its cut set per call).

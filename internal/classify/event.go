@@ -55,8 +55,16 @@ const (
 	SigninSuccess
 	// Wrapper is a record that holds several records: Azure diagnostic settings' {"records": [ … ]}
 	// as an Event Hubs message carries it (a map body, or JSON in a string or bytes body) with at
-	// least one sign-in in it. Classify says only that; Unwrap classifies the records inside it.
+	// least one sign-in in it, or, with Rules.ConsoleLogins, a CloudTrail log file's
+	// {"Records": [ … ]} with a ConsoleLogin in it. Classify says only that; Unwrap classifies the
+	// records inside it.
 	Wrapper
+	// ConsoleLoginFailure is an AWS console login (CloudTrail ConsoleLogin) whose result is Failure,
+	// from an address that counts, with Rules.ConsoleLogins set; without it, Unrelated.
+	ConsoleLoginFailure
+	// ConsoleLoginSuccess is an AWS console login whose result is Success, from an address that
+	// counts, with Rules.ConsoleLogins set; without it, Unrelated.
+	ConsoleLoginSuccess
 	// Rejected records were recognised as a sign-in or a logon but carry a value that cannot be used
 	// (unparseable address, wrong type, ...). Event.Reject says why. They pass through untouched.
 	// Rejected is the last Kind: an array indexed by Kind has Rejected+1 entries.
@@ -80,6 +88,10 @@ func (k Kind) String() string {
 		return "signin_success"
 	case Wrapper:
 		return "wrapper"
+	case ConsoleLoginFailure:
+		return "console_login_failure"
+	case ConsoleLoginSuccess:
+		return "console_login_success"
 	case Rejected:
 		return "rejected"
 	}
@@ -98,6 +110,9 @@ const (
 	RejectBadResultType = "bad_result_type"
 	// RejectBadLogonType: a 4624 whose LogonType is not a whole number.
 	RejectBadLogonType = "bad_logon_type"
+	// RejectBadLoginResult: a console login whose responseElements.ConsoleLogin is neither Success
+	// nor Failure (or missing).
+	RejectBadLoginResult = "bad_login_result"
 	// RejectBadWrapper: a wrapper that is not valid JSON, or whose records are not an array.
 	RejectBadWrapper = "bad_wrapper"
 	// RejectBadWrappedRecord: an element of a wrapper that is not an object, or has no category.
@@ -212,4 +227,13 @@ type Event struct {
 	TargetUserName   string
 	TargetDomainName string
 	ResourceID       string // _ResourceId
+
+	// AWS console logins, as Sentinel's AWSCloudTrail columns name them.
+	LoginResult          string // responseElements.ConsoleLogin as given ("Success", "Failure")
+	EventTypeName        string // eventType ("AwsConsoleSignIn")
+	UserIdentityType     string // userIdentity.type ("IAMUser", "Root", "AssumedRole", ...)
+	UserIdentityUserName string // userIdentity.userName
+	AWSRegion            string
+	UserAgent            string
+	MFAUsed              string // additionalEventData.MFAUsed ("Yes", "No")
 }

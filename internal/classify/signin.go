@@ -458,9 +458,9 @@ func canonicalNumber(s string) string {
 	return s
 }
 
-// jsonSignIn classifies a string body holding one diagnostic-settings record. The substring checks
+// decodeJSONSignIn classifies a string body holding one diagnostic-settings record. The substring checks
 // keep the JSON decoder away from every other JSON body.
-func (c *Classifier) jsonSignIn(s string, ev *Event) {
+func (c *Classifier) decodeJSONSignIn(s string, ev *Event) {
 	if !strings.Contains(s, `"category"`) {
 		return
 	}

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"strings"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -27,15 +28,15 @@ type diagWrapperProjected struct {
 }
 
 // mapWrapper reports whether a records field is a wrapper's array: an array whose first object has
-// a category (an application's own "records" array is not a wrapper, and costs no rejections).
-func mapWrapper(records field) bool {
+// the key (an application's own "records" array is not a wrapper, and costs no rejections).
+func mapWrapper(records field, key string) bool {
 	if records.v.Type() != pcommon.ValueTypeSlice {
 		return false
 	}
 	s := records.v.Slice()
 	for i := 0; i < s.Len(); i++ {
 		if r := s.At(i); r.Type() == pcommon.ValueTypeMap {
-			_, ok := r.Map().Get("category")
+			_, ok := r.Map().Get(key)
 			return ok
 		}
 	}
@@ -48,18 +49,13 @@ func bytesText(b []byte) string {
 }
 
 // Unwrap classifies the records inside a record that Classify found to be a Wrapper, calling yield
-// once per element with ev filled (reset first): a sign-in by its kind, an element of another
-// category Unrelated, and an element that is no record Rejected. A wrapper that cannot be read
+// once per element with ev filled (reset first): a sign-in or a console login by its kind, an
+// element of another category or event Unrelated, and an element that is no record Rejected. A wrapper that cannot be read
 // yields one Rejected. ev is only valid during the call; the strings in it alias the record's
 // values or strings decoded for this call. The record is never modified.
 func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Event, yield func(*Event)) {
 	body := rec.Body()
 	switch body.Type() {
-	case pcommon.ValueTypeMap:
-		if v, ok := body.Map().Get("records"); ok {
-			c.unwrapMap(v, ev, yield)
-			return
-		}
 	case pcommon.ValueTypeStr:
 		c.unwrapJSON(trimLeadingSpace(body.Str()), ev, yield)
 		return
@@ -67,9 +63,18 @@ func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Event, yield func(*Event)) {
 		c.unwrapJSON(trimLeadingSpace(bytesText(body.Bytes().AsRaw())), ev, yield)
 		return
 	}
-	if v, ok := rec.Attributes().Get("records"); ok {
-		c.unwrapMap(v, ev, yield)
-		return
+	for _, m := range []pcommon.Map{rec.Attributes(), body.Map()} {
+		if m == (pcommon.Map{}) {
+			continue
+		}
+		if v, ok := m.Get("records"); ok {
+			c.unwrapMap(v, ev, c.wrappedMap, yield)
+			return
+		}
+		if v, ok := m.Get("Records"); ok && c.consoleLogins {
+			c.unwrapMap(v, ev, c.wrappedTrailMap, yield)
+			return
+		}
 	}
 	rejectInto(ev, RejectBadWrapper, yield)
 }
@@ -81,8 +86,9 @@ func rejectInto(ev *Event, reason string, yield func(*Event)) {
 	yield(ev)
 }
 
-// unwrapMap classifies the elements of a wrapper that arrived as a map (a JSON parse upstream).
-func (c *Classifier) unwrapMap(v pcommon.Value, ev *Event, yield func(*Event)) {
+// unwrapMap classifies the elements of a wrapper that arrived as a map (a JSON parse upstream), each
+// with classify.
+func (c *Classifier) unwrapMap(v pcommon.Value, ev *Event, classify func(pcommon.Map, *Event), yield func(*Event)) {
 	if v.Type() != pcommon.ValueTypeSlice {
 		rejectInto(ev, RejectBadWrapper, yield)
 		return
@@ -95,7 +101,7 @@ func (c *Classifier) unwrapMap(v pcommon.Value, ev *Event, yield func(*Event)) {
 		}
 		reset(ev)
 		if r := records.At(i); r.Type() == pcommon.ValueTypeMap {
-			c.wrappedMap(r.Map(), ev)
+			classify(r.Map(), ev)
 		} else {
 			ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
 		}
@@ -121,10 +127,72 @@ func (c *Classifier) wrappedMap(m pcommon.Map, ev *Event) {
 	}
 }
 
+// wrappedTrailMap classifies one event of a CloudTrail log file parsed into a map.
+func (c *Classifier) wrappedTrailMap(m pcommon.Map, ev *Event) {
+	if _, ok := m.Get("eventName"); !ok {
+		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
+		return
+	}
+	c.cloudTrail(&input{attrs: m}, ev)
+}
+
+// jsonKind is what a JSON body may hold, told by substrings alone.
+type jsonKind uint8
+
+const (
+	jsonUnrelated     jsonKind = iota
+	jsonSignIn                 // one diagnostic-settings record with "SignInLogs" in it
+	diagnosticWrapper          // {"records": [ … ]} with a sign-in in it
+	jsonCloudTrail             // one CloudTrail event with "ConsoleLogin" in it (Rules.ConsoleLogins)
+	cloudTrailFile             // {"Records": [ … ]} with a ConsoleLogin in it (Rules.ConsoleLogins)
+)
+
+// jsonBodyKind tells what a JSON body may hold. Any other JSON body costs one substring search.
+func (c *Classifier) jsonBodyKind(s string) jsonKind {
+	// "SignInLogs" first: its first byte is rarer in JSON than the quote that starts "category".
+	if strings.Contains(s, "SignInLogs") {
+		if strings.Contains(s, `"records"`) {
+			return diagnosticWrapper
+		}
+		return jsonSignIn
+	}
+	if c.consoleLogins && strings.Contains(s, "ConsoleLogin") {
+		if strings.Contains(s, `"Records"`) {
+			return cloudTrailFile
+		}
+		return jsonCloudTrail
+	}
+	return jsonUnrelated
+}
+
+// cloudTrailLogFile is a CloudTrail log file: {"Records": [ … ]}.
+type cloudTrailLogFile struct {
+	Records []cloudTrailEvent `json:"Records"`
+}
+
 // unwrapJSON classifies the elements of a wrapper given as JSON text.
 func (c *Classifier) unwrapJSON(s string, ev *Event, yield func(*Event)) {
 	if len(s) > MaxWrapperBytes {
 		rejectInto(ev, RejectWrapperTooLarge, yield)
+		return
+	}
+	if c.jsonBodyKind(s) == cloudTrailFile {
+		var f cloudTrailLogFile
+		if !decodeJSON(s, &f) || f.Records == nil {
+			rejectInto(ev, RejectBadWrapper, yield)
+			return
+		}
+		for i := range f.Records {
+			e := &f.Records[i]
+			reset(ev)
+			if e.EventName == "" {
+				ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
+			} else {
+				c.cloudTrailRecord(e, ev)
+			}
+			ev.InWrapper = true
+			yield(ev)
+		}
 		return
 	}
 	if c.signinSuccesses {

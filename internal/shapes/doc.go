@@ -33,6 +33,10 @@
 //	         WindowsEventRow        Sentinel WindowsEvent row, EventData dynamic (attributes)
 //	         EventLog               windowseventlog receiver, event_data as a map (map body)
 //	         EventLogArray          windowseventlog receiver, event_data_format: array (map body)
+//	ConsoleLogin SentinelCloudTrail AWSCloudTrail row (attributes; JSON text columns)
+//	         CloudTrailEvent        a CloudTrail event as AWS writes it (map body; JSON as Line), a
+//	                                console login or (EventName, EventSource) any other event
+//	CloudTrailFile                  a CloudTrail log file, {"Records": [ … ]} on one line
 //	App                             an ordinary application log: what most records are
 //
 // Messages of the sshd grammars (accepted and failed logons of every method, invalid users,

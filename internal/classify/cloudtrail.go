@@ -1,0 +1,224 @@
+package classify
+
+import (
+	"encoding/json"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// AWS CloudTrail: a console login is an event named ConsoleLogin (from signin.amazonaws.com) whose
+// responseElements.ConsoleLogin says Success or Failure. It arrives as
+//
+//   - a row of Sentinel's AWSCloudTrail table (Type = AWSCloudTrail): EventName, SourceIpAddress,
+//     ResponseElements and AdditionalEventData (both JSON text), UserIdentityType,
+//     UserIdentityUserName, AWSRegion, UserAgent, EventTypeName, TimeGenerated;
+//   - a CloudTrail event as AWS writes it (a map body after a JSON parse, or the JSON in a string
+//     or bytes body): eventName, eventSource, sourceIPAddress, responseElements{ConsoleLogin},
+//     userIdentity{type, userName}, awsRegion, userAgent, additionalEventData{MFAUsed}, eventType,
+//     eventTime;
+//   - a CloudTrail log file, {"Records": [ … ]} of such events, as the filelog receiver reads it
+//     (a wrapper, see Unwrap).
+//
+// Every other CloudTrail event is Unrelated: a map body is dismissed on its eventName, a JSON body
+// that does not contain "ConsoleLogin" is never decoded.
+
+// cloudTrailFields are the console-login fields of both the Sentinel row and the raw event.
+type cloudTrailFields struct {
+	eventName, result, responseElements, additional field
+	ip, identity, identityType, identityUser        field
+	region, agent, eventType, time                  field
+}
+
+func (f *cloudTrailFields) take(k string, v pcommon.Value) {
+	switch k {
+	case "EventName", "eventName":
+		f.eventName.set(v)
+	case "ResponseElements", "responseElements":
+		f.responseElements.set(v)
+	case "AdditionalEventData", "additionalEventData":
+		f.additional.set(v)
+	case "SourceIpAddress", "sourceIPAddress":
+		f.ip.set(v)
+	case "userIdentity":
+		f.identity.set(v)
+	case "UserIdentityType":
+		f.identityType.set(v)
+	case "UserIdentityUserName":
+		f.identityUser.set(v)
+	case "AWSRegion", "awsRegion":
+		f.region.set(v)
+	case "UserAgent", "userAgent":
+		f.agent.set(v)
+	case "EventTypeName", "eventType":
+		f.eventType.set(v)
+	case "TimeGenerated", "eventTime":
+		f.time.set(v)
+	}
+}
+
+// isConsoleLogin reports whether an event name is ConsoleLogin.
+func isConsoleLogin(name string) bool { return strings.EqualFold(name, "ConsoleLogin") }
+
+// cloudTrail classifies a record recognised as a CloudTrail event (either structured shape).
+func (c *Classifier) cloudTrail(in *input, ev *Event) {
+	var f cloudTrailFields
+	in.each(f.take)
+	if name, ok := f.eventName.str(); !ok || !isConsoleLogin(name) {
+		return // Unrelated
+	}
+	ev.EventTypeName = f.eventType.text()
+	ev.AWSRegion = f.region.text()
+	ev.UserAgent = f.agent.text()
+	ev.UserIdentityType = f.identityType.text()
+	ev.UserIdentityUserName = f.identityUser.text()
+	if m, ok := f.identity.asMap(); ok {
+		ev.UserIdentityType = mapText(m, "type")
+		ev.UserIdentityUserName = mapText(m, "userName")
+	}
+	ev.MFAUsed = objectText(f.additional, "MFAUsed")
+	ev.Time = in.time(f.time)
+	ip, ipState := firstAddress(f.ip)
+	c.finishConsoleLogin(ev, objectText(f.responseElements, "ConsoleLogin"), ip, ipState)
+}
+
+// mapText is m[k] when it is a string.
+func mapText(m pcommon.Map, k string) string {
+	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
+		return v.Str()
+	}
+	return ""
+}
+
+// objectText reads key k of an object given as a map, or as JSON text (Sentinel's dynamic columns
+// exported as text).
+func objectText(f field, k string) string {
+	if m, ok := f.asMap(); ok {
+		return mapText(m, k)
+	}
+	if s, ok := f.str(); ok && strings.Contains(s, k) {
+		var o map[string]jsonScalar
+		if decodeJSON(s, &o) {
+			if v := o[k]; !v.bad {
+				return v.s
+			}
+		}
+	}
+	return ""
+}
+
+// finishConsoleLogin decides the kind of a console login from its result and address. A login from
+// an excluded address is Unrelated, as logons from one are.
+func (c *Classifier) finishConsoleLogin(ev *Event, result, ip string, ipState valueState) {
+	ev.LoginResult = result
+	var kind Kind
+	switch {
+	case strings.EqualFold(result, "Success"):
+		kind = ConsoleLoginSuccess
+	case strings.EqualFold(result, "Failure"):
+		kind = ConsoleLoginFailure
+	default:
+		ev.Kind, ev.Reject = Rejected, RejectBadLoginResult
+		return
+	}
+	switch ipState {
+	case valueMissing:
+		ev.Kind, ev.Reject = Rejected, RejectMissingAddress
+		return
+	case valueBad:
+		ev.Kind, ev.Reject = Rejected, RejectBadAddress
+		return
+	}
+	addr, ok := ParseAddr(ip)
+	if !ok {
+		ev.Kind, ev.Reject = Rejected, RejectBadAddress
+		return
+	}
+	if c.excludedAddr(addr) {
+		return // Unrelated
+	}
+	ev.Addr, ev.Kind = addr, kind
+}
+
+// cloudTrailEvent is the part of a CloudTrail event (JSON) a console login is read from. The
+// decoder matches keys case-insensitively, so a Sentinel row exported as JSON reads as well; its
+// ResponseElements and AdditionalEventData are JSON text, which jsonObject also reads.
+type cloudTrailEvent struct {
+	EventName        string     `json:"eventName"`
+	EventSource      string     `json:"eventSource"`
+	EventType        string     `json:"eventType"`
+	EventTypeName    string     `json:"EventTypeName"`
+	EventTime        string     `json:"eventTime"`
+	TimeGenerated    string     `json:"TimeGenerated"`
+	SourceIPAddress  jsonScalar `json:"sourceIPAddress"`
+	AWSRegion        string     `json:"awsRegion"`
+	UserAgent        string     `json:"userAgent"`
+	UserIdentityType string     `json:"UserIdentityType"`
+	UserIdentityName string     `json:"UserIdentityUserName"`
+	UserIdentity     struct {
+		Type     string `json:"type"`
+		UserName string `json:"userName"`
+	} `json:"userIdentity"`
+	ResponseElements    jsonObject `json:"responseElements"`
+	AdditionalEventData jsonObject `json:"additionalEventData"`
+}
+
+// jsonObject is a JSON object, or JSON text holding one, kept as its scalar members.
+type jsonObject map[string]jsonScalar
+
+// UnmarshalJSON implements json.Unmarshaler: an object, or a string of JSON text holding one;
+// anything else (null, a number, text that is no object) leaves it empty.
+func (o *jsonObject) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var text string
+		if json.Unmarshal(b, &text) != nil {
+			return nil
+		}
+		b = []byte(text)
+	}
+	var m map[string]jsonScalar
+	if json.Unmarshal(b, &m) == nil {
+		*o = m
+	}
+	return nil
+}
+
+// text is member k when it is a string or a number.
+func (o jsonObject) text(k string) string {
+	if v := o[k]; !v.bad {
+		return v.s
+	}
+	return ""
+}
+
+// decodeJSONCloudTrail classifies a string or bytes body holding one CloudTrail event.
+func (c *Classifier) decodeJSONCloudTrail(s string, ev *Event) {
+	var e cloudTrailEvent
+	if !decodeJSON(s, &e) {
+		return
+	}
+	c.cloudTrailRecord(&e, ev)
+}
+
+// cloudTrailRecord classifies one decoded CloudTrail event.
+func (c *Classifier) cloudTrailRecord(e *cloudTrailEvent, ev *Event) {
+	if !isConsoleLogin(e.EventName) {
+		return
+	}
+	ev.EventTypeName = firstNonEmpty(e.EventType, e.EventTypeName)
+	ev.AWSRegion = e.AWSRegion
+	ev.UserAgent = e.UserAgent
+	ev.UserIdentityType = firstNonEmpty(e.UserIdentity.Type, e.UserIdentityType)
+	ev.UserIdentityUserName = firstNonEmpty(e.UserIdentity.UserName, e.UserIdentityName)
+	ev.MFAUsed = e.AdditionalEventData.text("MFAUsed")
+	ev.Time = parseTime(firstNonEmpty(e.EventTime, e.TimeGenerated))
+	ip, ipState := firstJSONAddress(e.SourceIPAddress)
+	c.finishConsoleLogin(ev, e.ResponseElements.text("ConsoleLogin"), ip, ipState)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
