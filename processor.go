@@ -84,6 +84,7 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 			HostFailures: plan.Counts(rules.FailedSecurityEventLogons) || plan.Counts(rules.FailedWindowsEventLogons) ||
 				plan.Counts(rules.FailedSyslogLogons),
 			SigninSuccesses: plan.Takes(rules.SigninLogsSuccess) || plan.Takes(rules.NonInteractiveSuccess),
+			ConsoleLogins:   plan.Counts(rules.FailedConsoleLogins) || plan.Takes(rules.ConsoleLoginSuccess),
 		}),
 		telemetry:     tel,
 		now:           time.Now,
@@ -291,10 +292,15 @@ func (p *correlationProcessor) observe(ev *classify.Event) {
 		p.failures(signinFailures[ev.Table], 1, ev, eventTime(at.lr, ev, at.now))
 	case classify.HostFailure:
 		p.failures(hostFailures[ev.Source], ev.Repeat, ev, eventTime(at.lr, ev, at.now))
-	case classify.LinuxLogon, classify.WindowsLogon, classify.SigninSuccess:
+	case classify.ConsoleLoginFailure:
+		p.failures(rules.FailedConsoleLogins, 1, ev, eventTime(at.lr, ev, at.now))
+	case classify.LinuxLogon, classify.WindowsLogon, classify.SigninSuccess, classify.ConsoleLoginSuccess:
 		success := rules.HostLogon
-		if ev.Kind == classify.SigninSuccess {
+		switch ev.Kind {
+		case classify.SigninSuccess:
 			success = signinSuccesses[ev.Table]
+		case classify.ConsoleLoginSuccess:
+			success = rules.ConsoleLoginSuccess
 		}
 		if len(p.plan.SuccessRules[success]) == 0 {
 			break

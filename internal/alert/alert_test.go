@@ -257,7 +257,39 @@ func secondRulePayloads() map[string]Logon {
 		"host_failure/WindowsEvent":   sampleHostFailure(classify.WindowsEvent),
 		"signin_success/no resource":  NewLogon(&classify.Event{Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("198.51.100.1")}, 0, pcommon.Resource{}),
 		"host_failure/repeat of zero": NewLogon(&classify.Event{Kind: classify.HostFailure, Addr: netip.MustParseAddr("198.51.100.1")}, 1, pcommon.Resource{}),
+		"console_login_success":       sampleConsoleLogin(),
 	}
+}
+
+// sampleConsoleLogin is the payload rule C keeps waiting: an AWS console login.
+func sampleConsoleLogin() Logon {
+	res := pcommon.NewResource()
+	res.Attributes().PutStr("cloud.provider", "aws")
+	ev := classify.Event{
+		Kind: classify.ConsoleLoginSuccess, Addr: netip.MustParseAddr("2001:db8::7"),
+		LoginResult: "Success", EventTypeName: "AwsConsoleSignIn", UserIdentityType: "IAMUser",
+		UserIdentityUserName: "alice", AWSRegion: "eu-west-1", UserAgent: "Mozilla/5.0", MFAUsed: "No",
+	}
+	return NewLogon(&ev, 1_764_000_000_000_000_001, res)
+}
+
+// TestConsoleLoginColumns: rule C's alert projects the console login's columns; User is the user
+// name, else the identity type.
+func TestConsoleLoginColumns(t *testing.T) {
+	l := sampleConsoleLogin()
+	lr := plog.NewLogRecord()
+	Fill(lr, &rules.AADThenAWSConsole, &l, Firing{Source: "SigninLogs", Count: 6}, time.Unix(0, 0))
+	got := lr.Attributes().AsRaw()
+	for k, v := range map[string]any{"LoginResult": "Success", "EventTypeName": "AwsConsoleSignIn", "UserIdentityType": "IAMUser",
+		"User": "alice", "AWSRegion": "eu-west-1", "SourceIpAddress": "2001:db8::7", "UserAgent": "Mozilla/5.0", "MFAUsed": "No",
+		"user.name": "alice", "SigninTable": "SigninLogs", "FailedSignInCount": int64(6)} {
+		assert.Equal(t, v, got[k], k)
+	}
+	assert.NotContains(t, got, "host.name")
+	l.UserIdentityUserName, l.UserIdentityType = "", "AssumedRole"
+	Fill(lr, &rules.AADThenAWSConsole, &l, Firing{}, time.Unix(0, 0))
+	user, _ := lr.Attributes().Get("User")
+	assert.Equal(t, "AssumedRole", user.Str())
 }
 
 // TestSecondRulePayloadsRoundTrip: a successful sign-in or a failed host logon survives every

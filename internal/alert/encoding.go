@@ -20,10 +20,11 @@ import (
 //
 //	1, source, varint time, 16-byte address, the strings of fields()
 //
-// Format 2 is what only the second rule keeps waiting, a successful sign-in or a failed host logon:
+// Format 2 is what the other rules keep waiting, a successful sign-in, a failed host logon or an AWS
+// console login:
 //
 //	2, kind, source, table, varint time, 16-byte address, varint repeat, the strings of fields(),
-//	the strings of signInFields()
+//	the strings of signInFields(), and for a console login the strings of consoleFields()
 //
 // Logons are still written in format 1, byte for byte as before format 2 existed, so that
 // checkpoints and shared state of either age keep reading each other's logons.
@@ -36,7 +37,7 @@ const (
 
 // kinded reports whether the logon is one that format 2 encodes.
 func (l *Logon) kinded() bool {
-	return l.Kind == classify.SigninSuccess || l.Kind == classify.HostFailure
+	return l.Kind == classify.SigninSuccess || l.Kind == classify.HostFailure || l.Kind == classify.ConsoleLoginSuccess
 }
 
 // AppendBinary appends the logon's encoding to b: what a shared state (Redis) or a checkpoint
@@ -56,6 +57,11 @@ func (l *Logon) appendFields(b []byte) []byte {
 	}
 	if l.kinded() {
 		for _, s := range l.signInFields() {
+			b = codec.AppendString(b, *s)
+		}
+	}
+	if l.console() {
+		for _, s := range l.consoleFields() {
 			b = codec.AppendString(b, *s)
 		}
 	}
@@ -185,6 +191,11 @@ func (l *Logon) readFields(d *codec.Reader) error {
 	}
 	if v == encodingVersionKinded {
 		for _, s := range l.signInFields() {
+			*s = d.String()
+		}
+	}
+	if l.console() {
+		for _, s := range l.consoleFields() {
 			*s = d.String()
 		}
 	}

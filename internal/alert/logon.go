@@ -43,6 +43,9 @@ func (l *Logon) Set(ev *classify.Event, t int64, res pcommon.Resource) {
 	for _, s := range l.signInFields() {
 		bound(s)
 	}
+	for _, s := range l.consoleFields() {
+		bound(s)
+	}
 }
 
 // bound cuts a string longer than maxFieldLen, and marks it cut.
@@ -69,3 +72,14 @@ func (l *Logon) signInFields() []*string {
 	e := &l.Event
 	return []*string{&e.AppDisplayName, &e.UserDisplayName, &e.ClientAppUsed, &e.Location}
 }
+
+// consoleFields lists the strings only an AWS console login has, which format 2 encodes after
+// signInFields for a console login alone.
+func (l *Logon) consoleFields() []*string {
+	e := &l.Event
+	return []*string{&e.LoginResult, &e.EventTypeName, &e.UserIdentityType, &e.UserIdentityUserName,
+		&e.AWSRegion, &e.UserAgent, &e.MFAUsed}
+}
+
+// console reports whether the logon is an AWS console login.
+func (l *Logon) console() bool { return l.Kind == classify.ConsoleLoginSuccess }

@@ -41,6 +41,11 @@ func (l *Logon) fieldsSize() int {
 			n += uvarintLen(uint64(len(*s))) + len(*s)
 		}
 	}
+	if l.console() {
+		for _, s := range l.consoleFields() {
+			n += uvarintLen(uint64(len(*s))) + len(*s)
+		}
+	}
 	return n
 }
 

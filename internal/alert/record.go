@@ -57,6 +57,9 @@ func Fill(lr plog.LogRecord, r *rules.Rule, l *Logon, f Firing, observed time.Ti
 	case rules.SignInAlert:
 		signInColumns(a, e, ip)
 		host, user = "", e.User
+	case rules.ConsoleLoginAlert:
+		user = consoleLoginColumns(a, e, ip)
+		host = ""
 	default:
 		hostLogonColumns(a, e, ip)
 	}
@@ -132,6 +135,24 @@ func signInColumns(a pcommon.Map, e *classify.Event, ip string) {
 	a.PutStr("Location", e.Location)
 	a.PutStr("AccountCustomEntity", e.User)
 	a.PutStr("IPCustomEntity", ip)
+}
+
+// consoleLoginColumns are rule C's: the AWS console login's, as its KQL projects them. It returns
+// the User column: the IAM user name, else the identity type (Root, AssumedRole, ...).
+func consoleLoginColumns(a pcommon.Map, e *classify.Event, ip string) (user string) {
+	user = e.UserIdentityUserName
+	if user == "" {
+		user = e.UserIdentityType
+	}
+	a.PutStr("LoginResult", e.LoginResult)
+	a.PutStr("EventTypeName", e.EventTypeName)
+	a.PutStr("UserIdentityType", e.UserIdentityType)
+	a.PutStr("User", user)
+	a.PutStr("AWSRegion", e.AWSRegion)
+	a.PutStr("SourceIpAddress", ip)
+	a.PutStr("UserAgent", e.UserAgent)
+	a.PutStr("MFAUsed", e.MFAUsed)
+	return user
 }
 
 func putStrings(s pcommon.Slice, values []string) {

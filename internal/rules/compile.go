@@ -71,6 +71,7 @@ func Compile(rules []Running) Plan {
 			p.SuccessRules[s] = append(p.SuccessRules[s], i)
 		}
 	}
+	p.Engine.RuleSet = p.Fingerprint()
 	return p
 }
 
@@ -91,3 +92,26 @@ func (p *Plan) Counts(f Failure) bool { return len(p.FailureCounters[f]) > 0 }
 
 // Takes reports whether any running rule alerts on successes of s.
 func (p *Plan) Takes(s Success) bool { return len(p.SuccessRules[s]) > 0 }
+
+// Fingerprint names the running rules and the sources each of their counters counts, so that what
+// outlives the process (a checkpoint, the shared state in Redis) is read back only under the same
+// rules: the numbers alone (thresholds, windows, counter indexes) do not tell rule C from the seed,
+// nor rule D from the seed counting both tables together. It is "" for the seed alone, whose state
+// was written before rules had names and keeps being read.
+func (p *Plan) Fingerprint() string {
+	if len(p.Rules) == 1 && p.Rules[0].Rule == &AADThenHost {
+		return ""
+	}
+	var b strings.Builder
+	for i, r := range p.Rules {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(r.ID)
+		for j, c := range p.Engine.Rules[i].Counters {
+			b.WriteByte(",:"[min(j, 1)])
+			b.WriteString(p.CounterName(c))
+		}
+	}
+	return b.String()
+}

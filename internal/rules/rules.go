@@ -26,6 +26,8 @@ const (
 	FailedWindowsEventLogons
 	// FailedSyslogLogons are failed logons in auth syslog (sshd and other auth programs).
 	FailedSyslogLogons
+	// FailedConsoleLogins are AWS console logins (CloudTrail ConsoleLogin) whose result is Failure.
+	FailedConsoleLogins
 	// NumFailures is the number of failure sources.
 	NumFailures
 )
@@ -43,6 +45,8 @@ func (f Failure) String() string {
 		return "WindowsEvent"
 	case FailedSyslogLogons:
 		return "Syslog"
+	case FailedConsoleLogins:
+		return "AWSCloudTrail"
 	}
 	return fmt.Sprintf("failure(%d)", uint8(f))
 }
@@ -58,6 +62,8 @@ const (
 	SigninLogsSuccess
 	// NonInteractiveSuccess is an AADNonInteractiveUserSignInLogs sign-in whose ResultType is not a failure.
 	NonInteractiveSuccess
+	// ConsoleLoginSuccess is an AWS console login (CloudTrail ConsoleLogin) whose result is Success.
+	ConsoleLoginSuccess
 	// NumSuccesses is the number of success kinds.
 	NumSuccesses
 )
@@ -70,6 +76,9 @@ const (
 	HostLogonAlert Alert = iota
 	// SignInAlert projects the sign-in row's columns.
 	SignInAlert
+	// ConsoleLoginAlert projects the AWS console login's columns (LoginResult, EventTypeName,
+	// UserIdentityType, User, AWSRegion, SourceIpAddress, UserAgent, MFAUsed).
+	ConsoleLoginAlert
 )
 
 // Rule is one correlation rule.
@@ -96,7 +105,7 @@ type Rule struct {
 }
 
 // All is every rule the processor can run, the seed first.
-var All = []*Rule{&AADThenHost, &HostThenAAD}
+var All = []*Rule{&AADThenHost, &HostThenAAD, &AADThenAWSConsole, &AWSConsoleThenAAD}
 
 // Default is what runs when the configuration names no rule: the seed.
 var Default = []*Rule{&AADThenHost}

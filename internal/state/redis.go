@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -106,7 +107,7 @@ func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
 			Mode: maintnotifications.ModeDisabled,
 		},
 	})
-	p := opts.KeyPrefix
+	p := opts.KeyPrefix + ruleSetKey(cfg.RuleSet)
 	rules, together := ruleSet(cfg)
 	return &Redis{
 		client:   client,
@@ -119,6 +120,17 @@ func NewRedis(opts RedisOptions, cfg window.Config) *Redis {
 		timeout:  opts.Timeout,
 		keys:     []string{p + "clock", p + "seq", p + "ips", p + "logons", p + "newest", p + "marks"},
 	}
+}
+
+// ruleSetKey is what the keys of a named rule set start with after the prefix: a hash of its
+// name, so that collectors running other rules never read each other's state; "" for the seed.
+func ruleSetKey(ruleSet string) string {
+	if ruleSet == "" {
+		return ""
+	}
+	h := fnv.New64a()
+	h.Write([]byte(ruleSet))
+	return fmt.Sprintf("r%016x:", h.Sum64())
 }
 
 // ruleSet returns the rules of cfg as the engine runs them: Rules, or the one rule of the shorthand

@@ -30,6 +30,10 @@ type Config struct {
 	MaxPendingLogons int // waiting successes
 	// MaxSuppressMarks bounds the suppress marks (the first to expire go first); 0 means MaxPendingLogons.
 	MaxSuppressMarks int
+
+	// RuleSet names what the rules and counters are beyond their numbers; a snapshot made under
+	// another RuleSet is refused. "" (the seed's) adds nothing to the snapshot.
+	RuleSet string
 }
 
 // Rule is one rule as the engine sees it.

@@ -103,7 +103,8 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		return fmt.Errorf("%w: version %d, want %d", ErrIncompatible, v, snapshotVersion)
 	}
 	want := e.appendRuleSet(nil)
-	if got := r.Bytes(len(want)); r.Err() == nil && string(got) != string(want) {
+	// The checksum holds, so a rule set that cannot even be read is another one (a longer name).
+	if got := r.Bytes(len(want)); r.Err() != nil || string(got) != string(want) {
 		return fmt.Errorf("%w: made for other rules (or their thresholds, windows or counters)", ErrIncompatible)
 	}
 	*e = *New[P](e.cfg)
@@ -198,7 +199,8 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 func (e *Engine[P]) RuleSet() []byte { return e.appendRuleSet(nil) }
 
 // appendRuleSet appends what decisions depend on besides the state: each rule's threshold,
-// window and counters (suppress and the bounds may change across a restart).
+// window and counters (suppress and the bounds may change across a restart), and what the rules
+// are when Config.RuleSet names them.
 func (e *Engine[P]) appendRuleSet(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(e.rules)))
 	for _, r := range e.rules {
@@ -210,6 +212,10 @@ func (e *Engine[P]) appendRuleSet(b []byte) []byte {
 		}
 	}
 	b = append(b, boolByte(e.together))
+	if e.cfg.RuleSet != "" {
+		b = binary.AppendUvarint(b, uint64(len(e.cfg.RuleSet)))
+		b = append(b, e.cfg.RuleSet...)
+	}
 	return b
 }
 
