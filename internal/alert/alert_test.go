@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"strings"
@@ -333,8 +334,42 @@ func TestSecondRulePayloadsRoundTrip(t *testing.T) {
 			for i := range b {
 				var cut Logon
 				assert.Error(t, cut.UnmarshalBinary(b[:i]), "cut at %d", i)
+				_, err := UnmarshalPacked(b[:i], Resources{})
+				assert.Error(t, err, "packed, cut at %d", i)
 			}
+			checkPackedAgainstDecoding(t, b)
 		})
+	}
+}
+
+// checkPackedAgainstDecoding: UnmarshalPacked, which checks the fields in place and copies them,
+// accepts exactly what decoding and packing again accepts, and makes the same packed logon, for b
+// and for b with any one byte changed.
+func checkPackedAgainstDecoding(t *testing.T, b []byte) {
+	t.Helper()
+	slow := func(b []byte) (Packed, error) {
+		var l Logon
+		if err := l.unmarshal(b, nil); err != nil {
+			return Packed{}, err
+		}
+		p, _ := l.Pack()
+		return p, nil
+	}
+	for i := -1; i < len(b); i++ {
+		for _, x := range []byte{0x01, 0x80, 0xff} {
+			d := bytes.Clone(b)
+			if i >= 0 {
+				d[i] ^= x
+			}
+			want, wantErr := slow(d)
+			got, gotErr := UnmarshalPacked(d, nil)
+			if (wantErr == nil) != (gotErr == nil) {
+				t.Fatalf("byte %d ^ %#x: decoding says %v, UnmarshalPacked %v", i, x, wantErr, gotErr)
+			}
+			if wantErr == nil && want.fields != got.fields {
+				t.Fatalf("byte %d ^ %#x: packed fields differ", i, x)
+			}
+		}
 	}
 }
 

@@ -139,22 +139,31 @@ func (l *Logon) unmarshal(b []byte, rs Resources) error {
 	if n := d.Count(1); n > 0 {
 		raw := d.Bytes(n)
 		if d.Err() == nil {
-			res, ok := rs[string(raw)]
-			if !ok {
-				ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
-				if err != nil || ld.ResourceLogs().Len() != 1 {
-					return fmt.Errorf("logon resource: %v", err)
-				}
-				res = pcommon.NewResource()
-				ld.ResourceLogs().At(0).Resource().CopyTo(res)
-				if rs != nil {
-					rs[string(raw)] = res
-				}
+			res, err := decodeResource(raw, rs)
+			if err != nil {
+				return err
 			}
 			l.Resource = res
 		}
 	}
 	return l.finish(d)
+}
+
+// decodeResource decodes a resource encoded by appendResource, or takes it from rs (may be nil).
+func decodeResource(raw []byte, rs Resources) (pcommon.Resource, error) {
+	if res, ok := rs[string(raw)]; ok {
+		return res, nil
+	}
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(raw)
+	if err != nil || ld.ResourceLogs().Len() != 1 {
+		return pcommon.Resource{}, fmt.Errorf("logon resource: %v", err)
+	}
+	res := pcommon.NewResource()
+	ld.ResourceLogs().At(0).Resource().CopyTo(res)
+	if rs != nil {
+		rs[string(raw)] = res
+	}
+	return res, nil
 }
 
 // readFields decodes what appendFields encoded into a zeroed l. The kind of a format 1 logon is left

@@ -3,10 +3,13 @@ package alert
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"math"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
@@ -63,14 +66,68 @@ func (p Packed) Unpack(l *Logon) error {
 }
 
 // UnmarshalPacked decodes a logon encoded by AppendBinary (a checkpoint's) into its packed form.
-// Logons decoded with the same rs share their resources.
+// A packed logon is the encoding's own fields, so they are checked in place and copied once,
+// without decoding the strings; only the resource is decoded (once per resource, through rs).
 func UnmarshalPacked(b []byte, rs Resources) (Packed, error) {
-	var l Logon
-	if err := l.unmarshal(b, rs); err != nil {
+	d := codec.NewReader(b)
+	if err := skipFields(d); err != nil {
 		return Packed{}, err
 	}
-	p, _ := l.Pack()
-	return p, nil
+	fields := b[:len(b)-d.Len()]
+	var res pcommon.Resource
+	if n := d.Count(1); n > 0 {
+		raw := d.Bytes(n)
+		if d.Err() == nil {
+			var err error
+			if res, err = decodeResource(raw, rs); err != nil {
+				return Packed{}, err
+			}
+		}
+	}
+	if d.Err() != nil {
+		return Packed{}, fmt.Errorf("logon encoding: %w", d.Err())
+	}
+	if d.Len() != 0 {
+		return Packed{}, errors.New("logon encoding: trailing bytes")
+	}
+	return Packed{fields: string(fields), resource: res}, nil
+}
+
+// skipFields reads past what appendFields encoded, checking it as readFields and finish do.
+func skipFields(d *codec.Reader) error {
+	v := d.Byte()
+	if v != encodingVersion && v != encodingVersionKinded {
+		return fmt.Errorf("logon encoding version %d, want %d to %d", v, encodingVersion, encodingLatestVersion)
+	}
+	strings := len((*Logon).fields(&Logon{}))
+	if v == encodingVersionKinded {
+		if k := classify.Kind(d.Byte()); k != classify.SigninSuccess && k != classify.HostFailure {
+			return fmt.Errorf("logon encoding: kind %d in format %d", k, v)
+		}
+		strings += len((*Logon).signInFields(&Logon{}))
+	}
+	if src := classify.LogonSource(d.Byte()); src > classify.WindowsEvent {
+		return fmt.Errorf("logon encoding: unknown source %d", src)
+	}
+	if v == encodingVersionKinded {
+		if tb := classify.Table(d.Byte()); tb > classify.AADNonInteractiveUserSignInLogs {
+			return fmt.Errorf("logon encoding: unknown table %d", tb)
+		}
+	}
+	d.Varint()
+	d.Bytes(encodingAddressLen)
+	if v == encodingVersionKinded {
+		if r := d.Varint(); r < math.MinInt32 || r > math.MaxInt32 {
+			return fmt.Errorf("logon encoding: repeat %d", r)
+		}
+	}
+	for range strings {
+		d.Bytes(d.Count(1))
+	}
+	if d.Err() != nil {
+		return fmt.Errorf("logon encoding: %w", d.Err())
+	}
+	return nil
 }
 
 // AppendEncoded appends the logon's encoding, the same as Logon.AppendBinary's. Logons encoded
