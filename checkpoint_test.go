@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadatatest"
+	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
 )
 
 // storageRig is a real file_storage extension over a directory that outlives the processors
@@ -499,4 +501,94 @@ func TestDamagedMarkerFileIsReported(t *testing.T) {
 	assertCheckpointErrors(t, h2, 1)
 	assert.NotNil(t, p2.checkpoints, "checkpoints go on")
 	assert.Len(t, h2.consume(newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))), 1)
+}
+
+// gatedStorage is a storage extension whose clients' writes wait while the gate is shut: a disk
+// that stalls.
+type gatedStorage struct {
+	storage.Extension
+	shut    atomic.Bool
+	open    chan struct{} // closed to let the writes through
+	waiting chan struct{} // receives when a write starts to wait
+}
+
+func (g *gatedStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+	c, err := g.Extension.GetClient(ctx, kind, id, name)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedClient{Client: c, g: g}, nil
+}
+
+type gatedClient struct {
+	storage.Client
+	g *gatedStorage
+}
+
+func (c *gatedClient) wait() {
+	if c.g.shut.Load() {
+		select {
+		case c.g.waiting <- struct{}{}:
+		default:
+		}
+		<-c.g.open
+	}
+}
+
+func (c *gatedClient) Set(ctx context.Context, key string, value []byte) error {
+	c.wait()
+	return c.Client.Set(ctx, key, value)
+}
+
+func (c *gatedClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	c.wait()
+	return c.Client.Batch(ctx, ops...)
+}
+
+// TestBatchesDoNotWaitForCheckpoints: while a checkpoint write and a compaction are stuck in the
+// storage, batches that alert nothing go through; once the storage is back, everything they
+// observed is written, and a restart finds it.
+func TestBatchesDoNotWaitForCheckpoints(t *testing.T) {
+	rig := newStorageRig(t)
+	gate := &gatedStorage{Extension: rig.ext.(storage.Extension), open: make(chan struct{}), waiting: make(chan struct{}, 1)}
+	rig.ext = gate
+	h1, stop1, _, p1 := rig.start(t, time.Hour)
+	require.Empty(t, h1.consume(newBatch().failures(signinLogs, attackerIP, 3, at(0))))
+
+	gate.shut.Store(true)
+	flushed := make(chan struct{})
+	go func() { p1.flushCheckpoint(context.Background()); close(flushed) }()
+	<-gate.waiting // the flush is stuck in the storage
+	compacted := make(chan error, 1)
+	go func() { compacted <- p1.checkpoints.store.Compact(context.Background(), state.NewMemory(p1.engine)) }()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			h1.consume(newBatch().failures(signinLogs, attackerIP, 1, at(time.Duration(i)*time.Second)).unrelated(100))
+		}
+		h1.consume(newBatch().sshd("web02", "sshd", accepted("bob", "198.51.100.20"), 4, at(time.Minute)))
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("batches waited for the stuck checkpoint write")
+	}
+	select {
+	case <-flushed:
+		t.Fatal("the flush was not stuck: the test proves nothing")
+	default:
+	}
+
+	close(gate.open)
+	<-flushed
+	require.NoError(t, <-compacted)
+	stop1()
+
+	h2, stop2, _, _ := rig.start(t, time.Hour)
+	defer stop2()
+	assert.Len(t, h2.consume(newBatch().
+		sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(30*time.Second)).
+		failures(signinLogs, "198.51.100.20", 6, at(90*time.Second))), 2, "every batch was written once the storage was back")
 }
