@@ -82,8 +82,7 @@ func startKafka(t *testing.T, password string, topics ...string) *kafkaBroker {
 			}
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
-			t.Errorf("kfake did not stop within 10s of SIGTERM; killed")
+			t.Errorf("kfake did not stop within 10s of SIGTERM; killed: %v", <-exited)
 		}
 		if t.Failed() {
 			t.Logf("kfake log:\n%s", stderr.String())
