@@ -82,10 +82,15 @@ func (c *Classifier) cloudTrail(in *input, ev *Event) {
 	c.finishConsoleLogin(ev, objectText(f.responseElements, "ConsoleLogin"), ip, ipState)
 }
 
-// mapText is m[k] when it is a string.
+// mapText is m[k] when it is a string, a number or a boolean, as text.
 func mapText(m pcommon.Map, k string) string {
-	if v, ok := m.Get(k); ok && v.Type() == pcommon.ValueTypeStr {
-		return v.Str()
+	v, ok := m.Get(k)
+	if !ok {
+		return ""
+	}
+	switch v.Type() {
+	case pcommon.ValueTypeStr, pcommon.ValueTypeBool, pcommon.ValueTypeInt, pcommon.ValueTypeDouble:
+		return v.AsString()
 	}
 	return ""
 }
@@ -97,11 +102,9 @@ func objectText(f field, k string) string {
 		return mapText(m, k)
 	}
 	if s, ok := f.str(); ok && strings.Contains(s, k) {
-		var o map[string]jsonScalar
+		var o jsonObject
 		if decodeJSON(s, &o) {
-			if v := o[k]; !v.bad {
-				return v.s
-			}
+			return o.text(k)
 		}
 	}
 	return ""
@@ -144,6 +147,7 @@ func (c *Classifier) finishConsoleLogin(ev *Event, result, ip string, ipState va
 // decoder matches keys case-insensitively, so a Sentinel row exported as JSON reads as well; its
 // ResponseElements and AdditionalEventData are JSON text, which jsonObject also reads.
 type cloudTrailEvent struct {
+	EventVersion     string     `json:"eventVersion"`
 	EventName        string     `json:"eventName"`
 	EventSource      string     `json:"eventSource"`
 	EventType        string     `json:"eventType"`
@@ -163,8 +167,8 @@ type cloudTrailEvent struct {
 	AdditionalEventData jsonObject `json:"additionalEventData"`
 }
 
-// jsonObject is a JSON object, or JSON text holding one, kept as its scalar members.
-type jsonObject map[string]jsonScalar
+// jsonObject is a JSON object, or JSON text holding one, kept as its members' JSON.
+type jsonObject map[string]json.RawMessage
 
 // UnmarshalJSON implements json.Unmarshaler: an object, or a string of JSON text holding one;
 // anything else (null, a number, text that is no object) leaves it empty.
@@ -176,17 +180,29 @@ func (o *jsonObject) UnmarshalJSON(b []byte) error {
 		}
 		b = []byte(text)
 	}
-	var m map[string]jsonScalar
+	var m map[string]json.RawMessage
 	if json.Unmarshal(b, &m) == nil {
 		*o = m
 	}
 	return nil
 }
 
-// text is member k when it is a string or a number.
+// text is member k when it is a string, a number or a boolean (MFAUsed is "Yes" or "No" in
+// CloudTrail's own events, true in some), as text.
 func (o jsonObject) text(k string) string {
-	if v := o[k]; !v.bad {
-		return v.s
+	raw := o[k]
+	switch {
+	case len(raw) == 0:
+		return ""
+	case raw[0] == '"':
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	case string(raw) == "true" || string(raw) == "false":
+		return string(raw)
+	case raw[0] == '-' || isDigit(raw[0]):
+		return canonicalNumber(string(raw))
 	}
 	return ""
 }

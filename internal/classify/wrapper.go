@@ -129,7 +129,9 @@ func (c *Classifier) wrappedMap(m pcommon.Map, ev *Event) {
 
 // wrappedTrailMap classifies one event of a CloudTrail log file parsed into a map.
 func (c *Classifier) wrappedTrailMap(m pcommon.Map, ev *Event) {
-	if _, ok := m.Get("eventName"); !ok {
+	_, named := m.Get("eventName")
+	_, versioned := m.Get("eventVersion")
+	if !named && !versioned { // an Insights event has no eventName, every event has a version
 		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
 		return
 	}
@@ -185,7 +187,7 @@ func (c *Classifier) unwrapJSON(s string, ev *Event, yield func(*Event)) {
 		for i := range f.Records {
 			e := &f.Records[i]
 			reset(ev)
-			if e.EventName == "" {
+			if e.EventName == "" && e.EventVersion == "" { // not an object, or not an event
 				ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
 			} else {
 				c.cloudTrailRecord(e, ev)
