@@ -42,7 +42,7 @@ const (
 )
 
 // ChunkSize is the largest base piece written in one storage transaction.
-const ChunkSize = 4 << 20
+const ChunkSize = 256 << 10
 
 // ErrIncompatible marks a checkpoint made for another rule set or by another version.
 var ErrIncompatible = errors.New("incompatible checkpoint")
