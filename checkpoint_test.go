@@ -39,6 +39,8 @@ type storageRig struct {
 	ext  extension.Extension
 	dir  string
 	logs *observer.ObservedLogs // the log of the processor started last
+	// noWait: start returns as soon as the processor started, without waiting for its restore.
+	noWait bool
 }
 
 func newStorageRig(t *testing.T) *storageRig {
@@ -90,7 +92,7 @@ func (r *storageRig) startWith(t *testing.T, interval time.Duration, mutate func
 		processorhelper.WithCapabilities(processorCapabilities), processorhelper.WithStart(p.start), processorhelper.WithShutdown(p.shutdown))
 	require.NoError(t, err)
 	require.NoError(t, proc.Start(context.Background(), r.host()))
-	if p.checkpoints != nil {
+	if p.checkpoints != nil && !r.noWait {
 		<-p.checkpoints.restored // batches sent before pass through uncorrelated (TestRecordsPassThroughWhileRestoring)
 	}
 	h.proc = proc
@@ -507,7 +509,9 @@ func TestDamagedMarkerFileIsReported(t *testing.T) {
 // that stalls.
 type gatedStorage struct {
 	storage.Extension
-	shut    atomic.Bool
+	shut  atomic.Bool
+	reads atomic.Bool // reads of the checkpoint wait too
+
 	open    chan struct{} // closed to let the writes through
 	waiting chan struct{} // receives when a write starts to wait
 }
@@ -533,6 +537,13 @@ func (c *gatedClient) wait() {
 		}
 		<-c.g.open
 	}
+}
+
+func (c *gatedClient) Get(ctx context.Context, key string) ([]byte, error) {
+	if c.g.reads.Load() && key != checkpointKey && key != checkpointMarkerKey {
+		c.wait()
+	}
+	return c.Client.Get(ctx, key)
 }
 
 func (c *gatedClient) Set(ctx context.Context, key string, value []byte) error {
@@ -591,4 +602,31 @@ func TestBatchesDoNotWaitForCheckpoints(t *testing.T) {
 	assert.Len(t, h2.consume(newBatch().
 		sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(30*time.Second)).
 		failures(signinLogs, "198.51.100.20", 6, at(90*time.Second))), 2, "every batch was written once the storage was back")
+}
+
+// TestRecordsPassThroughWhileRestoring: while the checkpoint is still being read, batches pass
+// through unchanged and uncorrelated, counted; once it is restored, the state correlates.
+func TestRecordsPassThroughWhileRestoring(t *testing.T) {
+	rig := newStorageRig(t)
+	h1, stop1, _, _ := rig.start(t, time.Hour)
+	h1.consume(newBatch().failures(signinLogs, attackerIP, 6, at(0)))
+	stop1()
+
+	gate := &gatedStorage{Extension: rig.ext.(storage.Extension), open: make(chan struct{}), waiting: make(chan struct{}, 1)}
+	gate.shut.Store(true)
+	gate.reads.Store(true)
+	rig.ext, rig.noWait = gate, true
+	h2, stop2, _, p2 := rig.start(t, time.Hour)
+	defer stop2()
+	<-gate.waiting // the restore is stuck reading the checkpoint
+	b := newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute)).unrelated(3)
+	assert.Empty(t, h2.consume(b), "nothing correlates while restoring")
+	assert.Equal(t, 4, h2.sink.AllLogs()[len(h2.sink.AllLogs())-1].LogRecordCount(), "every record passed through")
+	metadatatest.AssertEqualProcessorAadhostlogincorrelationUncorrelated(t, h2.tel, []metricdata.DataPoint[int64]{{Value: 4}},
+		metricdatatest.IgnoreTimestamp())
+
+	close(gate.open)
+	<-p2.checkpoints.restored
+	assert.Len(t, h2.consume(newBatch().sshd("web02", "sshd", accepted("bob", attackerIP), 4, at(2*time.Minute))), 1,
+		"the restored failures correlate")
 }
