@@ -101,10 +101,16 @@ func skipFields(d *codec.Reader) error {
 	}
 	strings := len((*Logon).fields(&Logon{}))
 	if v == encodingVersionKinded {
-		if k := classify.Kind(d.Byte()); k != classify.SigninSuccess && k != classify.HostFailure {
-			return fmt.Errorf("logon encoding: kind %d in format %d", k, v)
+		// The same kinds, and the same columns per kind, as readFields.
+		var k Logon
+		k.Kind = classify.Kind(d.Byte())
+		if !k.kinded() {
+			return fmt.Errorf("logon encoding: kind %d in format %d", k.Kind, v)
 		}
-		strings += len((*Logon).signInFields(&Logon{}))
+		strings += len(k.signInFields())
+		if k.console() {
+			strings += len(k.consoleFields())
+		}
 	}
 	if src := classify.LogonSource(d.Byte()); src > classify.WindowsEvent {
 		return fmt.Errorf("logon encoding: unknown source %d", src)

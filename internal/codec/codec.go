@@ -64,7 +64,7 @@ func (r *Reader) Bytes(n int) []byte {
 // Varint reads a signed varint.
 func (r *Reader) Varint() int64 {
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || !canonical(r.b, n) {
 		r.fail()
 		return 0
 	}
@@ -75,7 +75,7 @@ func (r *Reader) Varint() int64 {
 // Uvarint reads an unsigned varint.
 func (r *Reader) Uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || !canonical(r.b, n) {
 		r.fail()
 		return 0
 	}
@@ -87,7 +87,7 @@ func (r *Reader) Uvarint() uint64 {
 // remaining input cannot hold (so a corrupt length cannot make the caller allocate or loop long).
 func (r *Reader) Count(minSize int) int {
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 || minSize < 1 || v > uint64(len(r.b)-n)/uint64(minSize) {
+	if n <= 0 || !canonical(r.b, n) || minSize < 1 || v > uint64(len(r.b)-n)/uint64(minSize) {
 		r.fail()
 		return 0
 	}
@@ -97,3 +97,9 @@ func (r *Reader) Count(minSize int) int {
 
 // String reads a string written by AppendString.
 func (r *Reader) String() string { return string(r.Bytes(r.Count(1))) }
+
+// canonical reports whether the n-byte varint at the start of b is in its shortest form, the only
+// form encoding/binary writes: a longer one ends in a zero byte. Refusing the others keeps one
+// encoding per value, so that a reader that checks bytes in place (without decoding and encoding
+// again) accepts exactly what a decoding reader does.
+func canonical(b []byte, n int) bool { return n == 1 || b[n-1] != 0 }
