@@ -39,6 +39,12 @@
 //	CloudTrailFile                  a CloudTrail log file, {"Records": [ … ]} on one line
 //	App                             an ordinary application log: what most records are
 //
+// The two shapes that are files of an export have a typed record besides, whose JSON keeps the
+// export's column order (the demo data is written from them): SignIn.DiagnosticRecord and
+// Windows.SecurityEventRecord (4624, 4625, 4634 and 4672); the map of those shapes is that record's
+// JSON as a parser hands it on. A spec's Detail sets what a full export carries beyond what the
+// rules read (ids, client, place).
+//
 // Messages of the sshd grammars (accepted and failed logons of every method, invalid users,
 // connections, rsyslog's repeated messages, PAM and session lines) come from SSHD and the
 // functions beside it; Hostile lists malformed records with the rejection each must be counted

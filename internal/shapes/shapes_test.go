@@ -1,6 +1,7 @@
 package shapes_test
 
 import (
+	"encoding/json"
 	"net/netip"
 	"strconv"
 	"testing"
@@ -261,6 +262,7 @@ func TestWindowsShapesClassify(t *testing.T) {
 			{name: "logon type 2", w: shapes.Windows{LogonType: 2}, seed: classify.Unrelated, both: classify.Unrelated},
 			{name: "no address", w: shapes.Windows{Addr: "-", EventID: 4625}, seed: classify.Unrelated, both: classify.Unrelated},
 			{name: "4634", w: shapes.Windows{EventID: 4634}, seed: classify.Unrelated, both: classify.Unrelated},
+			{name: "4672", w: shapes.Windows{EventID: 4672}, seed: classify.Unrelated, both: classify.Unrelated},
 		} {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
 				w := tc.w
@@ -284,6 +286,19 @@ func TestWindowsShapesClassify(t *testing.T) {
 				assert.Equal(t, strconv.Itoa(or0(w.EventID, 4624)), ev.EventID)
 				assert.Equal(t, w.Activity(), ev.Activity)
 				assert.Equal(t, when, eventTime(lr, ev))
+				if shape == shapes.SecurityEventRow {
+					// A line of an export file, parsed into a map body as the filelog receiver's
+					// json_parser does, is the same event.
+					var m map[string]any
+					require.NoError(t, json.Unmarshal([]byte(w.Line()), &m))
+					file := plog.NewLogRecord()
+					require.NoError(t, file.Body().SetEmptyMap().FromRaw(m))
+					fromFile := classified(allRules, file)
+					assert.Equal(t, ev.Kind, fromFile.Kind)
+					assert.Equal(t, ev.Addr, fromFile.Addr)
+					assert.Equal(t, ev.LogonType, fromFile.LogonType)
+					assert.Equal(t, when, time.Unix(0, fromFile.Time).UTC())
+				}
 			})
 		}
 		// The forwarded channel of the receiver: its 4625s count under WindowsEvent, its 4624s stay
@@ -297,6 +312,15 @@ func TestWindowsShapesClassify(t *testing.T) {
 			assert.Equal(t, classify.SecurityEvent, ev.Source)
 		}
 	}
+}
+
+// TestFailedLogonWithoutDomain: a 4625 of a name typed without a domain counts, its Account \name.
+func TestFailedLogonWithoutDomain(t *testing.T) {
+	ev := classified(allRules, record(shapes.Windows{EventID: 4625, Domain: "-"}.Fill))
+	require.Equal(t, classify.HostFailure, ev.Kind)
+	assert.Equal(t, `\`+shapes.User, ev.Account)
+	assert.Empty(t, ev.TargetDomainName)
+	assert.Equal(t, shapes.User, ev.TargetUserName)
 }
 
 func or0(n, def int) int {

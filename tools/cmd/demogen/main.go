@@ -12,7 +12,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -58,7 +57,7 @@ func main() {
 	check(writeJSONLines(filepath.Join(*out, "signins.jsonl"), d.signIns,
 		func(s shapes.SignIn) string { return s.Time.Format("2006-01-02T15:04:05.0000000Z") }, shapes.SignIn.Line))
 	check(writeJSONLines(filepath.Join(*out, "securityevents.jsonl"), d.securityEvents,
-		func(e securityEvent) string { return e.TimeGenerated }, jsonLine))
+		func(w shapes.Windows) string { return w.Time.Format("2006-01-02T15:04:05.000Z") }, shapes.Windows.Line))
 }
 
 func check(err error) {
@@ -72,7 +71,7 @@ type demo struct {
 	rnd            *rand.Rand
 	authLines      []shapes.Syslog
 	signIns        []shapes.SignIn
-	securityEvents []securityEvent
+	securityEvents []shapes.Windows
 	pids           map[string]int
 	sessions       map[string]int
 }
@@ -301,50 +300,6 @@ func (d *demo) signIn(s signIn) {
 // ---------------------------------------------------------------------------------------------------
 // Windows security events (Microsoft Sentinel SecurityEvent)
 
-type securityEvent struct {
-	TenantID                  string `json:"TenantId"`
-	TimeGenerated             string `json:"TimeGenerated"`
-	SourceSystem              string `json:"SourceSystem"`
-	Account                   string `json:"Account"`
-	AccountType               string `json:"AccountType"`
-	Computer                  string `json:"Computer"`
-	EventSourceName           string `json:"EventSourceName"`
-	Channel                   string `json:"Channel"`
-	Task                      int    `json:"Task"`
-	Level                     string `json:"Level"`
-	EventID                   int    `json:"EventID"`
-	Activity                  string `json:"Activity"`
-	AuthenticationPackageName string `json:"AuthenticationPackageName,omitempty"`
-	ElevatedToken             string `json:"ElevatedToken,omitempty"`
-	ImpersonationLevel        string `json:"ImpersonationLevel,omitempty"`
-	IpAddress                 string `json:"IpAddress,omitempty"`
-	IpPort                    string `json:"IpPort,omitempty"`
-	KeyLength                 *int   `json:"KeyLength,omitempty"`
-	LmPackageName             string `json:"LmPackageName,omitempty"`
-	LogonGuid                 string `json:"LogonGuid,omitempty"`
-	LogonProcessName          string `json:"LogonProcessName,omitempty"`
-	LogonType                 *int   `json:"LogonType,omitempty"`
-	LogonTypeName             string `json:"LogonTypeName,omitempty"`
-	ProcessId                 string `json:"ProcessId,omitempty"`
-	ProcessName               string `json:"ProcessName,omitempty"`
-	PrivilegeList             string `json:"PrivilegeList,omitempty"`
-	Status                    string `json:"Status,omitempty"`
-	SubStatus                 string `json:"SubStatus,omitempty"`
-	FailureReason             string `json:"FailureReason,omitempty"`
-	SubjectDomainName         string `json:"SubjectDomainName"`
-	SubjectLogonId            string `json:"SubjectLogonId"`
-	SubjectUserName           string `json:"SubjectUserName"`
-	SubjectUserSid            string `json:"SubjectUserSid"`
-	TargetDomainName          string `json:"TargetDomainName,omitempty"`
-	TargetLogonId             string `json:"TargetLogonId,omitempty"`
-	TargetUserName            string `json:"TargetUserName,omitempty"`
-	TargetUserSid             string `json:"TargetUserSid,omitempty"`
-	WorkstationName           string `json:"WorkstationName,omitempty"`
-	VirtualAccount            string `json:"VirtualAccount,omitempty"`
-	ResourceID                string `json:"_ResourceId"`
-	Type                      string `json:"Type"`
-}
-
 const domainSID = "S-1-5-21-3623811015-3361044348-30300820"
 
 type windowsHost struct{ computer, vm string }
@@ -365,119 +320,48 @@ type windowsLogon struct {
 	workstation string
 }
 
-var logonTypeNames = map[int]string{
-	2: "2 - Interactive", 3: "3 - Network", 5: "5 - Service", 7: "7 - Unlock", 10: "10 - RemoteInteractive",
+// windowsEvent adds the event as Sentinel's SecurityEvent table has it: the shapes package's row,
+// with this domain's tenant, machine and account ids.
+func (d *demo) windowsEvent(w shapes.Windows, h windowsHost) {
+	w.Computer, w.Time = h.computer, w.Time.UTC()
+	w.Detail.TenantID = tenantID
+	w.Detail.ResourceID = "/subscriptions/9b2e4c61-0d3f-4a7e-8c15-2f6a9d0b3e47/resourcegroups/rg-corp-servers/providers/microsoft.compute/virtualmachines/" + h.vm
+	d.securityEvents = append(d.securityEvents, w)
 }
 
-func (d *demo) baseEvent(t time.Time, h windowsHost, id int, activity string, task int) securityEvent {
-	return securityEvent{
-		TenantID:          tenantID,
-		TimeGenerated:     t.Format("2006-01-02T15:04:05.000Z"),
-		SourceSystem:      "OpsManager",
-		Computer:          h.computer,
-		EventSourceName:   "Microsoft-Windows-Security-Auditing",
-		Channel:           "Security",
-		Task:              task,
-		Level:             "8",
-		EventID:           id,
-		Activity:          activity,
-		SubjectDomainName: "-",
-		SubjectLogonId:    "0x0",
-		SubjectUserName:   "-",
-		SubjectUserSid:    "S-1-0-0",
-		ResourceID:        "/subscriptions/9b2e4c61-0d3f-4a7e-8c15-2f6a9d0b3e47/resourcegroups/rg-corp-servers/providers/microsoft.compute/virtualmachines/" + h.vm,
-		Type:              "SecurityEvent",
-	}
-}
+// targetLogonID is a new logon session's id.
+func (d *demo) targetLogonID() string { return fmt.Sprintf("0x%x", 0x3000000+d.rnd.IntN(0xfffff)) }
 
 func (d *demo) logon4624(l windowsLogon) {
-	e := d.baseEvent(l.t, l.host, 4624, "4624 - An account was successfully logged on.", 12544)
-	domain, sid := "CONTOSO", fmt.Sprintf("%s-%d", domainSID, l.rid)
-	accountType := "User"
-	if strings.HasSuffix(l.user, "$") {
-		accountType = "Machine"
-	}
-	if l.logonType == 5 {
-		domain, sid, accountType = "NT AUTHORITY", "S-1-5-18", "Machine"
-	}
-	lt := l.logonType
-	keyLength := 0
-	e.Account = domain + `\` + l.user
-	e.AccountType = accountType
-	e.LogonType = &lt
-	e.LogonTypeName = logonTypeNames[lt]
-	e.IpAddress = l.addr
-	e.IpPort = "0"
+	w := shapes.Windows{EventID: 4624, LogonType: l.logonType, Addr: l.addr, User: l.user, Domain: "CONTOSO", Time: l.t,
+		Detail: shapes.WindowsDetail{TargetUserSid: fmt.Sprintf("%s-%d", domainSID, l.rid), Workstation: l.workstation}}
+	// The random draws in the order the data was first generated with.
 	if l.addr != "-" && l.addr != "127.0.0.1" {
-		e.IpPort = fmt.Sprint(49152 + d.rnd.IntN(16000))
+		w.Detail.IpPort = fmt.Sprint(49152 + d.rnd.IntN(16000))
 	}
-	e.KeyLength = &keyLength
-	e.LogonGuid = "{00000000-0000-0000-0000-000000000000}"
-	e.ImpersonationLevel = "%%1833"
-	e.ElevatedToken = "%%1842"
-	e.VirtualAccount = "%%1843"
-	e.ProcessId, e.ProcessName = "0x0", "-"
-	switch lt {
-	case 3:
-		e.AuthenticationPackageName, e.LogonProcessName, e.LmPackageName = "NTLM", "NtLmSsp ", "NTLM V2"
+	switch l.logonType {
 	case 10, 2, 7:
-		e.AuthenticationPackageName, e.LogonProcessName, e.LmPackageName = "Negotiate", "User32 ", "-"
-		e.ProcessId, e.ProcessName = "0x1a4c", `C:\Windows\System32\svchost.exe`
-		e.SubjectDomainName, e.SubjectUserName, e.SubjectUserSid, e.SubjectLogonId = "CONTOSO", strings.ToUpper(l.host.vm)+"$", "S-1-5-18", "0x3e7"
-		e.LogonGuid = "{" + d.guid() + "}"
-	case 5:
-		e.AuthenticationPackageName, e.LogonProcessName, e.LmPackageName = "Negotiate", "Advapi  ", "-"
-		e.ProcessId, e.ProcessName = "0x2b8", `C:\Windows\System32\services.exe`
-		e.SubjectDomainName, e.SubjectUserName, e.SubjectUserSid, e.SubjectLogonId = "CONTOSO", strings.ToUpper(l.host.vm)+"$", "S-1-5-18", "0x3e7"
+		w.Detail.LogonGUID = "{" + d.guid() + "}"
 	}
-	e.TargetDomainName, e.TargetUserName, e.TargetUserSid = domain, l.user, sid
-	e.TargetLogonId = fmt.Sprintf("0x%x", 0x3000000+d.rnd.IntN(0xfffff))
-	e.WorkstationName = l.workstation
-	if e.WorkstationName == "" {
-		e.WorkstationName = "-"
-	}
-	d.securityEvents = append(d.securityEvents, e)
+	w.Detail.TargetLogonID = d.targetLogonID()
+	d.windowsEvent(w, l.host)
 }
 
 func (d *demo) failedLogon4625(t time.Time, h windowsHost, user, addr string, logonType int) {
-	e := d.baseEvent(t, h, 4625, "4625 - An account failed to log on.", 12544)
-	e.Level = "16"
-	lt, keyLength := logonType, 0
-	e.Account = `\` + user
-	e.AccountType = "User"
-	e.LogonType = &lt
-	e.LogonTypeName = logonTypeNames[lt]
-	e.IpAddress = addr
-	e.IpPort = fmt.Sprint(49152 + d.rnd.IntN(16000))
-	e.KeyLength = &keyLength
-	e.AuthenticationPackageName, e.LogonProcessName, e.LmPackageName = "NTLM", "NtLmSsp ", "-"
-	e.ProcessId, e.ProcessName = "0x0", "-"
-	e.Status, e.SubStatus, e.FailureReason = "0xc000006d", "0xc000006a", "%%2313"
-	e.TargetUserName, e.TargetUserSid = user, "S-1-0-0"
-	e.WorkstationName = "-"
-	d.securityEvents = append(d.securityEvents, e)
+	// A name typed without a domain: Account \name.
+	d.windowsEvent(shapes.Windows{EventID: 4625, LogonType: logonType, Addr: addr, User: user, Domain: "-", Time: t,
+		Detail: shapes.WindowsDetail{IpPort: fmt.Sprint(49152 + d.rnd.IntN(16000))}}, h)
 }
 
 func (d *demo) logoff4634(t time.Time, h windowsHost, user string, rid, logonType int) {
-	e := d.baseEvent(t, h, 4634, "4634 - An account was logged off.", 12545)
-	lt := logonType
-	e.Account = `CONTOSO\` + user
-	e.AccountType = "User"
-	e.LogonType = &lt
-	e.LogonTypeName = logonTypeNames[lt]
-	e.TargetDomainName, e.TargetUserName, e.TargetUserSid = "CONTOSO", user, fmt.Sprintf("%s-%d", domainSID, rid)
-	e.TargetLogonId = fmt.Sprintf("0x%x", 0x3000000+d.rnd.IntN(0xfffff))
-	d.securityEvents = append(d.securityEvents, e)
+	d.windowsEvent(shapes.Windows{EventID: 4634, LogonType: logonType, User: user, Domain: "CONTOSO", Time: t,
+		Detail: shapes.WindowsDetail{TargetUserSid: fmt.Sprintf("%s-%d", domainSID, rid), TargetLogonID: d.targetLogonID()}}, h)
 }
 
 func (d *demo) specialPrivileges4672(t time.Time, h windowsHost, user string, rid int) {
-	e := d.baseEvent(t, h, 4672, "4672 - Special privileges assigned to new logon.", 12548)
-	e.Account = `CONTOSO\` + user
-	e.AccountType = "User"
-	e.PrivilegeList = "SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeDebugPrivilege"
-	e.SubjectDomainName, e.SubjectUserName, e.SubjectUserSid = "CONTOSO", user, fmt.Sprintf("%s-%d", domainSID, rid)
-	e.SubjectLogonId = fmt.Sprintf("0x%x", 0x3000000+d.rnd.IntN(0xfffff))
-	d.securityEvents = append(d.securityEvents, e)
+	d.windowsEvent(shapes.Windows{EventID: 4672, User: user, Domain: "CONTOSO", Time: t,
+		Detail: shapes.WindowsDetail{TargetUserSid: fmt.Sprintf("%s-%d", domainSID, rid), SubjectLogonID: d.targetLogonID(),
+			PrivilegeList: "SeSecurityPrivilege\r\n\t\t\tSeBackupPrivilege\r\n\t\t\tSeRestorePrivilege\r\n\t\t\tSeDebugPrivilege"}}, h)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -662,15 +546,4 @@ func writeJSONLines[T any](path string, records []T, timeOf func(T) string, line
 		return err
 	}
 	return f.Close()
-}
-
-// jsonLine is v as JSON without HTML escaping.
-func jsonLine[T any](v T) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(err)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
