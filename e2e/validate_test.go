@@ -21,8 +21,8 @@ func TestExampleConfigsValidate(t *testing.T) {
 	if len(configs) < 5 {
 		t.Fatalf("found only %d example configs: %v", len(configs), configs)
 	}
-	// The example of the rules block and the Event Hubs one must be among them.
-	for _, name := range []string{"both-rules.yaml", "eventhubs.yaml"} {
+	// The examples of the rules block, Event Hubs and the four rules must be among them.
+	for _, name := range []string{"both-rules.yaml", "eventhubs.yaml", "cloud-rules.yaml"} {
 		if !slices.Contains(configs, filepath.Join(root, "examples", name)) {
 			t.Fatalf("examples/%s is missing from %v", name, configs)
 		}
