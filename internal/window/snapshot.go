@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"slices"
+	"sync"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
@@ -110,37 +111,25 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 	*e = *New[P](e.cfg)
 	e.clock = r.Varint()
 
-	for n := r.Count(16 + 3); n > 0 && r.Err() == nil; n-- {
-		var key ipKey
-		copy(key[:], r.Bytes(16))
-		c := int(r.Byte())
-		newest := r.Varint()
-		if r.Err() != nil {
-			break
-		}
-		if c >= len(e.counters) || e.counters[c].k == 0 {
-			return errors.New("corrupt snapshot: failures of an unknown counter")
-		}
-		if _, dup := e.ips.find(key, c); dup {
-			return errors.New("corrupt snapshot: a record twice")
-		}
-		// In their order of eviction: at a smaller bound, the first to go are the ones evicted.
-		i, evicted := e.ips.insert(key, c, e.ips.hash(&key, c), newest)
-		if evicted {
-			e.Stats.EvictedIPs++
-		}
-		cn := e.counters[c]
-		for m := r.Count(1); m > 0 && r.Err() == nil; m-- {
-			t := r.Varint()
-			if i == nilIndex {
-				continue
-			}
-			if t > newest {
-				return errors.New("corrupt snapshot: a failure newer than its record's newest")
-			}
-			e.ips.add(key, c, t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
-		}
+	// The failures and the waiting successes go into structures of their own: the failures are
+	// restored by a goroutine of their own while this one restores the rest.
+	rest := body[len(body)-r.Len():]
+	ipLen, err := ipSectionLen(rest)
+	if err != nil {
+		return err
 	}
+	r.Bytes(ipLen)
+	var (
+		ips   sync.WaitGroup
+		ipErr error
+	)
+	ips.Go(func() { ipErr = e.restoreFailures(codec.NewReader(rest[:ipLen])) })
+	defer func() {
+		ips.Wait()
+		if err == nil {
+			err = ipErr
+		}
+	}()
 
 	for n := r.Count(16 + 4); n > 0 && r.Err() == nil; n-- {
 		var key ipKey
@@ -191,6 +180,65 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 	}
 	if r.Len() != 0 {
 		return errors.New("corrupt snapshot: trailing bytes")
+	}
+	return nil
+}
+
+// ipSectionLen is the length of the failures' section at the start of b.
+func ipSectionLen(b []byte) (int, error) {
+	r := codec.NewReader(b)
+	for n := r.Count(16 + 3); n > 0 && r.Err() == nil; n-- {
+		r.Bytes(16 + 1)
+		r.Varint()
+		for m := r.Count(1); m > 0 && r.Err() == nil; m-- {
+			r.Varint()
+		}
+	}
+	if r.Err() != nil {
+		return 0, fmt.Errorf("corrupt snapshot: %w", r.Err())
+	}
+	return len(b) - r.Len(), nil
+}
+
+// restoreFailures restores the failures' section of a snapshot, read by r, into an empty engine.
+// It touches the failures only (and the count of their evictions).
+func (e *Engine[P]) restoreFailures(r *codec.Reader) error {
+	for n := r.Count(16 + 3); n > 0 && r.Err() == nil; n-- {
+		var key ipKey
+		copy(key[:], r.Bytes(16))
+		c := int(r.Byte())
+		newest := r.Varint()
+		if r.Err() != nil {
+			break
+		}
+		if c >= len(e.counters) || e.counters[c].k == 0 {
+			return errors.New("corrupt snapshot: failures of an unknown counter")
+		}
+		if _, dup := e.ips.find(key, c); dup {
+			return errors.New("corrupt snapshot: a record twice")
+		}
+		// In their order of eviction: at a smaller bound, the first to go are the ones evicted.
+		i, evicted := e.ips.insert(key, c, e.ips.hash(&key, c), newest)
+		if evicted {
+			e.Stats.EvictedIPs++
+		}
+		cn := e.counters[c]
+		for m := r.Count(1); m > 0 && r.Err() == nil; m-- {
+			t := r.Varint()
+			if i == nilIndex {
+				continue
+			}
+			if t > newest {
+				return errors.New("corrupt snapshot: a failure newer than its record's newest")
+			}
+			e.ips.add(key, c, t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
+		}
+	}
+	if r.Err() != nil {
+		return fmt.Errorf("corrupt snapshot: %w", r.Err())
+	}
+	if r.Len() != 0 {
+		return errors.New("corrupt snapshot: failures section")
 	}
 	return nil
 }
