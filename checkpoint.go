@@ -33,8 +33,9 @@ const (
 )
 
 // minCompactBytes is the journal a compaction waits for at least; beyond it, a compaction starts
-// when the journal outgrows half the base (so a restore replays at most half a base's worth of
-// journal, and each byte observed is written about three times in all).
+// when the journal outgrows a quarter of the base: a restore replays at most a quarter of a base's
+// worth of journal (replaying a byte of journal costs about what restoring a byte of base does),
+// and each byte observed is written about five times in all.
 const minCompactBytes = 1 << 20
 
 // checkpointer keeps the memory backend's state in a storage extension: a journal of what the
@@ -294,7 +295,7 @@ func (p *correlationProcessor) flushCheckpoint(ctx context.Context) {
 	}
 	c.saved.Add(1)
 	p.markCheckpointed(ctx)
-	if base, journal := c.store.Sizes(); journal > max(minCompactBytes, base/2) && c.compacting.CompareAndSwap(false, true) {
+	if base, journal := c.store.Sizes(); journal > max(minCompactBytes, base/4) && c.compacting.CompareAndSwap(false, true) {
 		c.done.Add(1)
 		go p.compact()
 	}
