@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 const benchBatch = 1000
@@ -22,6 +24,9 @@ func benchBatchOf(kind string) plog.Logs {
 		switch kind {
 		case "unrelated":
 			b.unrelated(1)
+		case "cloudtrail_api_calls":
+			shapes.ConsoleLogin{Shape: shapes.CloudTrailEvent, EventName: "DescribeInstances", EventSource: "ec2.amazonaws.com",
+				Addr: ip, Time: t}.Fill(b.record(map[string]string{"cloud.provider": "aws"}))
 		case "failures":
 			b.signin(signinLogs, ip, "50126", t)
 		case "logons":

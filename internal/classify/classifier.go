@@ -138,11 +138,12 @@ type discriminators struct {
 	records       field // Azure diagnostic settings' wrapper of records
 	trailRecords  field // a CloudTrail log file's Records
 	eventSource   bool  // a CloudTrail event
+	eventName     field // its name (EventName in Sentinel), to drop other events before reading more
 }
 
 // discriminatorLengths has bit n set when some discriminator key is n bytes long.
 const discriminatorLengths = 1<<len("Type") | 1<<len("appname") | 1<<len("category") |
-	1<<len("log.file.name") | 1<<len("azure.category") | 1<<len("eventSource")
+	1<<len("log.file.name") | 1<<len("azure.category") | 1<<len("eventSource") | 1<<len("eventName")
 
 // maybeDiscriminator is the inlined first test of every key: its length.
 func maybeDiscriminator(k string) bool {
@@ -183,6 +184,10 @@ func (d *discriminators) note(k string, v pcommon.Value) {
 			d.eventLog = true
 		case "facility":
 			d.facility.set(v)
+		}
+	case 9:
+		if k == "eventName" || k == "EventName" {
+			d.eventName.set(v)
 		}
 	case 11:
 		if k[0] == 'e' && k == "eventSource" {
@@ -240,7 +245,7 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 			ev.Kind = Wrapper
 		}
 	case d.eventSource:
-		if c.consoleLogins {
+		if c.consoleLogins && consoleLoginName(d.eventName) {
 			c.cloudTrail(&in, reset(ev))
 		}
 	case d.trailRecords.ok():
@@ -263,7 +268,7 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 		}
 	case bodyType == pcommon.ValueTypeBytes:
 		// JSON as the Kafka receiver's raw encoding delivers it; read in place, never copied.
-		if s := bytesText(body.Bytes().AsRaw()); s != "" && isJSONStart(s[0]) {
+		if s := bytesText(body.Bytes()); s != "" && isJSONStart(s[0]) {
 			c.jsonBody(trimLeadingSpace(s), reset(ev))
 		}
 	}
@@ -306,7 +311,7 @@ func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Even
 			c.windows(in, shapeWindowsEvent, ev)
 		}
 	case strings.EqualFold(typ, "AWSCloudTrail"):
-		if c.consoleLogins {
+		if c.consoleLogins && consoleLoginName(d.eventName) {
 			c.cloudTrail(in, ev)
 		}
 	default:

@@ -60,6 +60,13 @@ func (f *cloudTrailFields) take(k string, v pcommon.Value) {
 // isConsoleLogin reports whether an event name is ConsoleLogin.
 func isConsoleLogin(name string) bool { return strings.EqualFold(name, "ConsoleLogin") }
 
+// consoleLoginName reports whether an eventName field found among the discriminators names a
+// console login: every other event is dismissed before its fields are read.
+func consoleLoginName(f field) bool {
+	name, ok := f.str()
+	return ok && isConsoleLogin(name)
+}
+
 // cloudTrail classifies a record recognised as a CloudTrail event (either structured shape).
 func (c *Classifier) cloudTrail(in *input, ev *Event) {
 	var f cloudTrailFields

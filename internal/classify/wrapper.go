@@ -43,8 +43,16 @@ func mapWrapper(records field, key string) bool {
 	return false
 }
 
-// bytesText reads a bytes body as text in place. The text is only read while the record is.
-func bytesText(b []byte) string {
+// bytesText reads a bytes value as text in place; the text is only read while the record is.
+// pcommon.ByteSlice hands its bytes out only as a copy (AsRaw), and a wrapper of megabytes would be
+// copied twice per record (Classify and Unwrap): a ByteSlice is a pointer to its slice and a state
+// pointer, and the slice is read through the first. TestBytesTextInPlace holds this against the
+// pdata version in use.
+func bytesText(bs pcommon.ByteSlice) string {
+	if bs.Len() == 0 {
+		return ""
+	}
+	b := **(**[]byte)(unsafe.Pointer(&bs))
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
@@ -60,7 +68,7 @@ func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Event, yield func(*Event)) {
 		c.unwrapJSON(trimLeadingSpace(body.Str()), ev, yield)
 		return
 	case pcommon.ValueTypeBytes:
-		c.unwrapJSON(trimLeadingSpace(bytesText(body.Bytes().AsRaw())), ev, yield)
+		c.unwrapJSON(trimLeadingSpace(bytesText(body.Bytes())), ev, yield)
 		return
 	}
 	for _, m := range []pcommon.Map{rec.Attributes(), body.Map()} {

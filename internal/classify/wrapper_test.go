@@ -187,3 +187,17 @@ func TestUnwrapTooLarge(t *testing.T) {
 	got := unwrapAll(t, New(Rules{}), newRecord(t, nil, b.String()))
 	assert.Equal(t, []observed{{Kind: Rejected, Reject: RejectWrapperTooLarge}}, got)
 }
+
+// TestBytesTextInPlace: a bytes body is read where it is, not copied, and reads as its bytes.
+func TestBytesTextInPlace(t *testing.T) {
+	rec := plog.NewLogRecord()
+	want := []byte(`{"records":[]}`)
+	rec.Body().SetEmptyBytes().FromRaw(want)
+	bs := rec.Body().Bytes()
+	got := bytesText(bs)
+	require.Equal(t, string(want), got)
+	bs.SetAt(0, '[') // the record's own bytes change, and the text read in place with them
+	assert.Equal(t, byte('['), got[0])
+	assert.Empty(t, bytesText(plog.NewLogRecord().Body().SetEmptyBytes()))
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = bytesText(bs) }))
+}
