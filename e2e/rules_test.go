@@ -241,7 +241,7 @@ func buildBothRulesFeed(now time.Time) *bothRulesFeed {
 	windows(3, "SecurityEvent", "WIN-JUMP01.corp.example.com", bAttacker, 3, at(2))
 	sshd(7001, "auth",
 		shapes.InvalidUser("admin", bAttacker, 50100),
-		"pam_unix(sshd:auth): check pass; user unknown",
+		shapes.PAMUnknownUser(),
 		shapes.PAMAuthFailure(bAttacker, ""),
 		shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: bAttacker, Port: 50100}.String(),
 		shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: bAttacker, Port: 50100}.String(),

@@ -450,7 +450,7 @@ func TestHostFailureOneAttemptTwoLines(t *testing.T) {
 	session := []string{
 		"Connection from " + srcIP + " port 41234 on 10.0.0.4 port 22 rdomain \"\"",
 		"Invalid user admin from " + srcIP + " port 41234",
-		"pam_unix(sshd:auth): check pass; user unknown",
+		shapes.PAMUnknownUser(),
 		"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=" + srcIP,
 		"Failed password for invalid user admin from " + srcIP + " port 41234 ssh2",
 		"Failed password for invalid user admin from " + srcIP + " port 41234 ssh2",

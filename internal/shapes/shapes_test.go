@@ -220,6 +220,7 @@ func TestSSHDGrammarsClassify(t *testing.T) {
 		{shapes.Disconnected("alice", a, 4711, false), classify.Unrelated, classify.Unrelated},
 		{shapes.Disconnected("invalid user admin", a, 4711, true), classify.Unrelated, classify.Unrelated},
 		{shapes.PAMAuthFailure(a, "root"), classify.Unrelated, classify.Unrelated},
+		{shapes.PAMUnknownUser(), classify.Unrelated, classify.Unrelated},
 		{shapes.SessionOpened("sshd", "alice", 1000, "alice", 0), classify.Unrelated, classify.Unrelated},
 		{shapes.SessionClosed("sshd", "alice"), classify.Unrelated, classify.Unrelated},
 	} {

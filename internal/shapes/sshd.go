@@ -105,6 +105,10 @@ func PAMAuthFailure(addr, user string) string {
 	return msg
 }
 
+// PAMUnknownUser is pam_unix's message when the sshd service checks the password of an account that
+// does not exist.
+func PAMUnknownUser() string { return "pam_unix(sshd:auth): check pass; user unknown" }
+
 // SessionOpened is pam_unix's message when service opens a session for user (uid) by by (byUID).
 func SessionOpened(service, user string, uid int, by string, byUID int) string {
 	return "pam_unix(" + service + ":session): session opened for user " + user + "(uid=" + strconv.Itoa(uid) + ") by " +

@@ -157,7 +157,7 @@ func (d *demo) scannerProbe(t time.Time, host, addr, user string) {
 	pid, proc := d.pid(host), sshdProcess(host)
 	port := 30000 + d.rnd.IntN(35000)
 	d.auth(t, host, proc, pid, shapes.InvalidUser(user, addr, port))
-	d.auth(t.Add(210*time.Millisecond), host, proc, pid, "pam_unix(sshd:auth): check pass; user unknown")
+	d.auth(t.Add(210*time.Millisecond), host, proc, pid, shapes.PAMUnknownUser())
 	d.auth(t.Add(212*time.Millisecond), host, proc, pid, shapes.PAMAuthFailure(addr, ""))
 	d.auth(t.Add(2*time.Second), host, proc, pid, shapes.SSHD{Event: "Failed", InvalidUser: true, User: user, Addr: addr, Port: port}.String())
 	d.auth(t.Add(2*time.Second+400*time.Millisecond), host, proc, pid, shapes.ReceivedDisconnect(addr, port, "Bye Bye [preauth]"))
