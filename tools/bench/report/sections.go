@@ -16,6 +16,7 @@ var sections = []section{
 	{"machine", "Machine and commands", renderMachine},
 	{"micro", "Processor micro-benchmarks", renderMicro},
 	{"scaling", "Scaling and memory", renderScaling},
+	{"checkpoints", "Checkpoints, as make bench measured them", renderCheckpoints},
 	{"e2e", "End-to-end comparison", renderE2E},
 	{"latency", "Alert latency", renderLatency},
 	{"profile", "Profile", renderProfile},

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// statePkg holds the restore, snapshot and replay benchmarks of the memory backend.
+const statePkg = rootPkg + "/internal/state"
+
+// renderCheckpoints is the checkpoint benchmarks (checkpoint_bench_test.go, and the state's
+// restore_bench_test.go), which run with the scaling benchmarks (their names end in Tracked).
+func renderCheckpoints(in *inputs) string {
+	if in.statsErr != nil {
+		return "No results (`out/benchstat.csv`: " + in.statsErr.Error() + ")."
+	}
+	var b strings.Builder
+	b.WriteString("**Checkpoints** (`BenchmarkCheckpointTracked*`, through file_storage; README, \"How checkpoints work\"): N addresses with\n" +
+		"three failed sign-ins each and N waiting logons. Batches of 1000 records of the realistic mix, one every 10 ms, quiet and\n" +
+		"while a compaction of the whole state runs; journal bytes per record of the mix; an hour of event time at 1000\n" +
+		"records/s: bytes written and the storage file after it; restore through file_storage, wall and process CPU.\n\n")
+	b.WriteString("| N | base | batch p99 / max, quiet | during a compaction | compaction | journal B/record | hour: written | hour: file | restore (CPU) |\n" +
+		"|---|---|---|---|---|---|---|---|---|\n")
+	ms := func(bench, unit string) string { return num(in.stats.Value(rootPkg, bench, unit)/1e3, "%.1f") }
+	mb := func(bench, unit string) string { return num(in.stats.Value(rootPkg, bench, unit)/1e6, "%.1f MB") }
+	rows := 0
+	for _, n := range []string{"100K", "1M"} {
+		bench := "CheckpointTracked" + n
+		if _, ok := in.stats.Get(rootPkg, bench, "restore-s"); !ok {
+			continue
+		}
+		rows++
+		fmt.Fprintf(&b, "| %s | %s | %s / %s ms | %s / %s ms | %s s | %s | %s | %s | %s s (%s s) |\n", n,
+			mb(bench, "base-B"), ms(bench, "quiet-p99-µs"), ms(bench, "quiet-max-µs"),
+			ms(bench, "batch-p99-µs"), ms(bench, "batch-max-µs"), num(in.stats.Value(rootPkg, bench, "compact-s"), "%.1f"),
+			num(in.stats.Value(rootPkg, bench, "journal-B/record"), "%.1f"), mb(bench, "hour-written-B"), mb(bench, "hour-storage-B"),
+			num(in.stats.Value(rootPkg, bench, "restore-s"), "%.2f"), num(in.stats.Value(rootPkg, bench, "restore-cpu-s"), "%.2f"))
+	}
+	if rows == 0 {
+		b.WriteString("| – | no `CheckpointTracked` results in `out/benchstat.csv` | | | | | | | |\n")
+	}
+	b.WriteString("\n**The state alone** (`internal/state`): a snapshot (what a checkpoint held the batch lock for before the journal,\n" +
+		"and what a compaction encodes now), a restore, and the replay of the journal of the same observations.\n\n")
+	b.WriteString("| N | snapshot | encode (CPU) | restore (CPU) | replay of its journal (CPU) |\n|---|---|---|---|---|\n")
+	for _, n := range []string{"100K", "1M"} {
+		cell := func(bench string) string {
+			st, ok := in.stats.Get(statePkg, bench+n, "sec/op")
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%.2f s (%s s)", st.Center, num(in.stats.Value(statePkg, bench+n, "cpu-s/op"), "%.2f"))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", n, num(in.stats.Value(statePkg, "SnapshotTracked"+n, "snapshot-B")/1e6, "%.1f MB"),
+			cell("SnapshotTracked"), cell("RestoreTracked"), cell("ReplayTracked"))
+	}
+	fmt.Fprintf(&b, "\nLoad average %s before the micro-benchmarks, %s after: on a shared machine, wall times include waiting for a CPU.\n",
+		in.load("micro-before"), in.load("micro-after"))
+	return b.String()
+}
