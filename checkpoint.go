@@ -38,6 +38,9 @@ const (
 // and each byte observed is written about five times in all.
 const minCompactBytes = 1 << 20
 
+// maxUnwrittenBytes is how much journal the processor keeps in memory while the storage fails.
+const maxUnwrittenBytes = 64 << 20
+
 // checkpointer keeps the memory backend's state in a storage extension: a journal of what the
 // state observed, flushed every interval (and before a batch that carries an alert returns), onto
 // a base snapshot that a background compaction rebuilds from the storage itself. The batch path
@@ -57,6 +60,10 @@ type checkpointer struct {
 
 	flushMu    sync.Mutex // one flush at a time, so that chunks keep the journal's order
 	unwritten  []byte     // journal records a failed flush could not write, first in the next one
+	// maxUnwritten bounds unwritten: beyond it (a storage failing for long) the records are dropped
+	// and the next write is a new base of the whole state.
+	maxUnwritten int
+	rebaseNext   bool // the journal lost records: the next write is a base of the whole state
 	compacting atomic.Bool
 	saved      atomic.Int64 // journal chunks written
 	compacted  atomic.Int64 // compactions done
@@ -87,7 +94,8 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 			zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
 		return nil
 	}
-	c := &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{}), restored: make(chan struct{})}
+	c := &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{}), restored: make(chan struct{}),
+		maxUnwritten: maxUnwrittenBytes}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	marker, since, err := readStorage(ctx, se, id, checkpointMarkerName, checkpointMarkerKey)
 	switch {
@@ -272,6 +280,11 @@ func (p *correlationProcessor) flushCheckpoint(ctx context.Context) {
 		return // restore not over, or no usable storage
 	}
 	c.flushMu.Lock()
+	if c.rebaseNext {
+		c.flushMu.Unlock()
+		p.rebaseLive(ctx)
+		return
+	}
 	records, _ := c.memory.TakeJournal()
 	if len(c.unwritten) > 0 {
 		records = append(c.unwritten, records...)
@@ -285,6 +298,11 @@ func (p *correlationProcessor) flushCheckpoint(ctx context.Context) {
 	err := c.store.Append(ctx, records)
 	if err != nil {
 		c.unwritten = records // keeps the journal whole: written with the next flush
+		if len(records) > c.maxUnwritten {
+			c.unwritten, c.rebaseNext = nil, true
+			p.logger.Warn("checkpoint journal dropped after failed writes; the next checkpoint writes the whole state",
+				zap.Int("bytes", len(records)))
+		}
 	}
 	c.flushMu.Unlock()
 	p.telemetry.checkpointBytes(ctx, c.store.Written()-before)
@@ -299,6 +317,31 @@ func (p *correlationProcessor) flushCheckpoint(ctx context.Context) {
 		c.done.Add(1)
 		go p.compact()
 	}
+}
+
+// rebaseLive writes the live state as a new base, after the journal lost records. The snapshot is
+// taken under the batch lock (batches wait for it): this happens only after the storage failed for
+// long.
+func (p *correlationProcessor) rebaseLive(ctx context.Context) {
+	c := p.checkpoints
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	p.mu.Lock()
+	c.memory.TakeJournal() // the snapshot holds it
+	snapshot, err := c.memory.Snapshot()
+	p.mu.Unlock()
+	if err == nil {
+		before := c.store.Written()
+		err = c.store.Rebase(ctx, snapshot)
+		p.telemetry.checkpointBytes(ctx, c.store.Written()-before)
+	}
+	if err != nil {
+		p.telemetry.checkpointError(ctx)
+		p.logger.Warn("checkpoint failed; state since the last one would be lost on a crash", zap.Error(err))
+		return
+	}
+	c.rebaseNext = false
+	c.saved.Add(1)
 }
 
 // compact rebuilds the checkpoint's base from the storage in a replica of the state, off the batch

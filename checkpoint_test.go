@@ -3,6 +3,7 @@ package aadhostlogincorrelation
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -511,6 +512,7 @@ type gatedStorage struct {
 	storage.Extension
 	shut  atomic.Bool
 	reads atomic.Bool // reads of the checkpoint wait too
+	fail  atomic.Bool // writes fail
 
 	open    chan struct{} // closed to let the writes through
 	waiting chan struct{} // receives when a write starts to wait
@@ -547,11 +549,17 @@ func (c *gatedClient) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (c *gatedClient) Set(ctx context.Context, key string, value []byte) error {
+	if c.g.fail.Load() {
+		return errors.New("disk full")
+	}
 	c.wait()
 	return c.Client.Set(ctx, key, value)
 }
 
 func (c *gatedClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	if c.g.fail.Load() {
+		return errors.New("disk full")
+	}
 	c.wait()
 	return c.Client.Batch(ctx, ops...)
 }
@@ -629,4 +637,37 @@ func TestRecordsPassThroughWhileRestoring(t *testing.T) {
 	<-p2.checkpoints.restored
 	assert.Len(t, h2.consume(newBatch().sshd("web02", "sshd", accepted("bob", attackerIP), 4, at(2*time.Minute))), 1,
 		"the restored failures correlate")
+}
+
+// TestFailingStorageKeepsTheJournalThenRewritesTheState: while writes fail, the journal is kept in
+// memory and written with the next flush that succeeds; past its bound it is dropped, and the next
+// write that succeeds is the whole state. Either way a restart finds every observation.
+func TestFailingStorageKeepsTheJournalThenRewritesTheState(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		bound int
+	}{{"journal kept", maxUnwrittenBytes}, {"journal dropped, state rewritten", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rig := newStorageRig(t)
+			gate := &gatedStorage{Extension: rig.ext.(storage.Extension), open: make(chan struct{}), waiting: make(chan struct{}, 1)}
+			rig.ext = gate
+			h1, stop1, _, p1 := rig.start(t, time.Hour)
+			p1.checkpoints.maxUnwritten = tc.bound
+			h1.consume(newBatch().failures(signinLogs, attackerIP, 3, at(0)))
+			p1.flushCheckpoint(context.Background())
+			gate.fail.Store(true)
+			h1.consume(newBatch().failures(signinLogs, attackerIP, 3, at(time.Second)))
+			p1.flushCheckpoint(context.Background())
+			assert.Equal(t, tc.bound == 1, p1.checkpoints.rebaseNext)
+			h1.consume(newBatch().sshd("web02", "sshd", accepted("bob", "198.51.100.20"), 4, at(time.Minute)))
+			gate.fail.Store(false)
+			stop1()
+
+			h2, stop2, _, _ := rig.start(t, time.Hour)
+			defer stop2()
+			assert.Len(t, h2.consume(newBatch().
+				sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(30*time.Second)).
+				failures(signinLogs, "198.51.100.20", 6, at(90*time.Second))), 2, "every observation was restored")
+		})
+	}
 }

@@ -103,10 +103,12 @@ func baseKey(gen uint64, i int) string {
 }
 func journalKey(seq uint64) string { return "j/" + strconv.FormatUint(seq, 10) }
 
-// Store is a state's checkpoint in one storage client. Append and Compact may run concurrently;
-// each is serialised with itself by the caller.
+// Store is a state's checkpoint in one storage client. Its methods are safe for concurrent use:
+// journal chunks are appended while a base is written.
 type Store struct {
 	client storage.Client
+
+	baseMu sync.Mutex // one base written at a time (Rebase, Compact)
 
 	mu   sync.Mutex // guards meta and every write of it
 	meta meta
@@ -252,6 +254,8 @@ func (s *Store) Sizes() (base, journal int64) {
 // Rebase makes snapshot (nil for the empty state) the checkpoint's base, with an empty journal, and
 // deletes every other piece and chunk it knows of.
 func (s *Store) Rebase(ctx context.Context, snapshot []byte) error {
+	s.baseMu.Lock()
+	defer s.baseMu.Unlock()
 	s.mu.Lock()
 	gen := s.meta.gen + 1
 	s.mu.Unlock()
@@ -310,6 +314,8 @@ func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes 
 // Compact builds a new base from the current base and journal in replica (an empty state of the
 // same rule set), writes it, and switches to it. Journal chunks appended meanwhile are kept.
 func (s *Store) Compact(ctx context.Context, replica State) error {
+	s.baseMu.Lock()
+	defer s.baseMu.Unlock()
 	s.mu.Lock()
 	m := s.meta
 	s.mu.Unlock()
