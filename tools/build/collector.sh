@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the collector distribution of builder-config.yaml (make build), saying what it does and how
-# far along it is: ocb writes the sources and fetches the modules (a first build downloads some 230
-# modules), then `go build -v` compiles, counted against the packages Go says are not built yet.
+# far along it is: ocb writes the sources and fetches the modules (a first build downloads some 245
+# modules), then `go build -v` compiles, counted against the packages Go says are not built yet
+# (a line every twentieth).
 # The compile step is ocb's own (same flags: -trimpath, -ldflags '-s -w', cgo off), run here so
 # that its progress shows.
 #
@@ -54,9 +55,9 @@ $GO build -v "${flags[@]}" -o "$name" . 2>&1 |
 	awk -v total="$total" '
 		/^[^ ]+$/ && !/:/ {
 			n++
-			if (total > 0 && (n == total || int(n * 10 / total) > shown)) {
-				shown = int(n * 10 / total)
-				printf "      compiled %d of %d packages (%d%%)\n", n, total, n * 100 / total
+			if (total > 0 && (n == total || int(n * 20 / total) > shown)) {
+				shown = int(n * 20 / total)
+				printf "      compiled %d of %d packages (%d%%): %s\n", n, total, n * 100 / total, $0
 				last = n
 				fflush()
 			}
