@@ -109,16 +109,23 @@ func buildFourRulesFeed(now time.Time) *fourRulesFeed {
 		signIns(6, shapes.AADNonInteractiveUserSignInLogs, frC, "50053", 10),
 		signIns(1, shapes.AADNonInteractiveUserSignInLogs, frMissDNI, "0", 410),
 	}
-	// The files of one region and day, as a bucket sync leaves them; each also holds events that are
-	// no console login, as every CloudTrail file does.
+	// The files of one region and day, as a bucket sync leaves them; both also hold events that are
+	// no console login, as every CloudTrail file does. The first holds thousands, as a busy account's
+	// files do: several MB on one line, which the example's max_log_size must hold whole (the filelog
+	// receiver's default, 1 MiB, would cut it into pieces that are no JSON).
+	var busy []shapes.ConsoleLogin
+	for i := range 5000 {
+		busy = append(busy, shapes.ConsoleLogin{Shape: shapes.CloudTrailEvent, EventName: "DescribeInstances", EventSource: "ec2.amazonaws.com",
+			Addr: fmt.Sprintf("10.20.%d.%d", i/250, 1+i%250), Time: at(100 + i%60)})
+	}
 	other := shapes.ConsoleLogin{Shape: shapes.CloudTrailEvent, EventName: "DescribeInstances", EventSource: "ec2.amazonaws.com", Addr: frD, Time: at(100)}
 	day := t0.Format("2006/01/02")
 	file := func(minute, id string) string {
 		return filepath.Join("AWSLogs", shapes.AWSAccount, "CloudTrail", "us-east-1", day,
 			shapes.AWSAccount+"_CloudTrail_us-east-1_"+t0.Format("20060102T")+minute+"Z_"+id+".json.gz")
 	}
-	f.files[file("0105", "Ab12Cd34Ef56Gh78")] = slices.Concat(logins(4, frD, "Failure", 100), []shapes.ConsoleLogin{other},
-		logins(5, frMissD5, "Failure", 100), logins(6, frMissDNI, "Failure", 110))
+	f.files[file("0105", "Ab12Cd34Ef56Gh78")] = slices.Concat(busy[:2500], logins(4, frD, "Failure", 100), []shapes.ConsoleLogin{other},
+		logins(5, frMissD5, "Failure", 100), logins(6, frMissDNI, "Failure", 110), busy[2500:])
 	f.files[file("0110", "Zx98Yw76Vu54Ts32")] = slices.Concat(logins(2, frD, "Failure", 130), logins(1, frC, "Success", 300),
 		logins(1, frMissC, "Failure", 300), logins(6, frLocal, "Failure", 100))
 	f.otlpLogins = logins(1, frAC, "Success", 310)
@@ -193,9 +200,15 @@ func TestFourRulesAtOnce(t *testing.T) {
 
 	// The bucket's files are there before the collector starts, as after a sync.
 	sent := 0
+	largest := 0
 	for name, events := range f.files {
-		writeGzip(t, filepath.Join(dir, "bucket", name), shapes.CloudTrailFile{Events: events}.Line())
+		line := shapes.CloudTrailFile{Events: events}.Line()
+		writeGzip(t, filepath.Join(dir, "bucket", name), line)
 		sent++ // the file is one line: one record
+		largest = max(largest, len(line))
+	}
+	if largest <= 1<<20 {
+		t.Fatalf("the largest CloudTrail file is %d bytes; the feed means one over the filelog receiver's default max_log_size (1 MiB)", largest)
 	}
 	startCollectorEnv(t, health, env, filepath.Join(repoRoot(t), "examples", "cloud-rules.yaml"), override)
 
