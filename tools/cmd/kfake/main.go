@@ -334,6 +334,10 @@ func produce(args []string, in io.Reader, out io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	// A refused login or handshake is reported as such, rather than as a produce that timed out.
+	if err := client.Ping(ctx); err != nil {
+		return fmt.Errorf("connecting to %s: %w", *broker, err)
+	}
 	if err := client.ProduceSync(ctx, records...).FirstErr(); err != nil {
 		return fmt.Errorf("producing to %s on %s: %w", *topic, *broker, err)
 	}

@@ -122,7 +122,7 @@ func TestServeAndProduce(t *testing.T) {
 	}
 }
 
-// A client with the wrong password, or without SASL or TLS, gets nothing in.
+// A client with the wrong password, or without SASL or TLS, gets nothing in: its connection is refused.
 func TestProduceRefusedWithoutTheCredentials(t *testing.T) {
 	t.Setenv("KFAKE_TEST_PASSWORD", testPassword)
 	t.Setenv("KFAKE_WRONG_PASSWORD", "Endpoint=sb://contoso.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=d3Jvbmc")
@@ -136,8 +136,12 @@ func TestProduceRefusedWithoutTheCredentials(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := append([]string{"-broker", addr, "-topic", "hub", "-timeout", "3s"}, args...)
-			if err := produce(args, strings.NewReader("m\n"), io.Discard); err == nil {
+			err := produce(args, strings.NewReader("m\n"), io.Discard)
+			if err == nil {
 				t.Fatalf("produce %v succeeded", args)
+			}
+			if !strings.Contains(err.Error(), "connecting to "+addr) {
+				t.Errorf("produce %v: %v; want the connection refused, not a produce that failed", args, err)
 			}
 		})
 	}
