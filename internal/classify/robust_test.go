@@ -121,7 +121,7 @@ func checkInvariants(t testing.TB, c *Classifier, ev Event) {
 	require.LessOrEqual(t, ev.Kind, Rejected)
 	require.Equal(t, ev.Kind == Rejected, ev.Reject != "", "a reason exactly when rejected: %+v", ev)
 	switch ev.Kind {
-	case FailedSignIn, LinuxLogon, WindowsLogon, HostFailure, SigninSuccess:
+	case FailedSignIn, LinuxLogon, WindowsLogon, HostFailure, SigninSuccess, ConsoleLoginFailure, ConsoleLoginSuccess:
 		require.True(t, ev.Addr.IsValid(), "counted without an address: %+v", ev)
 		require.False(t, ev.Addr.Is4In6(), "mapped address: %v", ev.Addr)
 		require.False(t, ev.Addr.IsUnspecified())
@@ -139,6 +139,10 @@ func checkInvariants(t testing.TB, c *Classifier, ev Event) {
 		} else {
 			require.Equal(t, "4625", ev.EventID)
 		}
+	case ConsoleLoginFailure, ConsoleLoginSuccess:
+		require.True(t, c.consoleLogins, "a console login without Rules.ConsoleLogins")
+		want := map[Kind]string{ConsoleLoginFailure: "failure", ConsoleLoginSuccess: "success"}[ev.Kind]
+		require.Equal(t, want, strings.ToLower(ev.LoginResult))
 	case SigninSuccess:
 		require.True(t, c.signinSuccesses, "a sign-in success without Rules.SigninSuccesses")
 		require.True(t, c.excludedResult(ev.ResultType), "success with result %q", ev.ResultType)

@@ -2,12 +2,16 @@ package classify
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 // wrapperOf is Azure diagnostic settings' Event Hubs message holding records (maps after a JSON
@@ -200,4 +204,44 @@ func TestBytesTextInPlace(t *testing.T) {
 	assert.Equal(t, byte('['), got[0])
 	assert.Empty(t, bytesText(plog.NewLogRecord().Body().SetEmptyBytes()))
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = bytesText(bs) }))
+}
+
+// FuzzUnwrap feeds fuzzed JSON bodies, seeded with wrappers of both kinds and the published
+// samples, as a string, as bytes and (when it parses) as a map: Classify and Unwrap must not panic,
+// must leave the record as it was, and every observation must hold the classifier's invariants.
+func FuzzUnwrap(f *testing.F) {
+	f.Add(shapes.EventHubsMessage{SignIns: []shapes.SignIn{{}, {Result: "0"}, {Table: shapes.AADNonInteractiveUserSignInLogs}}}.Line())
+	f.Add(shapes.CloudTrailFile{Events: []shapes.ConsoleLogin{{}, {Result: "Failure"}, {EventName: "CheckMfa"}}}.Line())
+	f.Add(`{"records":[1,"SignInLogs",null,{"category":"SignInLogs","callerIpAddress":["x"]}]}`)
+	f.Add(`{"Records":[{"eventName":"ConsoleLogin","responseElements":"{\"ConsoleLogin\":\"Success\"}","sourceIPAddress":"::ffff:1.2.3.4"}]}`)
+	for _, name := range []string{"otelcontrib_cloudtrail_log.json", "azuredocs_entra_signin_azure_monitor.json", "awsdocs_iam_signin_failure.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "cloud", name))
+		require.NoError(f, err)
+		f.Add(string(data))
+	}
+	c := New(Rules{SigninSuccesses: true, ConsoleLogins: true, HostFailures: true})
+	f.Fuzz(func(t *testing.T, text string) {
+		bodies := []any{text, []byte(text)}
+		var parsed map[string]any
+		if json.Unmarshal([]byte(text), &parsed) == nil {
+			if lr := plog.NewLogRecord(); lr.Body().SetEmptyMap().FromRaw(parsed) == nil {
+				bodies = append(bodies, parsed)
+			}
+		}
+		for _, body := range bodies {
+			rec := newRecord(t, nil, body)
+			ev := classifyUnchanged(t, c, rec)
+			if ev.Kind != Wrapper {
+				checkInvariants(t, c, ev)
+				continue
+			}
+			before := plog.NewLogRecord()
+			rec.CopyTo(before)
+			c.Unwrap(rec, &ev, func(e *Event) {
+				require.NotEqual(t, Wrapper, e.Kind, "a wrapper inside a wrapper")
+				checkInvariants(t, c, *e)
+			})
+			require.True(t, sameRecord(before, rec), "Unwrap modified the record")
+		}
+	})
 }
