@@ -4,7 +4,8 @@
 //	2026-11-24T08:57:48Z  host-then-aad  from 198.51.100.140  to Entra ID (SigninLogs)        after 7 failures in Syslog
 //
 // time of the success (UTC, to the second), the rule's short name, the address, where the success
-// happened (the host of a host logon, or the sign-in table of a sign-in), and how many failures of
+// happened (the host of a host logon, the sign-in table of a sign-in, the region of an AWS console
+// login), and how many failures of
 // which source fired the rule. It reads the alert's own columns, named by the rule (internal/rules);
 // the full record is what the file exporter writes. Follow reads that file as it grows.
 package alertline
@@ -28,8 +29,11 @@ func Line(lr plog.LogRecord) (string, bool) {
 		return "", false
 	}
 	where := orDash(str(a, "host.name"))
-	if r.Alert == rules.SignInAlert {
+	switch r.Alert {
+	case rules.SignInAlert:
 		where = "Entra ID (" + orDash(str(a, "Type")) + ")"
+	case rules.ConsoleLoginAlert:
+		where = "AWS console (" + orDash(str(a, "AWSRegion")) + ")"
 	}
 	count := "?"
 	if v, ok := a.Get(r.FailureCount); ok {

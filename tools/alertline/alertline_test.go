@@ -23,7 +23,7 @@ import (
 var at = time.Date(2026, 11, 24, 8, 58, 14, 812791000, time.UTC)
 
 // alerts returns a batch with rule A's alert for an sshd logon on web01, rule B's for a sign-in,
-// and a record that is no alert, all filled by the processor's own alert builder.
+// rule C's for an AWS console login, and a record that is no alert, all filled by the processor's own alert builder.
 func alerts() plog.Logs {
 	ld := plog.NewLogs()
 	sshd := alert.Logon{Time: at.UnixNano(), Event: classify.Event{
@@ -35,6 +35,11 @@ func alerts() plog.Logs {
 		Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("2001:db8:4b1d::66"), Table: classify.SigninLogs, User: "frank.lee@contoso.com",
 	}}
 	alert.Append(ld, "scope", &rules.HostThenAAD, &signin, alert.Firing{Source: "Syslog", Count: 7, First: at.Add(-5 * time.Minute).UnixNano(), Last: at.Add(-4 * time.Minute).UnixNano()}, at)
+	console := alert.Logon{Time: at.Add(-9 * time.Second).UnixNano(), Event: classify.Event{
+		Kind: classify.ConsoleLoginSuccess, Addr: netip.MustParseAddr("198.51.100.7"), LoginResult: "Success",
+		UserIdentityType: "IAMUser", UserIdentityUserName: "ops", AWSRegion: "eu-west-1",
+	}}
+	alert.Append(ld, "scope", &rules.AADThenAWSConsole, &console, alert.Firing{Source: "SigninLogs", Count: 9, First: at.Add(-3 * time.Minute).UnixNano(), Last: at.Add(-time.Minute).UnixNano()}, at)
 	other := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
 	other.Body().SetStr("GET /healthz 200")
 	other.SetTimestamp(pcommon.NewTimestampFromTime(at))
@@ -44,6 +49,7 @@ func alerts() plog.Logs {
 var wantLines = []string{
 	"2026-11-24T08:58:14Z  aad-then-host  from 203.0.113.45       to web01                        after 6 failures in SigninLogs",
 	"2026-11-24T08:57:48Z  host-then-aad  from 2001:db8:4b1d::66  to Entra ID (SigninLogs)        after 7 failures in Syslog",
+	"2026-11-24T08:58:05Z  aad-then-aws-console  from 198.51.100.7       to AWS console (eu-west-1)      after 9 failures in SigninLogs",
 }
 
 func TestLines(t *testing.T) {
