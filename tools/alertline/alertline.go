@@ -1,7 +1,7 @@
 // Package alertline prints the processor's alerts one line each, for a person at a terminal:
 //
 //	2026-11-24T08:58:14Z  aad-then-host  from 203.0.113.45    to web01                        after 8 failures in SigninLogs
-//	2026-11-24T08:57:48Z  host-then-aad  from 198.51.100.140  to Entra ID (SigninLogs)        after 7 failures in Syslog
+//	2026-11-24T08:57:48Z  host-then-aad  from 198.51.100.140  to Entra ID (SigninLogs)        after 6 failures in Syslog
 //
 // time of the success (UTC, to the second), the rule's short name, the address, where the success
 // happened (the host of a host logon, the sign-in table of a sign-in, the region of an AWS console
