@@ -44,6 +44,13 @@ const (
 // ChunkSize is the largest base piece written in one storage transaction.
 const ChunkSize = 256 << 10
 
+// A meta naming more pieces, or pieces larger, than these is damage (pieces of 4 MiB were written
+// too, before 256 KiB).
+const (
+	maxPieces    = 1 << 24
+	maxPieceSize = 4 << 20
+)
+
 // ErrIncompatible marks a checkpoint made for another rule set or by another version.
 var ErrIncompatible = errors.New("incompatible checkpoint")
 
@@ -91,7 +98,8 @@ func decodeMeta(data []byte) (meta, error) {
 	}
 	m.ruleSet = []byte(r.String())
 	gen, pieces, baseBytes, first, next, journal := r.Varint(), r.Varint(), r.Varint(), r.Varint(), r.Varint(), r.Varint()
-	if r.Err() != nil || r.Len() != 0 || min(gen, pieces, baseBytes, first, next, journal) < 0 || first > next || pieces > baseBytes {
+	if r.Err() != nil || r.Len() != 0 || min(gen, pieces, baseBytes, first, next, journal) < 0 || first > next ||
+		pieces > baseBytes || pieces > maxPieces || baseBytes > pieces*maxPieceSize {
 		return m, errors.New("corrupt checkpoint: meta")
 	}
 	m.gen, m.pieces, m.baseBytes, m.first, m.next, m.journal = uint64(gen), int(pieces), baseBytes, uint64(first), uint64(next), journal
@@ -174,7 +182,7 @@ func Open(ctx context.Context, client storage.Client, ruleSet []byte, st State) 
 
 // readBase reads and joins the base's pieces.
 func readBase(ctx context.Context, client storage.Client, m meta) ([]byte, error) {
-	base := make([]byte, 0, m.baseBytes)
+	base := make([]byte, 0, min(m.baseBytes, 1<<30))
 	for i := range m.pieces {
 		piece, err := client.Get(ctx, baseKey(m.gen, i))
 		if err != nil {

@@ -34,7 +34,7 @@ func newClient() storage.Client {
 
 var rules = []byte("rules")
 
-func open(t *testing.T, client storage.Client) (*Store, []byte, Loaded) {
+func open(t testing.TB, client storage.Client) (*Store, []byte, Loaded) {
 	t.Helper()
 	st := &logState{}
 	s, ld, err := Open(context.Background(), client, rules, st)
@@ -161,4 +161,21 @@ func walk(t *testing.T, client storage.Client) []string {
 		return nil, nil
 	}))
 	return keys
+}
+
+// FuzzOpen: whatever the meta and a journal chunk hold, Open refuses or reads them, never panics.
+func FuzzOpen(f *testing.F) {
+	ctx := context.Background()
+	client := newClient()
+	s, _, _ := open(f, client)
+	_ = s.Append(ctx, []byte("<0>"))
+	meta, _ := client.Get(ctx, "meta")
+	chunk, _ := client.Get(ctx, "j/0")
+	f.Add(meta, chunk)
+	f.Fuzz(func(t *testing.T, meta, chunk []byte) {
+		c := newClient()
+		_ = c.Set(ctx, "meta", meta)
+		_ = c.Set(ctx, "j/0", chunk)
+		_, _, _ = Open(ctx, c, rules, &logState{})
+	})
 }

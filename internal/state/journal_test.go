@@ -134,3 +134,29 @@ func TestJournalDamageIsAnError(t *testing.T) {
 		_ = NewMemory(cfg).Replay(damaged) // an error or another reading: never a panic
 	}
 }
+
+// FuzzReplay: any bytes replayed as a journal are refused or read, never a panic, and the state
+// they leave is usable.
+func FuzzReplay(f *testing.F) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	cfg, events := modelScenario(rng)
+	cfg.Threshold, cfg.Tables, cfg.Suppress = 2, 2, cfg.Window/10
+	m := NewMemory(cfg)
+	m.Journal(true)
+	for _, ev := range windowtest.Arrival(rng, events, func(ev windowtest.Event) int64 { return ev.T }, 0) {
+		_, err := m.Apply(context.Background(), farWall, 0, []Event{modelEvent(ev)}, nil)
+		require.NoError(f, err)
+	}
+	records, _ := m.TakeJournal()
+	f.Add(records)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewMemory(cfg)
+		_ = r.Replay(data)
+		// Whatever was read must be usable.
+		_, err := r.Apply(context.Background(), farWall, 0, []Event{modelEvent(events[0])}, nil)
+		require.NoError(t, err)
+		_, err = r.Snapshot()
+		require.NoError(t, err)
+	})
+}
