@@ -58,15 +58,15 @@ type checkpointer struct {
 	done     sync.WaitGroup
 	restored chan struct{} // closed when the restore is over (store and memory set, or not usable)
 
-	flushMu    sync.Mutex // one flush at a time, so that chunks keep the journal's order
-	unwritten  []byte     // journal records a failed flush could not write, first in the next one
+	flushMu   sync.Mutex // one flush at a time, so that chunks keep the journal's order
+	unwritten []byte     // journal records a failed flush could not write, first in the next one
 	// maxUnwritten bounds unwritten: beyond it (a storage failing for long) the records are dropped
 	// and the next write is a new base of the whole state.
 	maxUnwritten int
 	rebaseNext   bool // the journal lost records: the next write is a base of the whole state
-	compacting atomic.Bool
-	saved      atomic.Int64 // journal chunks written
-	compacted  atomic.Int64 // compactions done
+	compacting   atomic.Bool
+	saved        atomic.Int64 // journal chunks written
+	compacted    atomic.Int64 // compactions done
 }
 
 // startCheckpoints finds the storage extension and starts restoring the last checkpoint in the
