@@ -201,7 +201,7 @@ bench-profile:
 		-o $(OUT_DIR)/aadhostlogincorrelation.test .
 	@# Every function (the report adds up time by package), of the samples the benchmark labels as the
 	@# processor's work (not the building of its batches).
-	$(GO) tool pprof -top -nodecount 100000 -tagfocus work=processor \
+	$(GO) tool pprof -top -nodecount 100000 -nodefraction 0 -tagfocus work=processor \
 		$(OUT_DIR)/aadhostlogincorrelation.test $(OUT_DIR)/mix.cpu.prof > $(OUT_DIR)/profile.txt
 	@head -n 25 $(OUT_DIR)/profile.txt
 

@@ -104,10 +104,11 @@ func (s Stats) Value(pkg, bench, unit string) float64 {
 	return math.NaN()
 }
 
-// Spread is the confidence interval for a table cell: "± 2%", or "–" when benchstat had too few runs.
+// Spread is the confidence interval to write after a figure: " ± 2%", or nothing when benchstat had
+// too few runs to say.
 func (st Stat) Spread() string {
 	if st.CI == "" || st.CI == "∞" {
-		return "–"
+		return ""
 	}
-	return "± " + st.CI
+	return " ± " + st.CI
 }

@@ -54,6 +54,7 @@ type inputs struct {
 	statsErr                   error
 	benchstatText              string
 	profile                    []ProfileRow
+	profileDropped             string // pprof left functions out: the shares by package would be wrong
 	e2e                        *result.Report
 	e2eErr                     error
 	loads                      map[string]string // step → "1 5 15" load averages
@@ -68,7 +69,7 @@ func (in *inputs) read(dir string) {
 		_ = f.Close()
 	}
 	in.benchstatText = readText(filepath.Join(dir, "benchstat.txt"))
-	in.profile = ParsePprofTop(readText(filepath.Join(dir, "profile.txt")))
+	in.profile, in.profileDropped = ParsePprofTop(readText(filepath.Join(dir, "profile.txt")))
 	in.e2e, in.e2eErr = readE2E(filepath.Join(dir, "e2e.json"))
 	in.loads = readLoads(filepath.Join(dir, "bench-load.txt"))
 	in.machine = thisMachine()

@@ -17,7 +17,7 @@ import (
 
 // testdata holds the results of a short `make bench` on this project: bench.txt (go test -bench of a
 // few benchmarks, -count 6), benchstat.csv and benchstat.txt (benchstat of it, -format csv and
-// text), profile.txt (go tool pprof -top -nodecount 100000 -tagfocus work=processor of
+// text), profile.txt (go tool pprof -top -nodecount 100000 -nodefraction 0 -tagfocus work=processor of
 // BenchmarkRealisticMix); e2e.json and bench-load.txt are written in the tools' formats.
 
 func readStats(t *testing.T) Stats {
@@ -93,8 +93,8 @@ func TestParseBenchstatCSVMatchesTheRawRuns(t *testing.T) {
 	_, ok = s.Get(rootPkg, "geomean", "sec/op")
 	assert.False(t, ok, "geomean rows are no benchmark")
 	st, _ := s.Get(rootPkg, "Unrelated", "sec/op")
-	assert.Equal(t, "± 13%", st.Spread())
-	assert.Equal(t, "–", Stat{CI: "∞"}.Spread())
+	assert.Equal(t, " ± 13%", st.Spread())
+	assert.Equal(t, "", Stat{CI: "∞"}.Spread())
 }
 
 func TestParseBenchstatCSVErrors(t *testing.T) {
@@ -129,8 +129,9 @@ func TestFuncPackage(t *testing.T) {
 func TestParsePprofTopAndFlatByPackage(t *testing.T) {
 	text, err := os.ReadFile(filepath.Join("testdata", "profile.txt"))
 	require.NoError(t, err)
-	rows := ParsePprofTop(string(text))
+	rows, dropped := ParsePprofTop(string(text))
 	require.NotEmpty(t, rows)
+	assert.Empty(t, dropped)
 	assert.Equal(t, ProfileRow{Func: windowPkg + ".(*index).find", Flat: 0.31, Cum: 0.35}, rows[0], "the (inline) mark is dropped")
 	total := 0.0
 	for _, r := range rows {
@@ -162,11 +163,18 @@ func TestParsePprofTopAndFlatByPackage(t *testing.T) {
 }
 
 func TestParsePprofTopUnits(t *testing.T) {
-	rows := ParsePprofTop("      flat  flat%   sum%        cum   cum%\n" +
+	rows, dropped := ParsePprofTop("Showing nodes accounting for 3.79s, 8.43% of 44.95s total\n" +
+		"Dropped 105 nodes (cum <= 0.22s)\n" +
+		"      flat  flat%   sum%        cum   cum%\n" +
 		"    1.50s 50% 50%  2.5s 80%  a.b\n" +
 		"    20ms 1% 51%  1.2min 90%  c.(*d).e\n" +
 		"  not a row\n")
 	assert.Equal(t, []ProfileRow{{"a.b", 1.5, 2.5}, {"c.(*d).e", 0.02, 72}}, rows)
+	assert.Equal(t, "Dropped 105 nodes (cum <= 0.22s)", dropped)
+
+	// A profile that leaves functions out makes no table by package.
+	in := inputs{profile: rows, profileDropped: dropped}
+	assert.Contains(t, renderProfile(&in), "leaves functions out (pprof: Dropped 105 nodes")
 }
 
 func TestReplaceSection(t *testing.T) {
@@ -208,6 +216,7 @@ func TestUpdate(t *testing.T) {
 	assert.Contains(t, doc, row)
 	assert.Contains(t, doc, "Unrelated records: no allocation at all")
 	assert.Contains(t, doc, "| IPv4 | 85.5 ± 0% | **met** (≤ 128 B) |")
+	assert.Contains(t, doc, "| the logon alone | 7.6 µs | 36.2 µs ± 187% | ")
 	assert.Contains(t, doc, "| realistic mix | 1K | ")
 	assert.Contains(t, doc, "per waiting logon: **")
 	assert.Contains(t, doc, "| the logon alone | ")

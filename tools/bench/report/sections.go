@@ -108,7 +108,7 @@ func renderMachine(in *inputs) string {
 	b.WriteString("benchstat out/bench.txt > out/benchstat.txt      # golang.org/x/perf/cmd/benchstat, pinned by the Makefile\n")
 	b.WriteString("benchstat -format csv out/bench.txt > out/benchstat.csv\n")
 	b.WriteString("go test -run '^$' -bench '^BenchmarkRealisticMix$' -benchtime 5s -cpuprofile out/mix.cpu.prof -o out/aadhostlogincorrelation.test .\n")
-	b.WriteString("go tool pprof -top -nodecount 100000 -tagfocus work=processor out/aadhostlogincorrelation.test out/mix.cpu.prof > out/profile.txt\n")
+	b.WriteString("go tool pprof -top -nodecount 100000 -nodefraction 0 -tagfocus work=processor out/aadhostlogincorrelation.test out/mix.cpu.prof > out/profile.txt\n")
 	b.WriteString("go -C tools build -o ../out/loadgen ./cmd/loadgen && go -C tools build -o ../out/bench-e2e ./bench/e2e\n")
 	e2e := "out/bench-e2e -collector _build/otelcol-aadhostlogin -loadgen out/loadgen -out out/e2e.json"
 	if in.e2eFlags != "" {
@@ -151,7 +151,7 @@ func renderMicro(in *inputs) string {
 		}
 		ns := st.Center * 1e9
 		floor := in.stats.Value(rootPkg, k.floor, "sec/op") * 1e9
-		fmt.Fprintf(&b, "| `%s`: %s | %.0f %s | %s | %s | %s | %s | %s |\n", k.name, k.what,
+		fmt.Fprintf(&b, "| `%s`: %s | %.0f%s | %s | %s | %s | %s | %s |\n", k.name, k.what,
 			ns/benchBatch, st.Spread(), num(floor/benchBatch, "%.0f"), num(ns/floor, "%.1f"), si(1e9*benchBatch/ns),
 			num(in.stats.Value(rootPkg, k.name, "B/op"), "%.0f"), num(in.stats.Value(rootPkg, k.name, "allocs/op"), "%.0f"))
 	}
@@ -195,7 +195,7 @@ func renderScaling(in *inputs) string {
 				base = v
 			}
 			largest = v
-			fmt.Fprintf(&b, "| %s | %s | %.0f %s | %.2f | %s |\n", series.what, n, v, st.Spread(), v/base,
+			fmt.Fprintf(&b, "| %s | %s | %.0f%s | %.2f | %s |\n", series.what, n, v, st.Spread(), v/base,
 				num(in.stats.Value(rootPkg, series.name+n, "allocs/op"), "%.0f"))
 		}
 		if !math.IsNaN(base) {
@@ -218,7 +218,7 @@ func renderScaling(in *inputs) string {
 		if math.IsNaN(base) {
 			base = v
 		}
-		fmt.Fprintf(&b, "| %s | %.0f %s | %.2f |\n", n, v, st.Spread(), v/base)
+		fmt.Fprintf(&b, "| %s | %.0f%s | %.2f |\n", n, v, st.Spread(), v/base)
 	}
 	b.WriteString("\n**Heap per tracked address at 1 million** (`internal/window`, `BenchmarkHeapPerIPv4_1M` and `_IPv6_1M`: heap\n" +
 		"after one failed sign-in from each of 1 M addresses, over 1 M). Target ≤ 128 bytes.\n\n")
@@ -228,7 +228,7 @@ func renderScaling(in *inputs) string {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "| IP%s | %.1f %s | %s |\n", fam, st.Center, st.Spread(), verdictAtMost(st.Center, 128, " B"))
+		fmt.Fprintf(&b, "| IP%s | %.1f%s | %s |\n", fam, st.Center, st.Spread(), verdictAtMost(st.Center, 128, " B"))
 	}
 	const pending = "HeapPerPendingLogon"
 	if st, ok := in.stats.Get(rootPkg, pending, "heap-B/logon"); ok {
@@ -257,7 +257,7 @@ func renderLatency(in *inputs) string {
 				continue
 			}
 			p99, _ := in.stats.Get(rootPkg, c.name, "p99-sec")
-			fmt.Fprintf(&b, "| %s | %s | %s %s | %s | %s | %s |\n", c.what, dur(p50.Center*1e9), dur(p99.Center*1e9), p99.Spread(),
+			fmt.Fprintf(&b, "| %s | %s | %s%s | %s | %s | %s |\n", c.what, dur(p50.Center*1e9), dur(p99.Center*1e9), p99.Spread(),
 				verdictAtMost(p99.Center*1e3, 1, " ms"), dur(in.stats.Value(rootPkg, c.name, "p50-cpu-sec")*1e9),
 				dur(in.stats.Value(rootPkg, c.name, "p99-cpu-sec")*1e9))
 		}
@@ -312,6 +312,10 @@ func renderProfile(in *inputs) string {
 	fmt.Fprintf(&b, "CPU profile of `BenchmarkRealisticMix` (the load generator's mix through the processor, state growing as\n"+
 		"in a live collector), the processor's samples only (label `work=processor`; building the batches is left\n"+
 		"out). Load average %s.\n\n", in.load("profile"))
+	if in.profileDropped != "" {
+		return "The profile (`out/profile.txt`) leaves functions out (pprof: " + in.profileDropped + "), so its shares\n" +
+			"by package would be wrong: run `go tool pprof -top` with `-nodefraction 0` (make bench-profile does)."
+	}
 	shares := FlatByPackage(in.profile)
 	b.WriteString("Where the time goes, by package (flat time of the package's own functions):\n\n| package | share |\n|---|---|\n")
 	rest := 0.0
