@@ -63,25 +63,6 @@ func TestLongFieldsAreBounded(t *testing.T) {
 	assert.True(t, strings.HasSuffix(l.SyslogMessage, "…"))
 }
 
-func TestKQLColumns(t *testing.T) {
-	for _, tc := range []struct {
-		computer, host string
-		dot            int
-		domain         string
-	}{
-		{"web01.contoso.com", "web01", 5, "contoso.com"},
-		{"DC01", "DC01", -1, "DC01"},
-		{"", "", -1, ""},
-		{".x", "", 0, "x"},
-	} {
-		host, dot, domain := splitComputer(tc.computer)
-		assert.Equal(t, []any{tc.host, tc.dot, tc.domain}, []any{host, dot, domain}, tc.computer)
-	}
-	assert.Equal(t, "Machine", accountType(`CONTOSO\WIN-FS01$`))
-	assert.Equal(t, "User", accountType(`CONTOSO\alice`))
-	assert.Equal(t, "", accountType(""))
-}
-
 func FuzzUnmarshalLogon(f *testing.F) {
 	l := sampleLogon()
 	b, _ := l.MarshalBinary()

@@ -1,14 +1,11 @@
 package alert
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/rules"
 )
 
@@ -52,22 +49,9 @@ func Fill(lr plog.LogRecord, r *rules.Rule, l *Logon, f Firing, observed time.Ti
 	a.PutStr("Reason", r.Reason)
 	a.PutStr("TimeGenerated", when)
 	a.PutStr("timestamp", when)
-	host, user := e.Computer, e.LogonUser
-	switch r.Alert {
-	case rules.SignInAlert:
-		signInColumns(a, e, ip)
-		host, user = "", e.User
-	case rules.ConsoleLoginAlert:
-		user = consoleLoginColumns(a, e, ip)
-		host = ""
-	default:
-		hostLogonColumns(a, e, ip)
-	}
+	host, user := r.Project(a, e, ip)
 
 	a.PutStr(r.FailureSource, f.Source)
-	if r.Alert == rules.HostLogonAlert {
-		a.PutStr("LogonSource", e.Source.String())
-	}
 	a.PutInt(r.FailureCount, int64(f.Count))
 	a.PutStr(r.FirstFailure, rfc3339(f.First))
 	a.PutStr(r.LastFailure, rfc3339(f.Last))
@@ -85,76 +69,6 @@ func Fill(lr plog.LogRecord, r *rules.Rule, l *Logon, f Firing, observed time.Ti
 	putStrings(a.PutEmptySlice("threat.technique.id"), r.Techniques)
 }
 
-// hostLogonColumns are the seed's columns: the host logon's.
-func hostLogonColumns(a pcommon.Map, e *classify.Event, ip string) {
-	a.PutStr("Computer", e.Computer)
-	a.PutStr("IpAddress", ip)
-	host, dot, domain := splitComputer(e.Computer)
-	a.PutStr("HostName", host)
-	a.PutInt("DomainIndex", int64(dot))
-	a.PutStr("HostNameDomain", domain)
-
-	switch e.Source {
-	case classify.Syslog:
-		a.PutStr("HostIP", e.HostIP)
-		a.PutStr("SyslogMessage", e.SyslogMessage)
-		a.PutStr("Facility", e.Facility)
-		a.PutStr("ProcessName", e.ProcessName)
-	default:
-		account := e.Account
-		if account == "" && e.TargetUserName != "" {
-			account = e.TargetDomainName + `\` + e.TargetUserName
-			if e.TargetDomainName == "" {
-				account = e.TargetUserName
-			}
-		}
-		a.PutStr("Account", account)
-		a.PutStr("AccountType", accountType(account))
-		a.PutStr("Activity", e.Activity)
-		if id, err := strconv.ParseInt(e.EventID, 10, 64); err == nil {
-			a.PutInt("EventID", id) // an int, as the KQL's column
-		}
-		a.PutStr("LogonProcessName", e.LogonProcessName)
-		a.PutStr("LogonTypeName", e.LogonTypeName)
-		a.PutStr("TargetUserSid", e.TargetUserSid)
-		a.PutStr("TargetUserName", e.TargetUserName)
-		a.PutStr("TargetDomainName", e.TargetDomainName)
-		a.PutStr("_ResourceId", e.ResourceID)
-	}
-}
-
-// signInColumns are the reverse rule's: the sign-in row's, with the entities its KQL names.
-func signInColumns(a pcommon.Map, e *classify.Event, ip string) {
-	a.PutStr("Type", e.Table.String())
-	a.PutStr("UserPrincipalName", e.User)
-	a.PutStr("IPAddress", ip)
-	a.PutStr("ResultType", e.ResultType)
-	a.PutStr("AppDisplayName", e.AppDisplayName)
-	a.PutStr("UserDisplayName", e.UserDisplayName)
-	a.PutStr("ClientAppUsed", e.ClientAppUsed)
-	a.PutStr("Location", e.Location)
-	a.PutStr("AccountCustomEntity", e.User)
-	a.PutStr("IPCustomEntity", ip)
-}
-
-// consoleLoginColumns are rule C's: the AWS console login's, as its KQL projects them. It returns
-// the User column: the IAM user name, else the identity type (Root, AssumedRole, ...).
-func consoleLoginColumns(a pcommon.Map, e *classify.Event, ip string) (user string) {
-	user = e.UserIdentityUserName
-	if user == "" {
-		user = e.UserIdentityType
-	}
-	a.PutStr("LoginResult", e.LoginResult)
-	a.PutStr("EventTypeName", e.EventTypeName)
-	a.PutStr("UserIdentityType", e.UserIdentityType)
-	a.PutStr("User", user)
-	a.PutStr("AWSRegion", e.AWSRegion)
-	a.PutStr("SourceIpAddress", ip)
-	a.PutStr("UserAgent", e.UserAgent)
-	a.PutStr("MFAUsed", e.MFAUsed)
-	return user
-}
-
 func putStrings(s pcommon.Slice, values []string) {
 	s.EnsureCapacity(len(values))
 	for _, v := range values {
@@ -164,25 +78,4 @@ func putStrings(s pcommon.Slice, values []string) {
 
 func rfc3339(ns int64) string {
 	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
-}
-
-// splitComputer follows the KQL: DomainIndex = indexof(Computer, '.'), HostName is Computer up to
-// it, HostNameDomain the rest after it (or Computer when there is no dot).
-func splitComputer(c string) (host string, dot int, domain string) {
-	dot = strings.IndexByte(c, '.')
-	if dot < 0 {
-		return c, -1, c
-	}
-	return c[:dot], dot, c[dot+1:]
-}
-
-// accountType follows the KQL's case(): machine accounts end with "$".
-func accountType(account string) string {
-	switch {
-	case strings.HasSuffix(account, "$"):
-		return "Machine"
-	case account != "":
-		return "User"
-	}
-	return ""
 }

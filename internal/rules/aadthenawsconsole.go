@@ -1,5 +1,11 @@
 package rules
 
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+)
+
 // AADThenAWSConsole is Sentinel's "Failed AzureAD logons but success logon to AWS Console": more
 // than the threshold failed Entra ID sign-ins from an address, counted per sign-in table as the seed
 // counts them (the two rules share those counters when both run), and a successful AWS console
@@ -17,10 +23,29 @@ var AADThenAWSConsole = Rule{
 	Failures:  []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
 	Successes: []Success{ConsoleLoginSuccess},
 	Mergeable: []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
-	Alert:     ConsoleLoginAlert,
+	Project:   ConsoleLoginRow,
 
 	FailureSource: "SigninTable",
 	FailureCount:  "FailedSignInCount",
 	FirstFailure:  "FirstFailedSignIn",
 	LastFailure:   "LastFailedSignIn",
+}
+
+// ConsoleLoginRow is rule C's projection: the AWS console login's columns, as its KQL projects
+// them. User (and user.name) is the IAM user name, else the identity type (Root, AssumedRole, ...);
+// it names no host.
+func ConsoleLoginRow(a pcommon.Map, e *classify.Event, ip string) (host, user string) {
+	user = e.UserIdentityUserName
+	if user == "" {
+		user = e.UserIdentityType
+	}
+	a.PutStr("LoginResult", e.LoginResult)
+	a.PutStr("EventTypeName", e.EventTypeName)
+	a.PutStr("UserIdentityType", e.UserIdentityType)
+	a.PutStr("User", user)
+	a.PutStr("AWSRegion", e.AWSRegion)
+	a.PutStr("SourceIpAddress", ip)
+	a.PutStr("UserAgent", e.UserAgent)
+	a.PutStr("MFAUsed", e.MFAUsed)
+	return "", user
 }

@@ -1,5 +1,14 @@
 package rules
 
+import (
+	"strconv"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+)
+
 // AADThenHost is Sentinel's "Failed AzureAD logons but success logon to host": more than the
 // threshold failed Entra ID sign-ins from an address, counted per sign-in table, and a successful
 // logon to a Linux or Windows host from it. The seed, and the rule that runs by default.
@@ -16,10 +25,73 @@ var AADThenHost = Rule{
 	Failures:  []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
 	Successes: []Success{HostLogon},
 	Mergeable: []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
-	Alert:     HostLogonAlert,
+	Project:   HostLogonRow,
 
 	FailureSource: "SigninTable",
 	FailureCount:  "FailedSignInCount",
 	FirstFailure:  "FirstFailedSignIn",
 	LastFailure:   "LastFailedSignIn",
+}
+
+// HostLogonRow is the seed's projection: the host logon's columns, as its KQL projects them, and
+// LogonSource (which table the logon is of). host.name is the host logged on to, user.name the
+// account that logged on.
+func HostLogonRow(a pcommon.Map, e *classify.Event, ip string) (host, user string) {
+	a.PutStr("Computer", e.Computer)
+	a.PutStr("IpAddress", ip)
+	name, dot, domain := SplitComputer(e.Computer)
+	a.PutStr("HostName", name)
+	a.PutInt("DomainIndex", int64(dot))
+	a.PutStr("HostNameDomain", domain)
+
+	switch e.Source {
+	case classify.Syslog:
+		a.PutStr("HostIP", e.HostIP)
+		a.PutStr("SyslogMessage", e.SyslogMessage)
+		a.PutStr("Facility", e.Facility)
+		a.PutStr("ProcessName", e.ProcessName)
+	default:
+		account := e.Account
+		if account == "" && e.TargetUserName != "" {
+			account = e.TargetDomainName + `\` + e.TargetUserName
+			if e.TargetDomainName == "" {
+				account = e.TargetUserName
+			}
+		}
+		a.PutStr("Account", account)
+		a.PutStr("AccountType", AccountType(account))
+		a.PutStr("Activity", e.Activity)
+		if id, err := strconv.ParseInt(e.EventID, 10, 64); err == nil {
+			a.PutInt("EventID", id) // an int, as the KQL's column
+		}
+		a.PutStr("LogonProcessName", e.LogonProcessName)
+		a.PutStr("LogonTypeName", e.LogonTypeName)
+		a.PutStr("TargetUserSid", e.TargetUserSid)
+		a.PutStr("TargetUserName", e.TargetUserName)
+		a.PutStr("TargetDomainName", e.TargetDomainName)
+		a.PutStr("_ResourceId", e.ResourceID)
+	}
+	a.PutStr("LogonSource", e.Source.String())
+	return e.Computer, e.LogonUser
+}
+
+// SplitComputer follows the KQL: DomainIndex = indexof(Computer, '.'), HostName is Computer up to
+// it, HostNameDomain the rest after it (or Computer when there is no dot).
+func SplitComputer(c string) (host string, dot int, domain string) {
+	dot = strings.IndexByte(c, '.')
+	if dot < 0 {
+		return c, -1, c
+	}
+	return c[:dot], dot, c[dot+1:]
+}
+
+// AccountType follows the KQL's case(): machine accounts end with "$".
+func AccountType(account string) string {
+	switch {
+	case strings.HasSuffix(account, "$"):
+		return "Machine"
+	case account != "":
+		return "User"
+	}
+	return ""
 }

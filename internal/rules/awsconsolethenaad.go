@@ -19,7 +19,7 @@ var AWSConsoleThenAAD = Rule{
 
 	Failures:  []Failure{FailedConsoleLogins},
 	Successes: []Success{SigninLogsSuccess},
-	Alert:     SignInAlert,
+	Project:   SignInRow,
 
 	FailureSource: "FailedLoginSource",
 	FailureCount:  "FailedConsoleLoginCount",

@@ -1,5 +1,11 @@
 package rules
 
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+)
+
 // HostThenAAD is Sentinel's "Failed host logons but success logon to AzureAD": more than the
 // threshold failed host logons from an address, counted per source (Windows 4625 of SecurityEvent,
 // of WindowsEvent, and failed logons in auth syslog), and a successful Entra ID sign-in from it.
@@ -15,10 +21,26 @@ var HostThenAAD = Rule{
 
 	Failures:  []Failure{FailedSecurityEventLogons, FailedWindowsEventLogons, FailedSyslogLogons},
 	Successes: []Success{SigninLogsSuccess, NonInteractiveSuccess},
-	Alert:     SignInAlert,
+	Project:   SignInRow,
 
 	FailureSource: "FailedLogonSource",
 	FailureCount:  "FailedLogonCount",
 	FirstFailure:  "FirstFailedLogon",
 	LastFailure:   "LastFailedLogon",
+}
+
+// SignInRow is rule B's projection (and rule D's): the sign-in row's columns, with the entities its
+// KQL names. It names no host; user.name is the user principal name.
+func SignInRow(a pcommon.Map, e *classify.Event, ip string) (host, user string) {
+	a.PutStr("Type", e.Table.String())
+	a.PutStr("UserPrincipalName", e.User)
+	a.PutStr("IPAddress", ip)
+	a.PutStr("ResultType", e.ResultType)
+	a.PutStr("AppDisplayName", e.AppDisplayName)
+	a.PutStr("UserDisplayName", e.UserDisplayName)
+	a.PutStr("ClientAppUsed", e.ClientAppUsed)
+	a.PutStr("Location", e.Location)
+	a.PutStr("AccountCustomEntity", e.User)
+	a.PutStr("IPCustomEntity", ip)
+	return "", e.User
 }

@@ -1,15 +1,20 @@
 // Package rules holds the correlation rules the processor can run. Each is a value: its Sentinel
 // identity, the failure sources it counts (each on its own, as its KQL does), the successes it
-// alerts on, and its defaults. A rule of the same shape ("more than N failures of a source from an
-// address, and a success from that address, within one window") is one more value in a file of
-// its own; the engine (internal/window) knows rules only as numbers, and Compile turns the rules
-// that run into its configuration.
+// alerts on, the columns its alert projects from the success (its Projection), and its defaults.
+// A rule of the same shape ("more than N failures of a source from an address, and a success from
+// that address, within one window") is one more value in a file of its own; the engine
+// (internal/window) knows rules only as numbers, and Compile turns the rules that run into its
+// configuration.
 package rules
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 )
 
 // Failure is a failure source: one kind of failed logon that a rule counts per address.
@@ -68,18 +73,11 @@ const (
 	NumSuccesses
 )
 
-// Alert says how a rule's alert reads.
-type Alert uint8
-
-const (
-	// HostLogonAlert projects the host logon's columns (the seed's KQL).
-	HostLogonAlert Alert = iota
-	// SignInAlert projects the sign-in row's columns.
-	SignInAlert
-	// ConsoleLoginAlert projects the AWS console login's columns (LoginResult, EventTypeName,
-	// UserIdentityType, User, AWSRegion, SourceIpAddress, UserAgent, MFAUsed).
-	ConsoleLoginAlert
-)
+// Projection writes the columns of a rule's alert that come from the success that fired it (ip is
+// its address, normalised), as the rule's KQL projects them, and returns the alert's host.name and
+// user.name ("" host: the success names none). A rule declares its own; rules that project the same
+// row share one.
+type Projection func(a pcommon.Map, e *classify.Event, ip string) (host, user string)
 
 // Rule is one correlation rule.
 type Rule struct {
@@ -97,7 +95,8 @@ type Rule struct {
 	// Mergeable are the failure sources that count_tables: together counts as one (none: the
 	// setting does not apply to the rule).
 	Mergeable []Failure
-	Alert     Alert
+	// Project writes the success's columns of the alert.
+	Project Projection
 	// FailureCount, FirstFailure and LastFailure name the alert's columns that say how many
 	// failures fired it and when; FailureSource the column naming the source that crossed the
 	// threshold.

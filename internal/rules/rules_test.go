@@ -112,3 +112,29 @@ func TestFingerprint(t *testing.T) {
 	}
 	assert.Equal(t, "643c2025-9604-47c5-833f-7b4b9378a1f5,SigninLogs:AADNonInteractiveUserSignInLogs", plan(c))
 }
+
+func TestKQLColumns(t *testing.T) {
+	for _, tc := range []struct {
+		computer, host string
+		dot            int
+		domain         string
+	}{
+		{"web01.contoso.com", "web01", 5, "contoso.com"},
+		{"DC01", "DC01", -1, "DC01"},
+		{"", "", -1, ""},
+		{".x", "", 0, "x"},
+	} {
+		host, dot, domain := SplitComputer(tc.computer)
+		assert.Equal(t, []any{tc.host, tc.dot, tc.domain}, []any{host, dot, domain}, tc.computer)
+	}
+	assert.Equal(t, "Machine", AccountType(`CONTOSO\WIN-FS01$`))
+	assert.Equal(t, "User", AccountType(`CONTOSO\alice`))
+	assert.Equal(t, "", AccountType(""))
+}
+
+// Every rule declares its projection.
+func TestEveryRuleProjects(t *testing.T) {
+	for _, r := range All {
+		assert.NotNil(t, r.Project, r.Short)
+	}
+}

@@ -28,12 +28,13 @@ func Line(lr plog.LogRecord) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	// Where the success happened, by the row the rule projects: a sign-in row has Type, a console
+	// login AWSRegion, a host logon host.name.
 	where := orDash(str(a, "host.name"))
-	switch r.Alert {
-	case rules.SignInAlert:
-		where = "Entra ID (" + orDash(str(a, "Type")) + ")"
-	case rules.ConsoleLoginAlert:
+	if _, ok := a.Get("AWSRegion"); ok {
 		where = "AWS console (" + orDash(str(a, "AWSRegion")) + ")"
+	} else if _, ok := a.Get("Type"); ok {
+		where = "Entra ID (" + orDash(str(a, "Type")) + ")"
 	}
 	count := "?"
 	if v, ok := a.Get(r.FailureCount); ok {
