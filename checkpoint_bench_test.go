@@ -34,8 +34,9 @@ import (
 //     shares no lock with it;
 //   - journal-B/record: journal bytes written per record of the realistic mix;
 //   - hour-written-MB: bytes written over an hour of event time of the realistic mix at 1000 records
-//     a second, written every 30 s and compacted as the processor does; hour-storage-MB: the storage
-//     file after it.
+//     a second, written every 30 s and compacted as the processor does; hour-storage-MB and
+//     hour2-storage-MB: the storage file after that hour and after a second one, and hour-state-MB
+//     and hour2-state-MB the state then, encoded (the mix brings new addresses: the state grows).
 //
 // The timed loop (ns/op) is a batch of the realistic mix with the checkpoint on.
 func BenchmarkCheckpointTracked100K(b *testing.B) { benchmarkCheckpoint(b, 100_000) }
@@ -109,20 +110,30 @@ func benchmarkCheckpoint(b *testing.B, n int) {
 	p.flushCheckpoint(ctx)
 	journal := float64(p.checkpoints.store.Written()-w0) / float64(100*benchBatch)
 
-	// An hour of event time, ending now, at 1000 records a second, written every 30 s.
+	// Two hours of event time, ending now, at 1000 records a second, written every 30 s: the bytes
+	// written in the first and the storage file after each (does it stay bounded?).
 	w0 = p.checkpoints.store.Written()
-	hour := time.Now().Add(-time.Hour)
-	for s := range 3600 {
-		ld, _ := mix.Batch(hour.Add(time.Duration(s) * time.Second))
+	var hourWritten int64
+	var hourStorage, hourState [2]int64
+	start := time.Now().Add(-2 * time.Hour)
+	for s := range 7200 {
+		ld, _ := mix.Batch(start.Add(time.Duration(s) * time.Second))
 		_, _ = p.processLogs(ctx, ld)
 		if s%30 == 29 {
 			p.flushCheckpoint(ctx)
 		}
+		if s%3600 == 3599 {
+			for p.checkpoints.compacting.Load() {
+				time.Sleep(10 * time.Millisecond) // a compaction the flushes started
+			}
+			if s == 3599 {
+				hourWritten = p.checkpoints.store.Written() - w0
+			}
+			hourStorage[s/3600] = dirSize(b, dir)
+			state, _ := p.checkpoints.memory.Snapshot() // what a base of the state would be now
+			hourState[s/3600] = int64(len(state))
+		}
 	}
-	for p.checkpoints.compacting.Load() {
-		time.Sleep(10 * time.Millisecond) // a compaction the flushes started
-	}
-	hourWritten := p.checkpoints.store.Written() - w0
 
 	b.ResetTimer()
 	for b.Loop() {
@@ -140,7 +151,10 @@ func benchmarkCheckpoint(b *testing.B, n int) {
 	reportPercentiles(b, "quiet", quiet)
 	b.ReportMetric(journal, "journal-B/record")
 	b.ReportMetric(float64(hourWritten)/1e6, "hour-written-MB")
-	b.ReportMetric(float64(dirSize(b, dir))/1e6, "hour-storage-MB")
+	b.ReportMetric(float64(hourStorage[0])/1e6, "hour-storage-MB")
+	b.ReportMetric(float64(hourStorage[1])/1e6, "hour2-storage-MB")
+	b.ReportMetric(float64(hourState[0])/1e6, "hour-state-MB")
+	b.ReportMetric(float64(hourState[1])/1e6, "hour2-state-MB")
 }
 
 // processCPU is the CPU time this process has used (every thread, the garbage collector's included).

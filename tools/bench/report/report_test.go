@@ -262,7 +262,7 @@ func TestRenderCheckpoints(t *testing.T) {
 	require.NoError(t, err)
 	out := renderCheckpoints(&inputs{stats: stats})
 	assert.Contains(t, out, "| 1M | 291.3 MB | – / – ms | – / 141.1 ms |")
-	assert.Contains(t, out, "| 4.35 s (1.44 s) |")
+	assert.Contains(t, out, "| – / – | – / – | 4.35 s (1.44 s) |")
 	assert.Contains(t, out, "| 3.55 s (1.41 s) |")
 	assert.NotContains(t, out, "| 100K | 2", "no 100K results, no row of figures")
 }
