@@ -47,8 +47,11 @@ type correlationProcessor struct {
 	plan      rules.Plan // the rules that run, mapped onto the engine's counters
 	// sources are the alerts' failure source of each (rule, counter of the rule): the plan's
 	// counter names, joined once rather than per alert.
-	sources   [][]string
-	maxRepeat int // the most failures one record can stand for that still change a decision
+	sources [][]string
+	// signinCounter is the one counter a failed sign-in of each table counts in, or -1 when it
+	// counts in none or several: collect adds the common case itself.
+	signinCounter [len(signinFailures)]int
+	maxRepeat     int // the most failures one record can stand for that still change a decision
 	// keptResources are the last resources copied for waiting logons; they are never modified.
 	keptResources []pcommon.Resource
 	nextKept      int
@@ -94,6 +97,12 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 	p.observeFn = p.observe
 	for _, r := range plan.Rules {
 		p.maxRepeat = max(p.maxRepeat, r.Threshold+1)
+	}
+	for table, f := range signinFailures {
+		p.signinCounter[table] = -1
+		if counters := plan.FailureCounters[f]; len(counters) == 1 {
+			p.signinCounter[table] = counters[0]
+		}
 	}
 	for _, r := range plan.Engine.Rules {
 		names := make([]string, len(r.Counters))
@@ -260,13 +269,26 @@ func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 		for j := 0; j < sls.Len(); j++ {
 			lrs := sls.At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				at.lr = lrs.At(k)
-				p.classifier.Classify(at.lr, ev)
-				if ev.Kind == classify.Wrapper {
+				lr := lrs.At(k)
+				p.classifier.Classify(lr, ev)
+				switch ev.Kind {
+				case classify.Unrelated, classify.SignIn: // most records: nothing to observe
+					p.counts.kinds[ev.Kind]++
+					continue
+				case classify.FailedSignIn: // what observe does, in the common case, without the calls
+					if c := p.signinCounter[ev.Table]; c >= 0 {
+						p.counts.kinds[classify.FailedSignIn]++
+						e := p.nextEvent()
+						e.Table, e.Addr, e.Time = c, ev.Addr, eventTime(lr, ev, now)
+						continue
+					}
+				case classify.Wrapper:
 					p.counts.kinds[classify.Wrapper]++
-					p.classifier.Unwrap(at.lr, ev, p.observeFn)
+					at.lr = lr
+					p.classifier.Unwrap(lr, ev, p.observeFn)
 					continue
 				}
+				at.lr = lr
 				p.observe(ev)
 			}
 		}

@@ -243,7 +243,9 @@ func (e *Engine[P]) expire() {
 	}
 	// A mark at m holds back successes in (m-d, m+d); none of them can still alert once m+d is
 	// behind the rule's horizon.
-	e.marks.expire(e.clock)
+	if e.marks.len() > 0 {
+		e.marks.expire(e.clock)
+	}
 }
 
 // counterOf is the counter a failure of counter c goes to.

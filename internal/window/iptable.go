@@ -356,6 +356,14 @@ func (t *ipTable) runAdd(i uint32) {
 
 // flushRun appends the run's records to the queue, by address and counter.
 func (t *ipTable) flushRun() {
+	if len(t.run) == 1 { // failures of distinct times: a run of one, nothing to sort
+		i := t.run[0]
+		t.run, t.runLive = t.run[:0], 0
+		if i != nilIndex {
+			t.queueAppend(i)
+		}
+		return
+	}
 	live := t.run[:0]
 	for _, i := range t.run {
 		if i != nilIndex {
@@ -371,6 +379,9 @@ func (t *ipTable) flushRun() {
 
 // sortSameDue sorts records that are due alike by address, then counter.
 func (t *ipTable) sortSameDue(recs []uint32) {
+	if len(recs) < 2 {
+		return
+	}
 	slices.SortFunc(recs, func(a, b uint32) int {
 		x, y := t.rec(a), t.rec(b)
 		if c := bytes.Compare(x.key[:], y.key[:]); c != 0 {
