@@ -394,8 +394,9 @@ func (p *correlationProcessor) stopCheckpoints(ctx context.Context) error {
 		return nil
 	}
 	c.abandon()
-	p.mu.Lock() // a batch still in flight finishes and is journaled first
-	p.mu.Unlock()
+	// A batch still in flight finishes and is journaled first: taking the batch lock waits for it.
+	p.mu.Lock()
+	p.mu.Unlock() //nolint:staticcheck // SA2001: the empty critical section is the wait
 	p.flushCheckpoint(ctx)
 	p.checkpoints = nil
 	err := c.client.Close(ctx)

@@ -25,9 +25,9 @@ import (
 
 // cloudTrailFields are the console-login fields of both the Sentinel row and the raw event.
 type cloudTrailFields struct {
-	eventName, result, responseElements, additional field
-	ip, identity, identityType, identityUser        field
-	region, agent, eventType, time                  field
+	eventName, responseElements, additional  field
+	ip, identity, identityType, identityUser field
+	region, agent, eventType, time           field
 }
 
 func (f *cloudTrailFields) take(k string, v pcommon.Value) {

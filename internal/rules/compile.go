@@ -48,7 +48,7 @@ func Compile(rules []Running) Plan {
 			groups = append(groups, r.Mergeable)
 		}
 		for _, f := range r.Failures {
-			if !(r.Together && slices.Contains(r.Mergeable, f)) {
+			if !r.Together || !slices.Contains(r.Mergeable, f) {
 				groups = append(groups, []Failure{f})
 			}
 		}

@@ -9,7 +9,6 @@ package rules
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -127,6 +126,3 @@ func Names() string {
 	}
 	return strings.Join(out, ", ")
 }
-
-// reads reports whether the rule counts f.
-func (r *Rule) reads(f Failure) bool { return slices.Contains(r.Failures, f) }

@@ -273,13 +273,3 @@ func boolByte(v bool) byte {
 	}
 	return 0
 }
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

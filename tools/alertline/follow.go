@@ -108,10 +108,10 @@ func writeAlerts(line []byte, n int, w, errs io.Writer) {
 	}
 	ld, err := unmarshaler.UnmarshalLogs(line)
 	if err != nil {
-		fmt.Fprintf(errs, "alert file line %d is not OTLP JSON: %v\n", n, err)
+		_, _ = fmt.Fprintf(errs, "alert file line %d is not OTLP JSON: %v\n", n, err)
 		return
 	}
 	for _, l := range Lines(ld) {
-		fmt.Fprintln(w, l)
+		_, _ = fmt.Fprintln(w, l) // a terminal or a pipe; nothing to do if it is gone
 	}
 }
