@@ -258,19 +258,7 @@ func TestFourRulesAtOnce(t *testing.T) {
 func checkFourRulesAlert(t *testing.T, f *fourRulesFeed, lr plog.LogRecord) {
 	t.Helper()
 	k := ruleAlertOf(lr)
-	check := func(key, want string) {
-		t.Helper()
-		if got := attr(lr, key); got != want {
-			t.Errorf("alert %v: %s = %q, want %q", k, key, got, want)
-		}
-	}
-	checkTime := func(key string, want time.Time) {
-		t.Helper()
-		got, err := time.Parse(time.RFC3339Nano, attr(lr, key))
-		if err != nil || !got.Equal(want) {
-			t.Errorf("alert %v: %s = %q, want %s", k, key, attr(lr, key), want.Format(time.RFC3339Nano))
-		}
-	}
+	check, checkTime := alertColumns(t, lr, k)
 	// The failures of the alert's source from its address, in time order.
 	var failures []time.Time
 	switch k.Source {
@@ -312,20 +300,20 @@ func checkFourRulesAlert(t *testing.T, f *fourRulesFeed, lr plog.LogRecord) {
 	case ruleA:
 		check("Reason", alertBody)
 		check("FailedSignInCount", "6")
-		checkTime("FirstFailedSignIn", failures[0])
-		checkTime("LastFailedSignIn", failures[5])
+		checkTime("FirstFailedSignIn", failures[0], 0)
+		checkTime("LastFailedSignIn", failures[5], 0)
 	case ruleB:
 		check("Reason", reverseAlertBody)
 		check("FailedLogonCount", "6")
-		checkTime("FirstFailedLogon", failures[0])
-		checkTime("LastFailedLogon", failures[5])
+		checkTime("FirstFailedLogon", failures[0], 0)
+		checkTime("LastFailedLogon", failures[5], 0)
 		check("UserPrincipalName", "mallory@contoso.com")
 	case ruleC:
 		check("Reason", alertBody)
 		check("security_rule.name", "Failed AzureAD logons but success logon to AWS Console")
 		check("FailedSignInCount", "6")
-		checkTime("FirstFailedSignIn", failures[0])
-		checkTime("LastFailedSignIn", failures[5])
+		checkTime("FirstFailedSignIn", failures[0], 0)
+		checkTime("LastFailedSignIn", failures[5], 0)
 		check("LoginResult", "Success")
 		check("EventTypeName", "AwsConsoleSignIn")
 		check("UserIdentityType", "IAMUser")
@@ -340,14 +328,14 @@ func checkFourRulesAlert(t *testing.T, f *fourRulesFeed, lr plog.LogRecord) {
 		check("Reason", consoleAlertBody)
 		check("security_rule.name", "Failed AWS Console logons but success logon to AzureAD")
 		check("FailedConsoleLoginCount", "6")
-		checkTime("FirstFailedConsoleLogin", failures[0])
-		checkTime("LastFailedConsoleLogin", failures[5])
+		checkTime("FirstFailedConsoleLogin", failures[0], 0)
+		checkTime("LastFailedConsoleLogin", failures[5], 0)
 		check("Type", signinLogs)
 		check("IPAddress", k.Addr)
 		check("UserPrincipalName", "mallory@contoso.com")
 		check("ResultType", "50140")
 		check("AppDisplayName", "Azure Portal")
-		checkTime("TimeGenerated", f.otlpSignIns[0].Time)
+		checkTime("TimeGenerated", f.otlpSignIns[0].Time, 0)
 		if got := lr.Timestamp(); got != pcommon.NewTimestampFromTime(f.otlpSignIns[0].Time) {
 			t.Errorf("alert %v: Timestamp %s, want the sign-in's %s", k, got, f.otlpSignIns[0].Time)
 		}

@@ -51,6 +51,30 @@ func (k ruleAlert) String() string {
 	return fmt.Sprintf("{rule %s %s %s -> %s host %q}", name, k.Addr, k.Source, k.Success, k.Host)
 }
 
+// alertColumns returns checks of an alert's attributes that name the alert k in each error: check
+// compares a column's text with want, checkTime reads a time column and wants it within slack of
+// want (0: exactly).
+func alertColumns(t *testing.T, lr plog.LogRecord, k ruleAlert) (check func(key, want string), checkTime func(key string, want time.Time, slack time.Duration)) {
+	check = func(key, want string) {
+		t.Helper()
+		if got := attr(lr, key); got != want {
+			t.Errorf("alert %v: %s = %q, want %q", k, key, got, want)
+		}
+	}
+	checkTime = func(key string, want time.Time, slack time.Duration) {
+		t.Helper()
+		got, err := time.Parse(time.RFC3339Nano, attr(lr, key))
+		if err != nil {
+			t.Errorf("alert %v: %s %q: %v", k, key, attr(lr, key), err)
+			return
+		}
+		if d := got.Sub(want).Abs(); d > slack {
+			t.Errorf("alert %v: %s = %s, want %s (±%s)", k, key, got.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano), slack)
+		}
+	}
+	return check, checkTime
+}
+
 func ruleAlertOf(lr plog.LogRecord) ruleAlert {
 	k := ruleAlert{Rule: attr(lr, "security_rule.uuid"), Addr: attr(lr, "source.address")}
 	switch k.Rule {
@@ -418,23 +442,7 @@ func TestBothRulesOverRealProtocols(t *testing.T) {
 func checkBothRulesAlert(t *testing.T, f *bothRulesFeed, lr plog.LogRecord) {
 	t.Helper()
 	k := ruleAlertOf(lr)
-	check := func(key, want string) {
-		t.Helper()
-		if got := attr(lr, key); got != want {
-			t.Errorf("alert %v: %s = %q, want %q", k, key, got, want)
-		}
-	}
-	checkTime := func(key string, want time.Time, slack time.Duration) {
-		t.Helper()
-		got, err := time.Parse(time.RFC3339Nano, attr(lr, key))
-		if err != nil {
-			t.Errorf("alert %v: %s %q: %v", k, key, attr(lr, key), err)
-			return
-		}
-		if d := got.Sub(want).Abs(); d > slack {
-			t.Errorf("alert %v: %s = %s, want %s (±%s)", k, key, got, want, slack)
-		}
-	}
+	check, checkTime := alertColumns(t, lr, k)
 	if lr.SeverityNumber() != plog.SeverityNumberWarn || lr.SeverityText() != "Medium" {
 		t.Errorf("alert %v: severity %v %q, want WARN Medium", k, lr.SeverityNumber(), lr.SeverityText())
 	}
