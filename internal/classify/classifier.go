@@ -145,9 +145,15 @@ type discriminators struct {
 const discriminatorLengths = 1<<len("Type") | 1<<len("appname") | 1<<len("category") |
 	1<<len("log.file.name") | 1<<len("azure.category") | 1<<len("eventSource") | 1<<len("eventName")
 
-// maybeDiscriminator is the inlined first test of every key: its length.
+// discriminatorFirsts has bit c-'A' set when some discriminator key starts with byte c.
+const discriminatorFirsts = 1<<('E'-'A') | 1<<('M'-'A') | 1<<('R'-'A') | 1<<('T'-'A') | 1<<('a'-'A') |
+	1<<('c'-'A') | 1<<('e'-'A') | 1<<('f'-'A') | 1<<('l'-'A') | 1<<('m'-'A') | 1<<('r'-'A')
+
+// maybeDiscriminator is the inlined first test of every key: its length and its first byte (an
+// application's "http.method" is as long as "eventSource").
 func maybeDiscriminator(k string) bool {
-	return len(k) < 64 && discriminatorLengths&(uint64(1)<<len(k)) != 0
+	return len(k) < 64 && discriminatorLengths&(uint64(1)<<len(k)) != 0 &&
+		k[0]-'A' < 64 && discriminatorFirsts&(uint64(1)<<(k[0]-'A')) != 0
 }
 
 // note records k when it is a discriminator. It switches on the length first: most keys of an
