@@ -75,17 +75,7 @@ func runJournaled(t *testing.T, cfg window.Config, arrival []windowtest.Event, b
 			records, _ := m.TakeJournal() // a flush: the chunks are replayed in order
 			journal = append(journal, records...)
 		}
-		events := make([]Event, 0, end-start)
-		for _, ev := range arrival[start:end] {
-			events = append(events, modelEvent(ev))
-		}
-		out, err := m.Apply(context.Background(), farWall, 0, events, nil)
-		require.NoError(t, err)
-		for _, a := range out {
-			id, err := strconv.Atoi(a.Payload.User)
-			require.NoError(t, err)
-			emitted = append(emitted, windowtest.Emitted{ID: id, Rule: a.Rule, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
-		}
+		emitted = applyBatch(t, m, arrival[start:end], emitted)
 	}
 	c := m.Counters()
 	return emitted, before.EvictedIPs + c.EvictedIPs, before.EvictedLogons + c.EvictedLogons

@@ -78,20 +78,27 @@ func runBackend(t *testing.T, arrival []windowtest.Event, batch, cut int, newBac
 			before = b.Counters()
 			b = restart(b)
 		}
-		events := make([]Event, 0, end-start)
-		for _, ev := range arrival[start:end] {
-			events = append(events, modelEvent(ev))
-		}
-		out, err := b.Apply(context.Background(), farWall, 0, events, nil)
-		require.NoError(t, err)
-		for _, a := range out {
-			id, err := strconv.Atoi(a.Payload.User)
-			require.NoError(t, err)
-			emitted = append(emitted, windowtest.Emitted{ID: id, Rule: a.Rule, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
-		}
+		emitted = applyBatch(t, b, arrival[start:end], emitted)
 	}
 	c := b.Counters()
 	return emitted, before.EvictedIPs + c.EvictedIPs, before.EvictedLogons + c.EvictedLogons
+}
+
+// applyBatch applies the model's events as one batch and appends the alerts it made to emitted.
+func applyBatch(t *testing.T, b Backend, batch []windowtest.Event, emitted []windowtest.Emitted) []windowtest.Emitted {
+	t.Helper()
+	events := make([]Event, 0, len(batch))
+	for _, ev := range batch {
+		events = append(events, modelEvent(ev))
+	}
+	out, err := b.Apply(context.Background(), farWall, 0, events, nil)
+	require.NoError(t, err)
+	for _, a := range out {
+		id, err := strconv.Atoi(a.Payload.User)
+		require.NoError(t, err)
+		emitted = append(emitted, windowtest.Emitted{ID: id, Rule: a.Rule, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
+	}
+	return emitted
 }
 
 func checkModel(t *testing.T, cfg window.Config, arrival []windowtest.Event, emitted []windowtest.Emitted,
