@@ -279,7 +279,7 @@ func (e *Engine[P]) Failure(c int, addr netip.Addr, t int64, out []Alert[P]) []A
 	cn := e.counters[c]
 	key := keyOf(addr)
 	h := hashKey(e.seed, &key) // one hash for both tables
-	f, evicted, kept := e.ips.addTagged(key, c, counterTag(h, c), t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
+	i, evicted, kept := e.ips.addTagged(key, c, counterTag(h, c), t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
 	if evicted {
 		e.Stats.EvictedIPs++
 	}
@@ -294,6 +294,7 @@ func (e *Engine[P]) Failure(c int, addr netip.Addr, t int64, out []Alert[P]) []A
 	if list == nil {
 		return out
 	}
+	f := e.ips.failures(e.ips.rec(i)) // only now: most failures find no success waiting
 	// Only runs of k failures that hold the new one can make a success fire now; each run that fits
 	// in the window makes every success in [last-window, first+window] fire.
 	lo, found := slices.BinarySearch(f, t)

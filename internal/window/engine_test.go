@@ -292,3 +292,62 @@ func TestSuppress(t *testing.T) {
 	events = append(events, logon(1, attacker, 20), logon(2, attacker, 60), logon(3, attacker, 71))
 	assert.Equal(t, map[[2]int]bool{{1, 0}: true, {3, 0}: true}, keys(run(t, cfg, events)))
 }
+
+// compactOneAtATime is compact as first written: the fast rule and redundant tried on each failure,
+// dropping one at a time, with every count made by binary search. compact must keep exactly what
+// it keeps.
+func compactOneAtATime(f []int64, w int64, k int) []int64 {
+	others := func(f []int64, j int, a, w int64) int {
+		lo, _ := slices.BinarySearch(f, a)
+		hi, found := slices.BinarySearch(f, a+w)
+		if found {
+			for hi < len(f) && f[hi] == a+w {
+				hi++
+			}
+		}
+		n := hi - lo
+		if j >= lo && j < hi {
+			n--
+		}
+		return n
+	}
+	redundant := func(f []int64, j int, w int64, k int) bool {
+		x := f[j]
+		if others(f, j, x-w, w) < k {
+			return false
+		}
+		for i := j - 1; i >= 0 && f[i] >= x-w; i-- {
+			if f[i] != x && others(f, j, f[i]+1, w) < k {
+				return false
+			}
+		}
+		return true
+	}
+	for j := 0; j < len(f); {
+		if j >= k && j+k < len(f) && f[j+k]-f[j-k] <= w || redundant(f, j, w, k) {
+			f = slices.Delete(f, j, j+1)
+			continue
+		}
+		j++
+	}
+	return f
+}
+
+// TestCompactMatchesOneAtATime: compact drops runs of failures at once and rules some out by their
+// positions alone; what it keeps is what dropping one at a time keeps, for bursts (many failures
+// inside one window, as a spray makes), duplicates and spread-out failures.
+func TestCompactMatchesOneAtATime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for iter := 0; iter < 20_000; iter++ {
+		k := 1 + rng.IntN(7)
+		w := int64(1 + rng.IntN(200))
+		f := make([]int64, rng.IntN(80))
+		spread := []int64{3, 50, 1000, 100_000}[rng.IntN(4)] // 3: mostly duplicates; 100_000: few in a window
+		for i := range f {
+			f[i] = rng.Int64N(spread)
+		}
+		slices.Sort(f)
+		want := compactOneAtATime(slices.Clone(f), w, k)
+		require.Equal(t, want, compact(slices.Clone(f), w, k), "k=%d w=%d f=%v", k, w, f)
+	}
+}

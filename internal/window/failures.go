@@ -22,6 +22,9 @@ func fires(f []int64, t, w int64, k int) (ok bool, count int, first, last int64)
 
 // insertSorted adds t to the sorted slice f.
 func insertSorted(f []int64, t int64) []int64 {
+	if n := len(f); n == 0 || f[n-1] <= t {
+		return append(f, t) // failures mostly arrive in time order
+	}
 	i, _ := slices.BinarySearch(f, t)
 	return slices.Insert(f, i, t)
 }
@@ -36,8 +39,20 @@ func insertSorted(f []int64, t int64) []int64 {
 func compact(f []int64, w int64, k int) []int64 {
 	for j := 0; j < len(f); {
 		// Fast rule: with k failures on each side inside one window, every interval holding f[j]
-		// holds k of them (it reaches back to f[j-k] or, if not, on to f[j+k]).
-		if j >= k && j+k < len(f) && f[j+k]-f[j-k] <= w || redundant(f, j, w, k) {
+		// holds k of them (it reaches back to f[j-k] or, if not, on to f[j+k]). Dropping f[j] makes
+		// f[j+1] the next one at j, and f is sorted, so the rule holds for a run of them and then for
+		// none: the run goes at once, as it would one at a time.
+		if j >= k {
+			d := 0
+			for j+d+k < len(f) && f[j+d+k]-f[j-k] <= w {
+				d++
+			}
+			if d > 0 {
+				f = slices.Delete(f, j, j+d)
+				continue
+			}
+		}
+		if redundant(f, j, w, k) {
 			f = slices.Delete(f, j, j+1)
 			continue
 		}
@@ -52,14 +67,22 @@ func redundant(f []int64, j int, w int64, k int) bool {
 	x := f[j]
 	// c(a) only drops just after a failure leaves the interval on the left, so the minimum over
 	// a is at a = x-w or at a = f[i]+1 for failures f[i] in [x-w, x).
-	if others(f, j, x-w, w) < k {
+	//
+	// Before counting, a bound from the positions alone: [x-w, x] holds no failure after the last
+	// one equal to x, and [f[i]+1, ...] none at or before i. Near either end of a list (where the
+	// fast rule of compact does not apply) the bound alone says no.
+	same := 0
+	for j+same+1 < len(f) && f[j+same+1] == x {
+		same++
+	}
+	if j+same < k || others(f, j, x-w, w) < k {
 		return false
 	}
 	for i := j - 1; i >= 0 && f[i] >= x-w; i-- {
 		if f[i] == x {
 			continue
 		}
-		if others(f, j, f[i]+1, w) < k {
+		if len(f)-i-2 < k || others(f, j, f[i]+1, w) < k {
 			return false
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"iter"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 )
@@ -28,7 +29,7 @@ const inlineFailures = 4
 type ipRecord struct {
 	key     ipKey
 	newest  int64                 // latest failure time: with the counter's span, the order of expiry and eviction
-	qpos    uint32                // 1 + position of its live entry in ipTable.queue, or inLate | position in ipTable.late, or inRun | position in ipTable.run; 0 for none
+	qpos    uint32                // 1 + position of its live entry in ipTable.queue, or inLate | position in ipTable.late; 0 for none
 	counter uint16                // which counter
 	shape   uint16                // failures inline (0 to inlineFailures), or listed
 	inline  [inlineFailures]int64 // the failures, sorted; or, when listed, block and count
@@ -71,11 +72,18 @@ const (
 // Expiry and eviction take records in the order of when they expire: their newest failure's event
 // time plus their counter's span (how long a counter's failures may still pair with a current
 // event), ties broken by address, then counter. With one span for all counters (one rule, or rules
-// of one window) that is the order of the newest failures. Most updates arrive in that order, and they are appended to a queue that stays
-// sorted: an update appends an entry and marks the record's previous entry stale in a bitmap;
-// stale entries are dropped lazily, so no update touches another IP's record, and dropping them
-// reads the bitmap, not the records. An update that would break the queue's order (a failure older
-// than the newest one queued) goes to a heap instead; the oldest record is the first of the two.
+// of one window) that is the order of the newest failures. Most updates arrive in that order, and
+// they are appended to a queue that stays sorted: an update appends an entry and marks the record's
+// previous entry stale in a bitmap; stale entries are dropped lazily, so no update touches another
+// IP's record, and dropping them reads the bitmap, not the records. An update that would break the
+// queue's order (a failure older than the newest one queued) goes to a heap instead; the oldest
+// record is the first of the two.
+//
+// Records due alike (a batch of failures stamped alike from many addresses) join the queue's last
+// segment, the entries due at its latest due time, in whatever order of address they come; the
+// segment is sorted once, when a later due time starts a new one or the order reaches it. So such
+// a batch costs a sort, not a heap insertion each, and a failure later than every queued one (the
+// common case) is one append.
 type ipTable struct {
 	index index // record index by key
 
@@ -85,17 +93,19 @@ type ipTable struct {
 	queue []uint32 // record numbers by (due, key, counter) ascending; some are stale
 	stale []uint64 // bit p is set when queue[p] is stale: its record was updated again or dropped
 	qhead int      // entries before it are consumed
-	// The last entry appended to the queue: a record joins the queue only at or after it.
+	// The queue's latest due time, and the largest (address, counter) appended with it: a record
+	// joins the queue only at or after them, or, due at tailDue, in its last segment.
 	tailDue     int64
 	tailKey     ipKey
 	tailCounter uint16
+	// The last segment: the entries from segStart on, all due at tailDue. segUnsorted says that
+	// they are not yet in order of address and counter.
+	segStart    int
+	segUnsorted bool
 	late        []lateEntry // min-heap of the records updated out of order
-	// run are the records due at runDue, later than every queued one, in arrival order: they join
-	// the queue, sorted by address, when a later due time arrives (or the order needs them). A
-	// batch of failures stamped alike from many addresses so costs a sort, not a heap each.
-	run     []uint32 // nilIndex where a record left since
-	runDue  int64
-	runLive int
+	// nextDue is at most the due time of every record: expiry has nothing to drop until the clock
+	// passes it, so a clock that moves a little per failure costs one comparison.
+	nextDue int64
 
 	lists failureLists // sorted failures of the records with more than inlineFailures
 	max   int
@@ -112,12 +122,8 @@ type lateEntry struct {
 	rec uint32
 }
 
-// inLate and inRun mark a record's qpos as a position in ipTable.late or ipTable.run rather than
-// in the queue.
-const (
-	inLate = 1 << 31
-	inRun  = 1 << 30
-)
+// inLate marks a record's qpos as a position in ipTable.late rather than in the queue.
+const inLate = 1 << 31
 
 func (t *ipTable) init(max int, spans []int64, seed maphash.Seed) {
 	t.index.init(seed)
@@ -125,6 +131,7 @@ func (t *ipTable) init(max int, spans []int64, seed maphash.Seed) {
 	t.spans = spans
 	t.ids.next = 1
 	t.chunks = [][]ipRecord{make([]ipRecord, chunkSize)}
+	t.nextDue = math.MaxInt64
 }
 
 func (t *ipTable) len() int { return t.index.n }
@@ -167,20 +174,20 @@ func satAdd(a, b int64) int64 {
 	return math.MaxInt64
 }
 
-// add records a failure of counter c and returns the record's failures after it, whether a record
-// had to be evicted to make room, and whether the failure was kept (a new record that is itself the
-// first to go at the bound is the one evicted). Failures older than horizon are pruned; w and need
-// (the counter's window and threshold+1) drive compaction.
-func (t *ipTable) add(k ipKey, c int, ts, horizon, w int64, need int) (f []int64, evicted, kept bool) {
+// add records a failure of counter c and returns the record (its failures are failures(rec(i))),
+// whether a record had to be evicted to make room, and whether the failure was kept (a new record
+// that is itself the first to go at the bound is the one evicted; then i is nilIndex). Failures
+// older than horizon are pruned; w and need (the counter's window and threshold+1) drive compaction.
+func (t *ipTable) add(k ipKey, c int, ts, horizon, w int64, need int) (i uint32, evicted, kept bool) {
 	return t.addTagged(k, c, t.hash(&k, c), ts, horizon, w, need)
 }
 
 // addTagged is add with the tag of (k, c) already computed.
-func (t *ipTable) addTagged(k ipKey, c int, tag uint64, ts, horizon, w int64, need int) (f []int64, evicted, kept bool) {
+func (t *ipTable) addTagged(k ipKey, c int, tag uint64, ts, horizon, w int64, need int) (i uint32, evicted, kept bool) {
 	i, ok := t.findTagged(k, c, tag)
 	if !ok {
 		if i, evicted = t.insert(k, c, tag, ts); i == nilIndex {
-			return nil, true, false
+			return nilIndex, true, false
 		}
 	}
 	r := t.rec(i)
@@ -229,7 +236,7 @@ func (t *ipTable) addTagged(k ipKey, c int, tag uint64, ts, horizon, w int64, ne
 		r.newest = ts
 		t.pushBack(i)
 	}
-	return t.failures(r), evicted, true
+	return i, evicted, true
 }
 
 // insert adds a record for (k, c) with its newest failure at newest. At the bound the record that
@@ -271,12 +278,29 @@ func (t *ipTable) older(i, j uint32) bool {
 // expire drops the records due before clock and prunes old failures of the rest lazily (a stale
 // failure can never fire: it is more than a window from any current event).
 func (t *ipTable) expire(clock int64) int {
+	if clock <= t.nextDue {
+		return 0
+	}
+	return t.expireFront(clock)
+}
+
+// expireFront is expire past nextDue: it drops the first records while they are due before clock,
+// and leaves nextDue at the due time of the first one kept.
+func (t *ipTable) expireFront(clock int64) int {
 	n := 0
-	for i := t.front(); i != nilIndex && t.due(t.rec(i)) < clock; i = t.front() {
+	for {
+		i := t.front()
+		if i == nilIndex {
+			t.nextDue = math.MaxInt64
+			return n
+		}
+		if due := t.due(t.rec(i)); due >= clock {
+			t.nextDue = due
+			return n
+		}
 		t.drop(i)
 		n++
 	}
-	return n
 }
 
 func (t *ipTable) alloc() uint32 {
@@ -299,38 +323,41 @@ func (t *ipTable) drop(i uint32) {
 }
 
 // pushBack places record i, new or with a newer newest failure, in the order of expiry and
-// eviction: in the run when it is due with it, at the end of the queue when it sorts there, else in
-// the heap of late updates.
+// eviction: at the end of the queue when it is due after every queued record (a new last segment),
+// in the last segment when it is due with it, else in the heap of late updates.
 func (t *ipTable) pushBack(i uint32) {
 	r := t.rec(i)
 	t.unlink(r)
 	due := t.due(r)
-	if len(t.run) > 0 {
-		switch {
-		case due == t.runDue:
-			t.runAdd(i)
-			return
-		case due > t.runDue:
-			t.flushRun()
-			t.runAdd(i)
+	t.nextDue = min(t.nextDue, due)
+	switch queued := t.len() - 1 - len(t.late); { // live queue entries besides r
+	case queued == 0 || due > t.tailDue:
+		if t.segUnsorted {
+			if queued > 0 {
+				t.sortSegment() // it is no longer the last one
+			}
+			t.segUnsorted = false // else all its entries are stale
+		}
+		t.queueAppend(i, r, due)
+		t.segStart = len(t.queue) - 1
+	case due == t.tailDue:
+		if before(due, &r.key, r.counter, due, &t.tailKey, t.tailCounter) {
+			// Out of order within the segment: it is sorted before anything reads it.
+			key, counter := t.tailKey, t.tailCounter
+			t.queueAppend(i, r, due)
+			t.tailKey, t.tailCounter = key, counter
+			t.segUnsorted = true
 			return
 		}
-	}
-	queued := t.len() - 1 - len(t.late) - t.runLive // live queue entries besides r
-	if queued > 0 && before(due, &r.key, r.counter, t.tailDue, &t.tailKey, t.tailCounter) {
+		t.queueAppend(i, r, due)
+	default:
 		t.lateInsert(i)
-		return
 	}
-	if len(t.run) == 0 && (queued == 0 || due > t.tailDue) {
-		t.runAdd(i) // a later due time than every queued record: a new run
-		return
-	}
-	t.queueAppend(i)
 }
 
-// queueAppend appends record i to the queue, which it must sort at the end of.
-func (t *ipTable) queueAppend(i uint32) {
-	r := t.rec(i)
+// queueAppend appends record r, number i, due at due, to the queue, which it must sort at the end
+// of (or in the last segment of).
+func (t *ipTable) queueAppend(i uint32, r *ipRecord, due int64) {
 	if n := t.len(); len(t.queue)-n > 64 && len(t.queue) > 2*n {
 		t.compactQueue()
 	}
@@ -340,41 +367,29 @@ func (t *ipTable) queueAppend(i uint32) {
 		t.stale = append(t.stale, 0)
 	}
 	r.qpos = uint32(p + 1)
-	t.tailDue, t.tailKey, t.tailCounter = t.due(r), r.key, r.counter
+	t.tailDue, t.tailKey, t.tailCounter = due, r.key, r.counter
 }
 
-// runAdd adds record i, due at the run's due time (or starting a run), to the run.
-func (t *ipTable) runAdd(i uint32) {
-	r := t.rec(i)
-	if len(t.run) == 0 {
-		t.runDue = t.due(r)
-	}
-	r.qpos = uint32(len(t.run)) | inRun
-	t.run = append(t.run, i)
-	t.runLive++
-}
-
-// flushRun appends the run's records to the queue, by address and counter.
-func (t *ipTable) flushRun() {
-	if len(t.run) == 1 { // failures of distinct times: a run of one, nothing to sort
-		i := t.run[0]
-		t.run, t.runLive = t.run[:0], 0
-		if i != nilIndex {
-			t.queueAppend(i)
-		}
-		return
-	}
-	live := t.run[:0]
-	for _, i := range t.run {
-		if i != nilIndex {
-			live = append(live, i)
+// sortSegment puts the live entries of the last segment in order of address and counter; its stale
+// entries go.
+func (t *ipTable) sortSegment() {
+	lo := max(t.segStart, t.qhead) // entries before qhead are all stale
+	live := t.queue[lo:lo]
+	for p := lo; p < len(t.queue); p++ {
+		if !t.isStale(p) {
+			live = append(live, t.queue[p]) // in place: it writes at or before what it reads
 		}
 	}
 	t.sortSameDue(live)
-	t.run, t.runLive = t.run[:0], 0
-	for _, i := range live {
-		t.queueAppend(i)
+	for j, i := range live {
+		t.rec(i).qpos = uint32(lo + j + 1)
 	}
+	for p := lo; p < len(t.queue); p++ {
+		t.stale[p>>6] &^= 1 << (p & 63)
+	}
+	t.queue = t.queue[:lo+len(live)]
+	t.stale = t.stale[:(len(t.queue)+63)>>6]
+	t.segUnsorted = false
 }
 
 // sortSameDue sorts records that are due alike by address, then counter.
@@ -391,15 +406,12 @@ func (t *ipTable) sortSameDue(recs []uint32) {
 	})
 }
 
-// unlink takes r out of the order: its queue entry becomes stale, or it leaves the heap or the run.
+// unlink takes r out of the order: its queue entry becomes stale, or it leaves the heap.
 func (t *ipTable) unlink(r *ipRecord) {
 	switch {
 	case r.qpos == 0:
 	case r.qpos&inLate != 0:
 		t.lateRemove(int(r.qpos &^ inLate))
-	case r.qpos&inRun != 0:
-		t.run[r.qpos&^inRun] = nilIndex
-		t.runLive--
 	default:
 		p := r.qpos - 1
 		t.stale[p>>6] |= 1 << (p & 63)
@@ -412,28 +424,59 @@ func (t *ipTable) isStale(p int) bool { return t.stale[p>>6]&(1<<(p&63)) != 0 }
 // compactQueue keeps only the live entries, in order. Each record has exactly one, so this runs
 // at most once every t.len() updates. Only the records whose entry moves are written to.
 func (t *ipTable) compactQueue() {
+	seg := t.liveBetween(t.qhead, t.segStart) // where the last segment starts after
 	w := 0
-	for p := t.qhead; p < len(t.queue); p++ {
-		if t.isStale(p) {
-			continue
+	// A word of the bitmap at a time: updates in time order leave long runs all stale or all live.
+	for k := t.qhead >> 6; k<<6 < len(t.queue); k++ {
+		base := k << 6
+		live := ^t.stale[k]
+		if base < t.qhead {
+			live &= ^uint64(0) << (t.qhead - base)
 		}
-		if i := t.queue[p]; w != p {
-			t.queue[w] = i
-			t.rec(i).qpos = uint32(w + 1)
+		if n := len(t.queue) - base; n < 64 {
+			live &= 1<<n - 1
 		}
-		w++
+		for ; live != 0; live &= live - 1 {
+			p := base + bits.TrailingZeros64(live)
+			if i := t.queue[p]; w != p {
+				t.queue[w] = i
+				t.rec(i).qpos = uint32(w + 1)
+			}
+			w++
+		}
 	}
-	t.queue, t.qhead = t.queue[:w], 0
+	t.queue, t.qhead, t.segStart = t.queue[:w], 0, seg
 	clear(t.stale)
 	t.stale = t.stale[:(w+63)>>6]
 }
 
+// liveBetween counts the live queue entries at positions lo to hi-1.
+func (t *ipTable) liveBetween(lo, hi int) int {
+	n := 0
+	hi = min(hi, len(t.queue))
+	for p := lo; p < hi; {
+		k := p >> 6
+		live := ^t.stale[k] & (^uint64(0) << (p & 63))
+		if end := (k + 1) << 6; hi < end {
+			live &= 1<<(hi&63) - 1
+		}
+		n += bits.OnesCount64(live)
+		p = (k + 1) << 6
+	}
+	return n
+}
+
 // queueFront returns the first live entry of the queue, or nilIndex.
 func (t *ipTable) queueFront() uint32 {
-	for ; t.qhead < len(t.queue); t.qhead++ {
+	for t.qhead < len(t.queue) {
+		if t.segUnsorted && t.qhead >= t.segStart {
+			t.sortSegment()
+			continue
+		}
 		if !t.isStale(t.qhead) {
 			return t.queue[t.qhead]
 		}
+		t.qhead++
 	}
 	return nilIndex
 }
@@ -441,10 +484,6 @@ func (t *ipTable) queueFront() uint32 {
 // front returns the record due first (ties: the lowest address, then counter), or nilIndex.
 func (t *ipTable) front() uint32 {
 	q := t.queueFront()
-	if q == nilIndex && len(t.late) == 0 && t.runLive > 0 {
-		t.flushRun() // the run is due after every other record: it is first only when alone
-		q = t.queueFront()
-	}
 	if len(t.late) == 0 {
 		return q
 	}
@@ -454,7 +493,8 @@ func (t *ipTable) front() uint32 {
 	return q
 }
 
-// oldestFirst yields the records in the order of expiry and eviction.
+// oldestFirst yields the records in the order of expiry and eviction. It changes nothing: an
+// unsorted last segment is read through a sorted copy.
 func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 	return func(yield func(uint32) bool) {
 		late := make([]uint32, len(t.late))
@@ -467,27 +507,39 @@ func (t *ipTable) oldestFirst() iter.Seq[uint32] {
 			}
 			return 1
 		})
-		run := make([]uint32, 0, t.runLive)
-		for _, i := range t.run {
-			if i != nilIndex {
-				run = append(run, i)
+		end := len(t.queue) // the queue up to the unsorted segment, then seg
+		var seg []uint32
+		if t.segUnsorted {
+			end = max(t.segStart, t.qhead)
+			for p := end; p < len(t.queue); p++ {
+				if !t.isStale(p) {
+					seg = append(seg, t.queue[p])
+				}
 			}
+			t.sortSameDue(seg)
 		}
-		t.sortSameDue(run)
 		p := t.qhead
 		for {
-			for p < len(t.queue) && t.isStale(p) {
+			for p < end && t.isStale(p) {
 				p++
+			}
+			q := uint32(nilIndex)
+			if p < end {
+				q = t.queue[p]
+			} else if len(seg) > 0 {
+				q = seg[0]
 			}
 			var next uint32
 			switch {
-			case p < len(t.queue) && (len(late) == 0 || t.older(t.queue[p], late[0])):
-				next = t.queue[p]
-				p++
+			case q != nilIndex && (len(late) == 0 || t.older(q, late[0])):
+				next = q
+				if p < end {
+					p++
+				} else {
+					seg = seg[1:]
+				}
 			case len(late) > 0:
 				next, late = late[0], late[1:]
-			case len(run) > 0: // due after every queued and late record
-				next, run = run[0], run[1:]
 			default:
 				return
 			}
@@ -597,7 +649,7 @@ func (t *ipTable) prefetch(n int, at func(int) (netip.Addr, int)) {
 	}
 	// Their words of the stale bitmap, which their update writes.
 	for _, i := range idx {
-		if p := t.rec(i).qpos; p != 0 && p&(inLate|inRun) == 0 {
+		if p := t.rec(i).qpos; p != 0 && p&inLate == 0 {
 			sink += t.stale[(p-1)>>6]
 		}
 	}
