@@ -21,11 +21,18 @@
 #  6. unless -C: counts instructions with cachegrind (valgrind --tool=cachegrind --cache-sim=no),
 #     which the machine's load does not change: each benchmark of PAIRED_CG run with
 #     -test.benchtime 1000x and 3000x, the difference divided by 2000 (the set-up before the loop
-#     cancels out; what the loop does untimed, such as building a batch, is counted). GOMAXPROCS=1
-#     under cachegrind: valgrind runs one thread at a time, and with two Ps the idle one's spinning
-#     in the scheduler adds a varying count (four times the whole count in one run of 200 batches).
-#     It also writes, per benchmark, the instructions per iteration of every function on both sides
-#     and their difference (from cg_diff and cg_annotate).
+#     cancels out; what the loop does untimed, such as building a batch, is counted). Under
+#     cachegrind GOMAXPROCS=1 and GODEBUG=gcstoptheworld=1, so that the counts repeat: valgrind runs
+#     one thread at a time, and with two Ps the idle one's spinning in the scheduler adds a varying
+#     count (four times the whole count in one run of 200 batches); and a collection that marks
+#     while the benchmark runs makes it pay write barriers by when the collection happens to fall
+#     (one run of 1000 batches paid 250M instructions of bulkBarrierPreWrite that the run of 3000
+#     did not). With the world stopped, a collection costs what its heap costs, and two runs of
+#     1000 batches differ by less than 0.05%. It also writes, per benchmark, the instructions per
+#     iteration of each function on both sides and their difference (cg_diff, cg_annotate; the
+#     lines of inlined functions counted in the function they are inlined into).
+#
+# ROUNDS 0 skips the timed rounds: instruction counts only.
 #
 # Results go to DIR (default out/paired/OLD-NEW-TIME, in the git-ignored out/): old.txt and new.txt
 # (raw benchmark output, all rounds), rounds/, load.txt, benchstat.txt, ratios.txt, cg/ and
@@ -153,7 +160,11 @@ for r in $(seq "$rounds"); do
 done
 
 # 5. benchstat and the per-round ratios.
-"$benchstat" old="$out/old.txt" new="$out/new.txt" >"$out/benchstat.txt" 2>&1 || true
+if [[ $rounds == 0 ]]; then
+	echo "no timed rounds" >"$out/benchstat.txt"
+else
+	"$benchstat" old="$out/old.txt" new="$out/new.txt" >"$out/benchstat.txt" 2>&1 || true
+fi
 {
 	echo "per-round ratio new/old of sec/op: median, in how many rounds new was slower, the range; then each round"
 	for r in $(seq "$rounds"); do
@@ -176,7 +187,7 @@ done
 				if (m == 0) continue
 				for (i = 1; i <= m; i++) for (j = i + 1; j <= m; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
 				med = (m % 2) ? x[(m + 1) / 2] : (x[m / 2] + x[m / 2 + 1]) / 2
-				printf "%-40s median %.2f  slower in %d of %d  (%.2f to %.2f):%s\n", b, med, slower, m, x[1], x[m], line
+				printf "%-56s median %.2f  slower in %d of %d  (%.2f to %.2f):%s\n", b, med, slower, m, x[1], x[m], line
 			}
 		}'
 } >"$out/ratios.txt"
@@ -194,7 +205,7 @@ if [[ $cachegrind == 1 ]]; then
 		for side in old new; do
 			for n in $cg_lo $cg_hi; do
 				log "cachegrind $side $name ${n}x"
-				(cd "$tmp/$side/$pkg" && GOMAXPROCS=1 valgrind --tool=cachegrind --cache-sim=no \
+				(cd "$tmp/$side/$pkg" && GOMAXPROCS=1 GODEBUG=gcstoptheworld=1 valgrind --tool=cachegrind --cache-sim=no \
 					--cachegrind-out-file="$out/cg/$side.$name.$n.out" \
 					"$tmp/bin/$side.$(pkgname "$pkg").test" -test.run '^$' -test.bench "^$name\$" \
 					-test.benchtime "${n}x" -test.count 1) >"$out/cg/$side.$name.$n.log" 2>&1
@@ -209,10 +220,14 @@ if [[ $cachegrind == 1 ]]; then
 				>"$out/cg/$side.$name.functions.tsv"
 		done
 		{
-			printf '%s: instructions per iteration, by function (self), old, new, new-old; |new-old| >= 1 per iteration\n' "$name"
+			printf '%s: instructions per iteration, by function (self, with what is inlined into it), old, new, new-old; |new-old| >= 1\n' "$name"
 			awk -F'\t' -v it="$iters" '
 				FNR == 1 { side++ }
-				{ v[side, $2] += $1; if (!($2 in seen)) { seen[$2] = 1; fn[++n] = $2 } }
+				{
+					f = $2; sub(/^[^:]*:/, "", f) # the file: an inlined function s lines are in its own file
+					gsub(/\[go\.shape[^]]*\]/, "[...]", f)
+					v[side, f] += $1; if (!(f in seen)) { seen[f] = 1; fn[++n] = f }
+				}
 				END {
 					for (i = 1; i <= n; i++) {
 						o = v[1, fn[i]] / it; w = v[2, fn[i]] / it
@@ -229,7 +244,7 @@ if [[ $cachegrind == 1 ]]; then
 			w=$((($(cg_total "$out/cg/new.$name.$cg_hi.out") - $(cg_total "$out/cg/new.$name.$cg_lo.out")) / iters))
 			printf '%-32s %14d %14d %8s\n' "$name" "$o" "$w" "$(awk -v o="$o" -v w="$w" 'BEGIN { printf "%.4f", w / o }')"
 		done
-		echo "(valgrind --tool=cachegrind --cache-sim=no, GOMAXPROCS=1, -test.benchtime ${cg_hi}x minus ${cg_lo}x, divided by $iters)"
+		echo "(valgrind --tool=cachegrind --cache-sim=no, GOMAXPROCS=1 GODEBUG=gcstoptheworld=1, -test.benchtime ${cg_hi}x minus ${cg_lo}x, divided by $iters)"
 	} >"$out/cg/table.txt"
 fi
 
