@@ -37,7 +37,7 @@ func BenchmarkHeapPerPendingLogon(b *testing.B) {
 				rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 					sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 						p.classifier.Classify(lr, &ev)
-						return ev.Kind != classify.LinuxLogon && ev.Kind != classify.WindowsLogon
+						return ev.Kind != classify.LinuxLogon && ev.Kind != classify.SecurityEventLogon && ev.Kind != classify.WindowsEventLogon
 					})
 					return sl.LogRecords().Len() == 0
 				})

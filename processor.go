@@ -48,10 +48,10 @@ type correlationProcessor struct {
 	// sources are the alerts' failure source of each (rule, counter of the rule): the plan's
 	// counter names, joined once rather than per alert.
 	sources [][]string
-	// signinCounter is the one counter a failed sign-in of each table counts in, or -1 when it
-	// counts in none or several: collect adds the common case itself.
-	signinCounter [len(signinFailures)]int
-	maxRepeat     int // the most failures one record can stand for that still change a decision
+	// route says, per kind, what collect does with an observation of it (see kindRoute); indexed
+	// by any byte, so that the lookup needs no bounds check.
+	route     [256]kindRoute
+	maxRepeat int // the most failures one record can stand for that still change a decision
 	// keptResources are the last resources copied for waiting logons; they are never modified.
 	keptResources []pcommon.Resource
 	nextKept      int
@@ -84,10 +84,7 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 			ExcludedResultTypes: cfg.ExcludedResultTypes,
 			ExcludedIPs:         prefixes,
 			LogonTypes:          cfg.LogonTypes,
-			HostFailures: plan.Counts(rules.FailedSecurityEventLogons) || plan.Counts(rules.FailedWindowsEventLogons) ||
-				plan.Counts(rules.FailedSyslogLogons),
-			SigninSuccesses: plan.Takes(rules.SigninLogsSuccess) || plan.Takes(rules.NonInteractiveSuccess),
-			ConsoleLogins:   plan.Counts(rules.FailedConsoleLogins) || plan.Takes(rules.ConsoleLoginSuccess),
+			Kinds:               plan.Kinds(),
 		}),
 		telemetry:     tel,
 		now:           time.Now,
@@ -98,11 +95,8 @@ func newCorrelationProcessor(set processor.Settings, cfg *Config) (*correlationP
 	for _, r := range plan.Rules {
 		p.maxRepeat = max(p.maxRepeat, r.Threshold+1)
 	}
-	for table, f := range signinFailures {
-		p.signinCounter[table] = -1
-		if counters := plan.FailureCounters[f]; len(counters) == 1 {
-			p.signinCounter[table] = counters[0]
-		}
+	for k := range p.route {
+		p.route[k] = routeOf(&plan, classify.Kind(k))
 	}
 	for _, r := range plan.Engine.Rules {
 		names := make([]string, len(r.Counters))
@@ -271,18 +265,16 @@ func (p *correlationProcessor) collect(ld plog.Logs, now int64) {
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
 				p.classifier.Classify(lr, ev)
-				switch ev.Kind {
-				case classify.Unrelated, classify.SignIn: // most records: nothing to observe
+				switch r := p.route[ev.Kind]; {
+				case r == routeCount: // most records: nothing to observe
 					p.counts.kinds[ev.Kind]++
 					continue
-				case classify.FailedSignIn: // what observe does, in the common case, without the calls
-					if c := p.signinCounter[ev.Table]; c >= 0 {
-						p.counts.kinds[classify.FailedSignIn]++
-						e := p.nextEvent()
-						e.Table, e.Addr, e.Time = c, ev.Addr, eventTime(lr, ev, now)
-						continue
-					}
-				case classify.Wrapper:
+				case r >= 0 && ev.Repeat <= 1: // one failure of one counter: what observe does, without the calls
+					p.counts.kinds[ev.Kind]++
+					e := p.nextEvent()
+					e.Table, e.Addr, e.Time = int(r), ev.Addr, eventTime(lr, ev, now)
+					continue
+				case ev.Kind == classify.Wrapper:
 					p.counts.kinds[classify.Wrapper]++
 					at.lr = lr
 					p.classifier.Unwrap(lr, ev, p.observeFn)
@@ -305,56 +297,68 @@ type recordAt struct {
 	now      int64
 }
 
-// observe takes one observation of the record at p.at: a record's own, or one of a wrapper's.
+// kindRoute is what collect does with an observation of a kind: a counter (0 or more) that it is a
+// failure of and nothing else, routeCount (only counted: no running rule uses it), or routeObserve
+// (observe decides: several counters, a success, a rejection, a wrapper).
+type kindRoute int16
+
+const (
+	routeCount   kindRoute = -1
+	routeObserve kindRoute = -2
+)
+
+// routeOf is the route of kind k under plan.
+func routeOf(plan *rules.Plan, k classify.Kind) kindRoute {
+	switch {
+	case int(k) >= classify.NumKinds(): // no such kind: never classified
+		return routeCount
+	case k == classify.Wrapper || k == classify.Rejected || plan.Takes(k):
+		return routeObserve
+	case len(plan.FailureCounters[k]) == 1:
+		return kindRoute(plan.FailureCounters[k][0])
+	case len(plan.FailureCounters[k]) == 0:
+		return routeCount
+	}
+	return routeObserve
+}
+
+// observe takes one observation of the record at p.at: a record's own, or one of a wrapper's. What
+// a kind is to the running rules (a failure of some counters, a success of some rules, or both) is
+// the plan's to say.
 func (p *correlationProcessor) observe(ev *classify.Event) {
 	p.counts.kinds[ev.Kind]++
-	at := &p.at
-	switch ev.Kind {
-	case classify.FailedSignIn:
-		p.failures(signinFailures[ev.Table], 1, ev, eventTime(at.lr, ev, at.now))
-	case classify.HostFailure:
-		p.failures(hostFailures[ev.Source], ev.Repeat, ev, eventTime(at.lr, ev, at.now))
-	case classify.ConsoleLoginFailure:
-		p.failures(rules.FailedConsoleLogins, 1, ev, eventTime(at.lr, ev, at.now))
-	case classify.LinuxLogon, classify.WindowsLogon, classify.SigninSuccess, classify.ConsoleLoginSuccess:
-		success := rules.HostLogon
-		switch ev.Kind {
-		case classify.SigninSuccess:
-			success = signinSuccesses[ev.Table]
-		case classify.ConsoleLoginSuccess:
-			success = rules.ConsoleLoginSuccess
-		}
-		if len(p.plan.SuccessRules[success]) == 0 {
-			break
-		}
-		if at.resource == (pcommon.Resource{}) {
-			at.resource = p.keepResource(at.rl.Resource())
-		}
-		t := eventTime(at.lr, ev, at.now)
-		for _, r := range p.plan.SuccessRules[success] {
-			e := p.nextEvent()
-			e.Logon, e.Rule, e.Addr, e.Time = true, r, ev.Addr, t
-			e.Payload.Set(ev, t, at.resource)
-		}
-	case classify.Rejected:
+	if ev.Kind == classify.Rejected {
 		p.counts.rejectedBy(ev.Reject)
+		return
+	}
+	at := &p.at
+	counters, successes := p.plan.FailureCounters[ev.Kind], p.plan.SuccessRules[ev.Kind]
+	if len(counters) == 0 && len(successes) == 0 {
+		return
+	}
+	t := eventTime(at.lr, ev, at.now)
+	if len(counters) > 0 {
+		p.failures(counters, ev.Repeat, ev, t)
+	}
+	if len(successes) == 0 {
+		return
+	}
+	if at.resource == (pcommon.Resource{}) {
+		at.resource = p.keepResource(at.rl.Resource())
+	}
+	for _, r := range successes {
+		e := p.nextEvent()
+		e.Logon, e.Rule, e.Addr, e.Time = true, r, ev.Addr, t
+		e.Payload.Set(ev, t, at.resource)
 	}
 }
 
-// The failure source and success kind of each classified table.
-var (
-	signinFailures  = [...]rules.Failure{classify.SigninLogs: rules.FailedSigninLogs, classify.AADNonInteractiveUserSignInLogs: rules.FailedNonInteractiveSignIns}
-	signinSuccesses = [...]rules.Success{classify.SigninLogs: rules.SigninLogsSuccess, classify.AADNonInteractiveUserSignInLogs: rules.NonInteractiveSuccess}
-	hostFailures    = [...]rules.Failure{classify.Syslog: rules.FailedSyslogLogons, classify.SecurityEvent: rules.FailedSecurityEventLogons,
-		classify.WindowsEvent: rules.FailedWindowsEventLogons}
-)
-
-// failures adds n failures of source f from ev at time t, one per counter that counts f. More
-// than the largest threshold plus one at one time changes no decision, so a record claiming more
-// (rsyslog's "message repeated N times") adds that many.
-func (p *correlationProcessor) failures(f rules.Failure, n int, ev *classify.Event, t int64) {
+// failures adds n failures from ev at time t to each of counters. More than the largest threshold
+// plus one at one time changes no decision, so a record claiming more (rsyslog's "message repeated
+// N times") adds that many.
+func (p *correlationProcessor) failures(counters []int, n int, ev *classify.Event, t int64) {
 	n = min(max(n, 1), p.maxRepeat)
-	for _, c := range p.plan.FailureCounters[f] {
+	for _, c := range counters {
 		for range n {
 			e := p.nextEvent()
 			e.Table, e.Addr, e.Time = c, ev.Addr, t

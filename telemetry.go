@@ -2,6 +2,8 @@ package aadhostlogincorrelation
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/otel/attribute"
@@ -15,13 +17,12 @@ import (
 // Reasons for rejections: the classifier's, and the one the clock decides.
 const rejectFuture = "future_time"
 
-var rejectReasonNames = [...]string{
-	rejectFuture, classify.RejectMissingAddress, classify.RejectBadAddress, classify.RejectMissingResultType,
-	classify.RejectBadResultType, classify.RejectBadLogonType, classify.RejectBadLoginResult, classify.RejectBadWrapper,
-	classify.RejectBadWrappedRecord, classify.RejectWrapperTooLarge, "bad_value",
-}
+// rejectReasonNames are the reasons of rejections: the one the clock decides, every reason the
+// classifier declares, and "bad_value" for any other.
+var rejectReasonNames = slices.Concat([]string{rejectFuture}, classify.RejectReasons(), []string{"bad_value"})
 
-const numRejectReasons = len(rejectReasonNames)
+// maxRejectReasons bounds the reasons: arrays of per-reason counts have this many entries.
+const maxRejectReasons = 32
 
 // Reasons of evictions and state errors.
 const (
@@ -41,8 +42,8 @@ func reasonValues() []string {
 // batchCounts are one batch's counts, reported to telemetry in one go.
 type batchCounts struct {
 	alerts          []int64 // per running rule
-	kinds           [classify.Rejected + 1]int64
-	rejected        [numRejectReasons]int64
+	kinds           [classify.MaxKinds]int64
+	rejected        [maxRejectReasons]int64
 	late            int64
 	failuresCounted int64
 	stateErrors     int64
@@ -55,15 +56,15 @@ func (c *batchCounts) rejectedBy(reason string) {
 			return
 		}
 	}
-	c.rejected[numRejectReasons-1]++
+	c.rejected[len(rejectReasonNames)-1]++
 }
 
 // telemetry reports through the mdatagen TelemetryBuilder, with attribute sets built once, as
 // option slices (passing a stored slice costs no allocation per batch).
 type telemetry struct {
 	tb         *metadata.TelemetryBuilder
-	kinds      [classify.Rejected + 1][]metric.AddOption
-	rejected   [numRejectReasons][]metric.AddOption
+	kinds      [classify.MaxKinds][]metric.AddOption
+	rejected   [maxRejectReasons][]metric.AddOption
 	evictIP    []metric.AddOption
 	evictLog   []metric.AddOption
 	evictSup   []metric.AddOption
@@ -95,8 +96,11 @@ func newTelemetry(set component.TelemetrySettings, ruleNames []string) (*telemet
 	if err != nil {
 		return nil, err
 	}
+	if len(rejectReasonNames) > maxRejectReasons {
+		return nil, fmt.Errorf("%d reasons of rejections, at most %d", len(rejectReasonNames), maxRejectReasons)
+	}
 	t := &telemetry{tb: tb}
-	for k := range t.kinds {
+	for k := range classify.NumKinds() {
 		t.kinds[k] = withAttr("kind", classify.Kind(k).String())
 	}
 	for _, name := range ruleNames {

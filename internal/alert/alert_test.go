@@ -24,7 +24,7 @@ func sampleLogon() Logon {
 	res.Attributes().PutStr("host.name", "web01")
 	res.Attributes().PutInt("process.pid", 42)
 	ev := classify.Event{
-		Kind: classify.WindowsLogon, Source: classify.SecurityEvent, Addr: netip.MustParseAddr("2001:db8::7"),
+		Kind: classify.SecurityEventLogon, Source: classify.SecurityEvent, Addr: netip.MustParseAddr("2001:db8::7"),
 		Computer: "dc01.contoso.com", Account: `CONTOSO\alice`, EventID: "4624", LogonType: "3",
 		TargetUserName: "alice", TargetDomainName: "CONTOSO", LogonUser: "alice", ResourceID: "/subscriptions/0",
 	}
@@ -210,7 +210,7 @@ func sampleSigninSuccess() Logon {
 	res := pcommon.NewResource()
 	res.Attributes().PutStr("cloud.provider", "azure")
 	ev := classify.Event{
-		Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("203.0.113.7"),
+		Kind: classify.NonInteractiveSuccess, Addr: netip.MustParseAddr("203.0.113.7"),
 		Table: classify.AADNonInteractiveUserSignInLogs, ResultType: "0", User: "alice@contoso.com",
 		AppDisplayName: "Azure Portal", UserDisplayName: "Alice Example", ClientAppUsed: "Browser", Location: "IL",
 	}
@@ -218,7 +218,8 @@ func sampleSigninSuccess() Logon {
 }
 
 func sampleHostFailure(src classify.LogonSource) Logon {
-	ev := classify.Event{Kind: classify.HostFailure, Source: src, Addr: netip.MustParseAddr("2001:db8::9"), Repeat: 3}
+	kind, _ := classify.KindOf("host_failure", src.String())
+	ev := classify.Event{Kind: kind, Source: src, Addr: netip.MustParseAddr("2001:db8::9"), Repeat: 3}
 	if src == classify.Syslog {
 		ev.Computer, ev.Facility, ev.ProcessName, ev.LogonUser = "web01", "authpriv", "sshd", "root"
 		ev.SyslogMessage = "message repeated 3 times: [ Failed password for root from 2001:db8::9 port 22 ssh2]"
@@ -237,8 +238,8 @@ func secondRulePayloads() map[string]Logon {
 		"host_failure/Syslog":         sampleHostFailure(classify.Syslog),
 		"host_failure/SecurityEvent":  sampleHostFailure(classify.SecurityEvent),
 		"host_failure/WindowsEvent":   sampleHostFailure(classify.WindowsEvent),
-		"signin_success/no resource":  NewLogon(&classify.Event{Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("198.51.100.1")}, 0, pcommon.Resource{}),
-		"host_failure/repeat of zero": NewLogon(&classify.Event{Kind: classify.HostFailure, Addr: netip.MustParseAddr("198.51.100.1")}, 1, pcommon.Resource{}),
+		"signin_success/no resource":  NewLogon(&classify.Event{Kind: classify.SigninLogsSuccess, Addr: netip.MustParseAddr("198.51.100.1")}, 0, pcommon.Resource{}),
+		"host_failure/repeat of zero": NewLogon(&classify.Event{Kind: classify.FailedSyslogLogon, Addr: netip.MustParseAddr("198.51.100.1")}, 1, pcommon.Resource{}),
 		"console_login_success":       sampleConsoleLogin(),
 	}
 }
@@ -387,9 +388,10 @@ func TestFormat2RefusesWhatItCannotHold(t *testing.T) {
 	b, err := l.MarshalBinary()
 	require.NoError(t, err)
 	var got Logon
-	for _, k := range []classify.Kind{classify.Unrelated, classify.LinuxLogon, classify.WindowsLogon, classify.Rejected, 200} {
+	// The numbers format 2 gave Unrelated, the two logons and Rejected, and one it never gave.
+	for _, k := range []byte{0, 3, 4, 10, 200} {
 		bad := append([]byte{}, b...)
-		bad[1] = byte(k)
+		bad[1] = k
 		assert.ErrorContains(t, got.UnmarshalBinary(bad), "kind", "kind %d", k)
 	}
 	bad := append([]byte{}, b...)
@@ -405,7 +407,7 @@ func TestFormat2RefusesWhatItCannotHold(t *testing.T) {
 
 func TestSignInFieldsAreBounded(t *testing.T) {
 	long := strings.Repeat("é", maxFieldLen)
-	l := NewLogon(&classify.Event{Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("203.0.113.7"),
+	l := NewLogon(&classify.Event{Kind: classify.SigninLogsSuccess, Addr: netip.MustParseAddr("203.0.113.7"),
 		AppDisplayName: long, UserDisplayName: long, ClientAppUsed: long, Location: long}, 1, pcommon.Resource{})
 	for _, s := range []string{l.AppDisplayName, l.UserDisplayName, l.ClientAppUsed, l.Location} {
 		assert.LessOrEqual(t, len(s), maxFieldLen+len("…"))

@@ -16,7 +16,8 @@ import (
 
 // The first byte of an encoded Logon is its format; a logon of another format is refused.
 //
-// Format 1 is a host logon (LinuxLogon or WindowsLogon, told apart by its source):
+// Format 1 is a host logon (LinuxLogon, SecurityEventLogon or WindowsEventLogon, told apart by its
+// source):
 //
 //	1, source, varint time, 16-byte address, the strings of fields()
 //
@@ -35,9 +36,55 @@ const (
 	encodingAddressLen    = 16
 )
 
+// Format 2 names a kind by the number it had before kinds were declared, and tells the tables and
+// sources of a kind apart by its source and table bytes.
+const (
+	format2HostFailure   = 5
+	format2SigninSuccess = 6
+	format2ConsoleLogin  = 9
+)
+
+// format2Numbers are the numbers format 2 writes each kind with (0: a kind it does not hold), from
+// the kinds' names once, so that a waiting success is not told apart by its name each time.
+var format2Numbers = func() (n [classify.MaxKinds]byte) {
+	for k := range classify.NumKinds() {
+		switch classify.Kind(k).String() {
+		case "host_failure":
+			n[k] = format2HostFailure
+		case "signin_success":
+			n[k] = format2SigninSuccess
+		case "console_login_success":
+			n[k] = format2ConsoleLogin
+		}
+	}
+	return n
+}()
+
+// format2Number is the number format 2 writes kind k with; false for a kind it does not hold.
+func format2Number(k classify.Kind) (byte, bool) {
+	if int(k) >= len(format2Numbers) {
+		return 0, false
+	}
+	return format2Numbers[k], format2Numbers[k] != 0
+}
+
+// format2Kind is the kind of a format 2 number, source and table.
+func format2Kind(n byte, src classify.LogonSource, t classify.Table) (classify.Kind, bool) {
+	switch n {
+	case format2HostFailure:
+		return classify.KindOf("host_failure", src.String())
+	case format2SigninSuccess:
+		return classify.KindOf("signin_success", t.String())
+	case format2ConsoleLogin:
+		return classify.KindOf("console_login_success", "AWSCloudTrail")
+	}
+	return 0, false
+}
+
 // kinded reports whether the logon is one that format 2 encodes.
 func (l *Logon) kinded() bool {
-	return l.Kind == classify.SigninSuccess || l.Kind == classify.HostFailure || l.Kind == classify.ConsoleLoginSuccess
+	_, ok := format2Number(l.Kind)
+	return ok
 }
 
 // AppendBinary appends the logon's encoding to b: what a shared state (Redis) or a checkpoint
@@ -81,7 +128,8 @@ func (l *Logon) headerSize() int {
 func (l *Logon) appendHeader(b []byte) []byte {
 	kinded := l.kinded()
 	if kinded {
-		b = append(b, encodingVersionKinded, byte(l.Kind), byte(l.Source), byte(l.Table))
+		n, _ := format2Number(l.Kind)
+		b = append(b, encodingVersionKinded, n, byte(l.Source), byte(l.Table))
 	} else {
 		b = append(b, encodingVersion, byte(l.Source))
 	}
@@ -174,15 +222,17 @@ func (l *Logon) readFields(d *codec.Reader) error {
 		return fmt.Errorf("logon encoding version %d, want %d to %d", v, encodingVersion, encodingLatestVersion)
 	}
 	*l = Logon{}
+	var n byte
 	if v == encodingVersionKinded {
-		l.Kind = classify.Kind(d.Byte())
-		if !l.kinded() {
-			return fmt.Errorf("logon encoding: kind %d in format %d", l.Kind, v)
+		n = d.Byte()
+		if _, ok := format2Kind(n, 0, 0); !ok {
+			return fmt.Errorf("logon encoding: kind %d in format %d", n, v)
 		}
 	}
 	l.Source = classify.LogonSource(d.Byte())
 	if v == encodingVersionKinded {
 		l.Table = classify.Table(d.Byte())
+		l.Kind, _ = format2Kind(n, l.Source, l.Table)
 	}
 	l.Time = d.Varint()
 	var a16 [encodingAddressLen]byte
@@ -226,10 +276,7 @@ func (l *Logon) finish(d *codec.Reader) error {
 		return fmt.Errorf("logon encoding: unknown table %d", l.Table)
 	}
 	if l.Kind == classify.Unrelated { // format 1
-		l.Kind = classify.LinuxLogon
-		if l.Source != classify.Syslog {
-			l.Kind = classify.WindowsLogon
-		}
+		l.Kind = [...]classify.Kind{classify.LinuxLogon, classify.SecurityEventLogon, classify.WindowsEventLogon}[l.Source]
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ const maxFieldLen = 2048
 
 // Logon is a host logon as the alert needs it: the recognised fields, its event time, and the
 // resource it came with. It outlives the batch it came in, so it owns its data. It carries a
-// successful sign-in (classify.SigninSuccess) or a failed host logon (classify.HostFailure) the
+// successful sign-in or a failed host logon (of any kind) the
 // same way, when one is what waits.
 type Logon struct {
 	classify.Event
@@ -88,4 +88,7 @@ func (l *Logon) consoleFields() []*string {
 }
 
 // console reports whether the logon is an AWS console login.
-func (l *Logon) console() bool { return l.Kind == classify.ConsoleLoginSuccess }
+func (l *Logon) console() bool {
+	n, _ := format2Number(l.Kind)
+	return n == format2ConsoleLogin
+}

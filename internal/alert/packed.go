@@ -103,12 +103,12 @@ func skipFields(d *codec.Reader) error {
 	if v == encodingVersionKinded {
 		// The same kinds, and the same columns per kind, as readFields.
 		var k Logon
-		k.Kind = classify.Kind(d.Byte())
-		if !k.kinded() {
-			return fmt.Errorf("logon encoding: kind %d in format %d", k.Kind, v)
+		n := d.Byte()
+		if _, ok := format2Kind(n, 0, 0); !ok {
+			return fmt.Errorf("logon encoding: kind %d in format %d", n, v)
 		}
 		strings += len(k.signInFields())
-		if k.console() {
+		if n == format2ConsoleLogin {
 			strings += len(k.consoleFields())
 		}
 	}

@@ -83,18 +83,18 @@ func BenchmarkClassify(b *testing.B) {
 		{"unrelated_json_body", otlpAppAttrs(), `{"level":"info","msg":"request served","status":200,"path":"/api/v1/items"}`, Unrelated},
 		{"unrelated_syslog_daemon_line", map[string]any{"log.file.name": "syslog"}, "<30>Nov 27 02:34:56 web01 systemd[1]: Started Session 42 of user alice.", Unrelated},
 		{"unrelated_syslog_receiver_cron", with(syslogReceiverAttrs(), "appname", "CRON", "facility", 9, "facility_text", "cron", "message", "(root) CMD (run-parts /etc/cron.hourly)"), nil, Unrelated},
-		{"sentinel_signin", sentinelSignInRow(), nil, FailedSignIn},
+		{"sentinel_signin", sentinelSignInRow(), nil, FailedSigninLogs},
 		{"sentinel_signin_success", with(sentinelSignInRow(), "ResultType", "0"), nil, SignIn},
-		{"diagnostic_map_body_signin", map[string]any{}, diagSignInRecord(), FailedSignIn},
-		{"diagnostic_json_body_signin", map[string]any{}, diagSignInJSON, FailedSignIn},
-		{"eventhub_azure_signin", eventHubAzureSignIn(), nil, FailedSignIn},
+		{"diagnostic_map_body_signin", map[string]any{}, diagSignInRecord(), FailedSigninLogs},
+		{"diagnostic_json_body_signin", map[string]any{}, diagSignInJSON, FailedSigninLogs},
+		{"eventhub_azure_signin", eventHubAzureSignIn(), nil, FailedSigninLogs},
 		{"syslog_receiver_sshd_logon", syslogReceiverAttrs(), nil, LinuxLogon},
 		{"sentinel_syslog_logon", sentinelSyslogRow(), nil, LinuxLogon},
 		{"journald_sshd_logon", map[string]any{}, journaldEntry(), LinuxLogon},
 		{"raw_rfc3164_sshd_logon", map[string]any{"log.file.name": "auth.log"}, shapes.Syslog{Shape: shapes.SecureFile}.Line(), LinuxLogon},
-		{"windowseventlog_4624", map[string]any{}, windowsEventLogBody(false), WindowsLogon},
-		{"windowseventlog_4624_array", map[string]any{}, windowsEventLogBody(true), WindowsLogon},
-		{"securityevent_4624", securityEventRow(), nil, WindowsLogon},
+		{"windowseventlog_4624", map[string]any{}, windowsEventLogBody(false), SecurityEventLogon},
+		{"windowseventlog_4624_array", map[string]any{}, windowsEventLogBody(true), SecurityEventLogon},
+		{"securityevent_4624", securityEventRow(), nil, SecurityEventLogon},
 		{"securityevent_csv_row_4625", secEventRows, nil, Unrelated},
 	}
 	c := New(Rules{})
@@ -125,24 +125,24 @@ func BenchmarkClassifyRuleB(b *testing.B) {
 		want  Kind
 	}{
 		{"unrelated_otlp", otlpAppAttrs(), otlpAppBody, Unrelated},
-		{"sentinel_signin", sentinelSignInRow(), nil, FailedSignIn},
-		{"sentinel_signin_success", with(sentinelSignInRow(), "ResultType", "0"), nil, SigninSuccess},
-		{"diagnostic_map_body_signin_success", map[string]any{}, diagSignInFull(), SigninSuccess},
-		{"diagnostic_json_body_signin_success", map[string]any{}, diagSignInSuccessJSON, SigninSuccess},
+		{"sentinel_signin", sentinelSignInRow(), nil, FailedSigninLogs},
+		{"sentinel_signin_success", with(sentinelSignInRow(), "ResultType", "0"), nil, SigninLogsSuccess},
+		{"diagnostic_map_body_signin_success", map[string]any{}, diagSignInFull(), SigninLogsSuccess},
+		{"diagnostic_json_body_signin_success", map[string]any{}, diagSignInSuccessJSON, SigninLogsSuccess},
 		{"sentinel_syslog_logon", sentinelSyslogRow(), nil, LinuxLogon},
-		{"sentinel_syslog_sshd_failure", with(sentinelSyslogRow(), "SyslogMessage", failedPw), nil, HostFailure},
-		{"syslog_receiver_sshd_failure", with(syslogReceiverAttrs(), "message", failedPw), nil, HostFailure},
-		{"raw_rfc3164_sshd_failure", map[string]any{"log.file.name": "auth.log"}, "Nov 27 02:34:56 web01 sshd[4242]: " + failedPw, HostFailure},
+		{"sentinel_syslog_sshd_failure", with(sentinelSyslogRow(), "SyslogMessage", failedPw), nil, FailedSyslogLogon},
+		{"syslog_receiver_sshd_failure", with(syslogReceiverAttrs(), "message", failedPw), nil, FailedSyslogLogon},
+		{"raw_rfc3164_sshd_failure", map[string]any{"log.file.name": "auth.log"}, "Nov 27 02:34:56 web01 sshd[4242]: " + failedPw, FailedSyslogLogon},
 		{"raw_rfc3164_repeated_failure", map[string]any{"log.file.name": "auth.log"},
-			"Nov 27 02:34:56 web01 sshd[4242]: message repeated 3 times: [ " + failedPw + "]", HostFailure},
-		{"syslog_receiver_login_failure", with(syslogReceiverAttrs(), "appname", "login", "message", failedLogin), nil, HostFailure},
+			"Nov 27 02:34:56 web01 sshd[4242]: message repeated 3 times: [ " + failedPw + "]", FailedSyslogLogon},
+		{"syslog_receiver_login_failure", with(syslogReceiverAttrs(), "appname", "login", "message", failedLogin), nil, FailedSyslogLogon},
 		{"syslog_receiver_pam_no_from", with(syslogReceiverAttrs(), "message",
 			"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost="+srcIP), nil, Unrelated},
-		{"windowseventlog_4625", map[string]any{}, with(windowsEventLogBody(false), "event_id", map[string]any{"id": 4625}), HostFailure},
-		{"securityevent_4624", securityEventRow(), nil, WindowsLogon},
-		{"securityevent_csv_row_4625", secEventRows, nil, HostFailure},
+		{"windowseventlog_4625", map[string]any{}, with(windowsEventLogBody(false), "event_id", map[string]any{"id": 4625}), FailedSyslogLogon},
+		{"securityevent_4624", securityEventRow(), nil, SecurityEventLogon},
+		{"securityevent_csv_row_4625", secEventRows, nil, FailedSyslogLogon},
 	}
-	c := New(Rules{HostFailures: true, SigninSuccesses: true})
+	c := New(Rules{Kinds: ruleBKinds})
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			rec := newRecord(b, tc.attrs, tc.body)

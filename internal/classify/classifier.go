@@ -2,6 +2,7 @@ package classify
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,31 +14,19 @@ import (
 // empty non-nil slice means none.
 type Rules struct {
 	// ExcludedResultTypes are sign-in ResultTypes that are not failures (default "0", "50125",
-	// "50140"): such sign-ins are Kind SignIn.
+	// "50140"): such sign-ins are no failed sign-ins.
 	ExcludedResultTypes []string
 	// ExcludedIPs are addresses never counted (default 127.0.0.1/32 and ::1/128): sign-ins from them
 	// are Kind SignIn, logons from them Unrelated.
 	ExcludedIPs []netip.Prefix
-	// LogonTypes are the Windows logon types that count (default 10, 7, 3), for 4624 logons and, with
-	// HostFailures, for 4625 failed logons.
+	// LogonTypes are the Windows logon types that count (default 10, 7, 3), for 4624 logons and
+	// 4625 failed logons.
 	LogonTypes []int
 
-	// HostFailures makes failed host logons Kind HostFailure: what the rule "Failed host logons but
-	// success logon to AzureAD" counts per source address. They are Windows 4625 events (with a
-	// counted LogonType and an address) and auth-facility syslog lines other than sudo's that have
-	// the term "from", none of the terms Disconnecting, Disconnected, Accepted, disconnect or
-	// [preauth], and a source address that is not excluded. When false (the default) such records
-	// are Unrelated and cost what they always did.
-	HostFailures bool
-	// SigninSuccesses makes sign-ins whose ResultType is excluded (successes) from an address that is
-	// not excluded Kind SigninSuccess instead of SignIn, and has every sign-in's projected columns
-	// (Event.AppDisplayName, UserDisplayName, ClientAppUsed, Location) read. When false (the default)
-	// they are SignIn, and those columns are not read.
-	SigninSuccesses bool
-	// ConsoleLogins makes AWS console logins (CloudTrail ConsoleLogin events, in every CloudTrail
-	// shape) Kind ConsoleLoginFailure or ConsoleLoginSuccess. When false (the default) CloudTrail is
-	// Unrelated and costs what any other record costs.
-	ConsoleLogins bool
+	// Kinds are the kinds the running rules use. A part of the classifier that yields kinds no
+	// running rule uses does not run (see part): the seed's rule alone leaves its records as they
+	// were before those parts existed, at the same cost.
+	Kinds []Kind
 }
 
 // DefaultRules returns the seed rule's values.
@@ -59,9 +48,7 @@ type Classifier struct {
 	excludedIPs     []netip.Prefix
 	logonTypes      []int64
 	logonTypeNames  []string // canonical decimal form of logonTypes, aliased into Event.LogonType
-	hostFailures    bool
-	signinSuccesses bool
-	consoleLogins   bool
+	parts           uint64   // bit p set: part p runs
 }
 
 // New returns a Classifier for r; nil slices in r take the defaults (see Rules).
@@ -76,7 +63,14 @@ func New(r Rules) *Classifier {
 	if r.LogonTypes == nil {
 		r.LogonTypes = def.LogonTypes
 	}
-	c := &Classifier{hostFailures: r.HostFailures, signinSuccesses: r.SigninSuccesses, consoleLogins: r.ConsoleLogins}
+	c := &Classifier{}
+	for p, ks := range parts {
+		for _, k := range ks {
+			if slices.Contains(r.Kinds, k) {
+				c.parts |= 1 << p
+			}
+		}
+	}
 	for _, rt := range r.ExcludedResultTypes {
 		c.excludedResults = append(c.excludedResults, canonicalCodeString(rt))
 	}
@@ -91,6 +85,10 @@ func New(r Rules) *Classifier {
 	}
 	return c
 }
+
+// runs reports whether part p runs. (p&63 is p: the mask spares the compiler's code for a shift
+// past 63 on the paths every sign-in and logon takes.)
+func (c *Classifier) runs(p part) bool { return c.parts>>(p&63)&1 != 0 }
 
 // input is where a record's fields may sit: its attributes, and its body when that is a map.
 type input struct {
@@ -251,11 +249,11 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 			ev.Kind = Wrapper
 		}
 	case d.eventSource:
-		if c.consoleLogins && consoleLoginName(d.eventName) {
+		if c.runs(consoleLogins) && consoleLoginName(d.eventName) {
 			c.cloudTrail(&in, reset(ev))
 		}
 	case d.trailRecords.ok():
-		if c.consoleLogins && mapWrapper(d.trailRecords, "eventName") {
+		if c.runs(consoleLogins) && mapWrapper(d.trailRecords, "eventName") {
 			ev.Kind = Wrapper
 		}
 	case d.eventLog && d.channel:
@@ -317,7 +315,7 @@ func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Even
 			c.windows(in, shapeWindowsEvent, ev)
 		}
 	case strings.EqualFold(typ, "AWSCloudTrail"):
-		if c.consoleLogins && consoleLoginName(d.eventName) {
+		if c.runs(consoleLogins) && consoleLoginName(d.eventName) {
 			c.cloudTrail(in, ev)
 		}
 	default:

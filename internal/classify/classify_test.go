@@ -58,30 +58,30 @@ func TestSignIns(t *testing.T) {
 	failed := signInIs(SigninLogs, "50126", "alice@contoso.com")
 	cases := []classifyCase{
 		// Sentinel / Log Analytics schema.
-		{name: "sentinel/attributes", attrs: sentinelSignInRow(), kind: FailedSignIn, addr: srcIP, check: failed},
-		{name: "sentinel/map body", body: sentinelSignInRow(), kind: FailedSignIn, addr: srcIP, check: failed},
+		{name: "sentinel/attributes", attrs: sentinelSignInRow(), kind: FailedSigninLogs, addr: srcIP, check: failed},
+		{name: "sentinel/map body", body: sentinelSignInRow(), kind: FailedSigninLogs, addr: srcIP, check: failed},
 		{
 			name:  "sentinel/fields split between attributes and body",
 			attrs: map[string]any{"Type": "SigninLogs", "IPAddress": srcIP},
 			body:  with(sentinelSignInRow(), "Type", absent, "IPAddress", "198.51.100.1"),
-			kind:  FailedSignIn, addr: srcIP, check: failed,
+			kind:  FailedSigninLogs, addr: srcIP, check: failed,
 		},
 		{
 			name: "sentinel/non-interactive table", attrs: with(sentinelSignInRow(), "Type", "AADNonInteractiveUserSignInLogs"),
-			kind: FailedSignIn, addr: srcIP, check: signInIs(AADNonInteractiveUserSignInLogs, "50126", "alice@contoso.com"),
+			kind: FailedNonInteractiveSignIn, addr: srcIP, check: signInIs(AADNonInteractiveUserSignInLogs, "50126", "alice@contoso.com"),
 		},
-		{name: "sentinel/ResultType int", attrs: with(sentinelSignInRow(), "ResultType", 50126), kind: FailedSignIn, check: failed},
-		{name: "sentinel/ResultType double", attrs: with(sentinelSignInRow(), "ResultType", 50126.0), kind: FailedSignIn, check: failed},
-		{name: "sentinel/ResultType text with .0", attrs: with(sentinelSignInRow(), "ResultType", " 50126.0 "), kind: FailedSignIn, check: failed},
-		{name: "sentinel/IPv6", attrs: with(sentinelSignInRow(), "IPAddress", "2001:DB8:0:0::7"), kind: FailedSignIn, addr: "2001:db8::7"},
-		{name: "sentinel/mapped IPv4", attrs: with(sentinelSignInRow(), "IPAddress", "::ffff:"+srcIP), kind: FailedSignIn, addr: srcIP},
+		{name: "sentinel/ResultType int", attrs: with(sentinelSignInRow(), "ResultType", 50126), kind: FailedSigninLogs, check: failed},
+		{name: "sentinel/ResultType double", attrs: with(sentinelSignInRow(), "ResultType", 50126.0), kind: FailedSigninLogs, check: failed},
+		{name: "sentinel/ResultType text with .0", attrs: with(sentinelSignInRow(), "ResultType", " 50126.0 "), kind: FailedSigninLogs, check: failed},
+		{name: "sentinel/IPv6", attrs: with(sentinelSignInRow(), "IPAddress", "2001:DB8:0:0::7"), kind: FailedSigninLogs, addr: "2001:db8::7"},
+		{name: "sentinel/mapped IPv4", attrs: with(sentinelSignInRow(), "IPAddress", "::ffff:"+srcIP), kind: FailedSigninLogs, addr: srcIP},
 		{
 			name: "sentinel/export time column", attrs: with(sentinelSignInRow(), "TimeGenerated", absent, "CreatedDateTime", "11/27/2024, 2:34:56.789 AM"),
-			kind: FailedSignIn, check: failed,
+			kind: FailedSigninLogs, check: failed,
 		},
 		{
 			name: "sentinel/unparseable time is not a rejection", attrs: with(sentinelSignInRow(), "TimeGenerated", "yesterday"),
-			kind: FailedSignIn, addr: srcIP,
+			kind: FailedSigninLogs, addr: srcIP,
 			check: func(t *testing.T, ev Event) { assert.Zero(t, ev.Time) },
 		},
 
@@ -108,13 +108,13 @@ func TestSignIns(t *testing.T) {
 		{name: "success with bad address", attrs: with(sentinelSignInRow(), "ResultType", "0", "IPAddress", "-"), kind: Rejected, reject: RejectBadAddress},
 
 		// Azure diagnostic settings.
-		{name: "diagnostic/map body", body: diagSignInRecord(), kind: FailedSignIn, addr: srcIP, check: failed},
-		{name: "diagnostic/map in attributes", attrs: diagSignInRecord(), kind: FailedSignIn, addr: srcIP, check: failed},
+		{name: "diagnostic/map body", body: diagSignInRecord(), kind: FailedSigninLogs, addr: srcIP, check: failed},
+		{name: "diagnostic/map in attributes", attrs: diagSignInRecord(), kind: FailedSigninLogs, addr: srcIP, check: failed},
 		{
 			name: "diagnostic/non-interactive", body: with(diagSignInRecord(), "category", "NonInteractiveUserSignInLogs"),
-			kind: FailedSignIn, check: signInIs(AADNonInteractiveUserSignInLogs, "50126", "alice@contoso.com"),
+			kind: FailedNonInteractiveSignIn, check: signInIs(AADNonInteractiveUserSignInLogs, "50126", "alice@contoso.com"),
 		},
-		{name: "diagnostic/errorCode when resultType is absent", body: with(diagSignInRecord(), "resultType", absent), kind: FailedSignIn, check: failed},
+		{name: "diagnostic/errorCode when resultType is absent", body: with(diagSignInRecord(), "resultType", absent), kind: FailedSigninLogs, check: failed},
 		{
 			name: "diagnostic/errorCode 0 when resultType is absent",
 			body: with(diagSignInRecord(), "resultType", absent, "properties", map[string]any{"ipAddress": srcIP, "status": map[string]any{"errorCode": 0}}),
@@ -123,14 +123,14 @@ func TestSignIns(t *testing.T) {
 		{
 			name: "diagnostic/callerIpAddress only",
 			body: with(diagSignInRecord(), "properties", map[string]any{"userPrincipalName": "alice@contoso.com"}, "callerIpAddress", "198.51.100.9"),
-			kind: FailedSignIn, addr: "198.51.100.9",
+			kind: FailedSigninLogs, addr: "198.51.100.9",
 		},
 		{name: "diagnostic/other category", body: with(diagSignInRecord(), "category", "AuditLogs"), kind: Unrelated},
-		{name: "diagnostic/JSON string body", body: diagSignInJSON, kind: FailedSignIn, addr: srcIP, check: failed},
+		{name: "diagnostic/JSON string body", body: diagSignInJSON, kind: FailedSigninLogs, addr: srcIP, check: failed},
 		{
 			name: "diagnostic/JSON string body, numeric resultType and no ipAddress",
 			body: strings.Replace(strings.Replace(diagSignInJSON, `"resultType":"50126"`, `"resultType":50126.0`, 1), `"ipAddress":"203.0.113.7",`, "", 1),
-			kind: FailedSignIn, addr: srcIP, check: failed,
+			kind: FailedSigninLogs, addr: srcIP, check: failed,
 		},
 		{
 			name: "diagnostic/JSON string body with leading space, excluded result",
@@ -140,13 +140,13 @@ func TestSignIns(t *testing.T) {
 		{
 			name: "diagnostic/JSON string body, properties of the wrong type",
 			body: `{"category":"NonInteractiveUserSignInLogs","resultType":"50126","callerIpAddress":"` + srcIP + `","properties":"x"}`,
-			kind: FailedSignIn, addr: srcIP,
+			kind: FailedNonInteractiveSignIn, addr: srcIP,
 			check: func(t *testing.T, ev Event) { assert.Equal(t, AADNonInteractiveUserSignInLogs, ev.Table) },
 		},
 		{
 			name: "diagnostic/JSON string body, escaped address",
 			body: `{"category":"SignInLogs","resultType":"50126","callerIpAddress":"203.0.113.\u0037","properties":{"ipAddress":""}}`,
-			kind: FailedSignIn, addr: srcIP,
+			kind: FailedSigninLogs, addr: srcIP,
 		},
 		{
 			name: "diagnostic/JSON string body, bad escape in address",
@@ -162,7 +162,7 @@ func TestSignIns(t *testing.T) {
 		},
 
 		// azure_event_hub receiver, format: azure.
-		{name: "eventhub azure/net.sock.peer.addr and azure.properties", attrs: eventHubAzureSignIn(), kind: FailedSignIn, addr: srcIP,
+		{name: "eventhub azure/net.sock.peer.addr and azure.properties", attrs: eventHubAzureSignIn(), kind: FailedSigninLogs, addr: srcIP,
 			check: func(t *testing.T, ev Event) {
 				assert.Equal(t, SigninLogs, ev.Table)
 				assert.Equal(t, "50126", ev.ResultType)
@@ -171,21 +171,21 @@ func TestSignIns(t *testing.T) {
 		{
 			name:  "eventhub azure/network.peer.address only",
 			attrs: with(eventHubAzureSignIn(), "net.sock.peer.addr", absent, "network.peer.address", "198.51.100.9", "azure.properties", map[string]any{"userPrincipalName": "bob@contoso.com"}),
-			kind:  FailedSignIn, addr: "198.51.100.9",
+			kind:  FailedSigninLogs, addr: "198.51.100.9",
 		},
 		{
 			name:  "eventhub azure/net.sock.peer.addr only",
 			attrs: with(eventHubAzureSignIn(), "net.sock.peer.addr", "198.51.100.10", "azure.properties", map[string]any{"userPrincipalName": "bob@contoso.com"}),
-			kind:  FailedSignIn, addr: "198.51.100.10",
+			kind:  FailedSigninLogs, addr: "198.51.100.10",
 		},
 		{
 			name:  "eventhub azure/errorCode only",
 			attrs: with(eventHubAzureSignIn(), "azure.result.type", absent),
-			kind:  FailedSignIn, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "50126", ev.ResultType) },
+			kind:  FailedSigninLogs, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "50126", ev.ResultType) },
 		},
 
 		// azure_event_hub receiver with apply_semantic_conventions.
-		{name: "eventhub semconv/map body", body: eventHubSemconvSignIn(), kind: FailedSignIn, addr: srcIP,
+		{name: "eventhub semconv/map body", body: eventHubSemconvSignIn(), kind: FailedSigninLogs, addr: srcIP,
 			check: func(t *testing.T, ev Event) {
 				assert.Equal(t, "50126", ev.ResultType)
 				assert.Equal(t, "alice@contoso.com", ev.User)
@@ -193,7 +193,7 @@ func TestSignIns(t *testing.T) {
 		{name: "eventhub semconv/success", body: with(eventHubSemconvSignIn(), "result.type", "0"), kind: SignIn},
 
 		// azure_encoding extension.
-		{name: "azure encoding/attributes", attrs: azureEncodingSignIn(), kind: FailedSignIn, addr: srcIP,
+		{name: "azure encoding/attributes", attrs: azureEncodingSignIn(), kind: FailedSigninLogs, addr: srcIP,
 			check: func(t *testing.T, ev Event) {
 				assert.Equal(t, "50126", ev.ResultType)
 				assert.Equal(t, "alice@contoso.com", ev.User)
@@ -201,7 +201,7 @@ func TestSignIns(t *testing.T) {
 		{
 			name:  "azure encoding/status.errorCode only, double",
 			attrs: with(azureEncodingSignIn(), "azure.result.type", absent, "status", map[string]any{"errorCode": 50053.0}),
-			kind:  FailedSignIn, check: func(t *testing.T, ev Event) { assert.Equal(t, "50053", ev.ResultType) },
+			kind:  FailedSigninLogs, check: func(t *testing.T, ev Event) { assert.Equal(t, "50053", ev.ResultType) },
 		},
 		{name: "azure encoding/other category", attrs: with(azureEncodingSignIn(), "azure.category", "AuditLogs"), kind: Unrelated},
 	}
@@ -212,7 +212,7 @@ func TestSignInExactEvent(t *testing.T) {
 	var ev Event
 	New(Rules{}).Classify(newRecord(t, sentinelSignInRow(), nil), &ev)
 	assert.Equal(t, Event{
-		Kind:       FailedSignIn,
+		Kind:       FailedSigninLogs,
 		Addr:       netip.MustParseAddr(srcIP),
 		Time:       mustTime(t, signInTime),
 		Table:      SigninLogs,
@@ -229,12 +229,12 @@ func TestRulesAreApplied(t *testing.T) {
 	})
 	cases := []classifyCase{
 		{name: "excluded result type given as 50126.0", attrs: sentinelSignInRow(), kind: SignIn},
-		{name: "default result types no longer excluded", attrs: with(sentinelSignInRow(), "ResultType", "0"), kind: FailedSignIn},
-		{name: "loopback no longer excluded", attrs: with(sentinelSignInRow(), "ResultType", "1", "IPAddress", "127.0.0.1"), kind: FailedSignIn},
+		{name: "default result types no longer excluded", attrs: with(sentinelSignInRow(), "ResultType", "0"), kind: FailedSigninLogs},
+		{name: "loopback no longer excluded", attrs: with(sentinelSignInRow(), "ResultType", "1", "IPAddress", "127.0.0.1"), kind: FailedSigninLogs},
 		{name: "CIDR excluded sign-in", attrs: with(sentinelSignInRow(), "ResultType", "1", "IPAddress", "10.20.30.40"), kind: SignIn},
 		{name: "mapped CIDR excluded sign-in", attrs: with(sentinelSignInRow(), "ResultType", "1", "IPAddress", "192.0.2.77"), kind: SignIn},
 		{name: "CIDR excluded logon", attrs: with(sentinelSyslogRow(), "SyslogMessage", "Accepted password for a from 10.1.1.1 port 22 ssh2"), kind: Unrelated},
-		{name: "logon type 2 counts", attrs: with(securityEventRow(), "LogonType", 2), kind: WindowsLogon,
+		{name: "logon type 2 counts", attrs: with(securityEventRow(), "LogonType", 2), kind: SecurityEventLogon,
 			check: func(t *testing.T, ev Event) { assert.Equal(t, "2", ev.LogonType) }},
 		{name: "logon type 3 does not", attrs: securityEventRow(), kind: Unrelated},
 	}
@@ -242,7 +242,7 @@ func TestRulesAreApplied(t *testing.T) {
 
 	empty := New(Rules{ExcludedResultTypes: []string{}, ExcludedIPs: []netip.Prefix{}, LogonTypes: []int{}})
 	runCases(t, empty, []classifyCase{
-		{name: "empty exclusions/result 0 fails", attrs: with(sentinelSignInRow(), "ResultType", "0", "IPAddress", "::1"), kind: FailedSignIn},
+		{name: "empty exclusions/result 0 fails", attrs: with(sentinelSignInRow(), "ResultType", "0", "IPAddress", "::1"), kind: FailedSigninLogs},
 		{name: "empty logon types/nothing counts", attrs: securityEventRow(), kind: Unrelated},
 	})
 }
@@ -438,13 +438,13 @@ func TestWindowsLogons(t *testing.T) {
 	row := func(kv ...any) map[string]any { return with(securityEventRow(), kv...) }
 	cases := []classifyCase{
 		// Sentinel SecurityEvent.
-		{name: "securityevent/attributes", attrs: securityEventRow(), kind: WindowsLogon, addr: srcIP, check: se},
-		{name: "securityevent/map body", body: securityEventRow(), kind: WindowsLogon, addr: srcIP, check: se},
-		{name: "securityevent/EventID int", attrs: row("EventID", 4624), kind: WindowsLogon, check: se},
-		{name: "securityevent/EventID double", attrs: row("EventID", 4624.0), kind: WindowsLogon, check: se},
-		{name: "securityevent/LogonType int", attrs: row("LogonType", 3), kind: WindowsLogon, check: se},
-		{name: "securityevent/LogonType double 10", attrs: row("LogonType", 10.0), kind: WindowsLogon, check: windowsLogonIs(SecurityEvent, "10")},
-		{name: "securityevent/LogonType text 7", attrs: row("LogonType", " 7 "), kind: WindowsLogon, check: windowsLogonIs(SecurityEvent, "7")},
+		{name: "securityevent/attributes", attrs: securityEventRow(), kind: SecurityEventLogon, addr: srcIP, check: se},
+		{name: "securityevent/map body", body: securityEventRow(), kind: SecurityEventLogon, addr: srcIP, check: se},
+		{name: "securityevent/EventID int", attrs: row("EventID", 4624), kind: SecurityEventLogon, check: se},
+		{name: "securityevent/EventID double", attrs: row("EventID", 4624.0), kind: SecurityEventLogon, check: se},
+		{name: "securityevent/LogonType int", attrs: row("LogonType", 3), kind: SecurityEventLogon, check: se},
+		{name: "securityevent/LogonType double 10", attrs: row("LogonType", 10.0), kind: SecurityEventLogon, check: windowsLogonIs(SecurityEvent, "10")},
+		{name: "securityevent/LogonType text 7", attrs: row("LogonType", " 7 "), kind: SecurityEventLogon, check: windowsLogonIs(SecurityEvent, "7")},
 
 		// The KQL's own exclusions.
 		{name: "kql/LogonType 2 excluded", attrs: row("LogonType", "2"), kind: Unrelated},
@@ -455,8 +455,8 @@ func TestWindowsLogons(t *testing.T) {
 		{name: "kql/::1 excluded", attrs: row("IpAddress", "::1"), kind: Unrelated},
 
 		// Our improvements.
-		{name: "ours/::ffff: mapped address", attrs: row("IpAddress", "::ffff:"+srcIP), kind: WindowsLogon, addr: srcIP},
-		{name: "ours/IPv6 address", attrs: row("IpAddress", "fe80::1%12"), kind: WindowsLogon, addr: "fe80::1"},
+		{name: "ours/::ffff: mapped address", attrs: row("IpAddress", "::ffff:"+srcIP), kind: SecurityEventLogon, addr: srcIP},
+		{name: "ours/IPv6 address", attrs: row("IpAddress", "fe80::1%12"), kind: SecurityEventLogon, addr: "fe80::1"},
 
 		// Values that cannot be used.
 		{name: "empty IpAddress", attrs: row("IpAddress", ""), kind: Unrelated},
@@ -468,7 +468,7 @@ func TestWindowsLogons(t *testing.T) {
 		{name: "garbage EventID", attrs: row("EventID", "logon"), kind: Unrelated},
 
 		// Sentinel WindowsEvent.
-		{name: "windowsevent/EventData map", attrs: windowsEventRow(), kind: WindowsLogon, addr: srcIP,
+		{name: "windowsevent/EventData map", attrs: windowsEventRow(), kind: WindowsEventLogon, addr: srcIP,
 			check: func(t *testing.T, ev Event) {
 				windowsLogonIs(WindowsEvent, "10")(t, ev)
 				assert.Equal(t, "User32 ", ev.LogonProcessName)
@@ -477,30 +477,30 @@ func TestWindowsLogons(t *testing.T) {
 			name: "windowsevent/EventData JSON text",
 			attrs: with(windowsEventRow(), "EventData", `{"SubjectUserSid":"S-1-0-0","TargetUserSid":"S-1-5-21-1-2-3-1104",`+
 				`"TargetUserName":"alice","TargetDomainName":"CONTOSO","LogonType":10,"LogonProcessName":"User32 ","IpAddress":"`+srcIP+`"}`),
-			kind: WindowsLogon, addr: srcIP, check: windowsLogonIs(WindowsEvent, "10"),
+			kind: WindowsEventLogon, addr: srcIP, check: windowsLogonIs(WindowsEvent, "10"),
 		},
 		{name: "windowsevent/LogonType 2", attrs: with(windowsEventRow(), "EventData", map[string]any{"LogonType": "2", "IpAddress": srcIP}), kind: Unrelated},
 		{name: "windowsevent/EventData text that is not JSON", attrs: with(windowsEventRow(), "EventData", "<EventData/>"), kind: Unrelated},
 
 		// Activity: SecurityEvent rows keep their own; the KQL gives WindowsEvent the 4624 text, and so
 		// do we to the windowseventlog receiver's events, which have no such column either.
-		{name: "activity/securityevent keeps its own", attrs: row("Activity", "4624 - custom"), kind: WindowsLogon,
+		{name: "activity/securityevent keeps its own", attrs: row("Activity", "4624 - custom"), kind: SecurityEventLogon,
 			check: activityIs("4624 - custom")},
-		{name: "activity/securityevent without one", attrs: row("Activity", absent), kind: WindowsLogon, check: activityIs("")},
-		{name: "activity/windowsevent", attrs: windowsEventRow(), kind: WindowsLogon, check: activityIs(activity4624)},
+		{name: "activity/securityevent without one", attrs: row("Activity", absent), kind: SecurityEventLogon, check: activityIs("")},
+		{name: "activity/windowsevent", attrs: windowsEventRow(), kind: WindowsEventLogon, check: activityIs(activity4624)},
 		{name: "activity/windowsevent JSON text", attrs: with(windowsEventRow(), "EventData",
-			`{"LogonType":"3","IpAddress":"`+srcIP+`","TargetUserName":"alice"}`), kind: WindowsLogon, check: activityIs(activity4624)},
-		{name: "activity/windowsevent with a column of that name", attrs: with(windowsEventRow(), "Activity", "other"), kind: WindowsLogon,
+			`{"LogonType":"3","IpAddress":"`+srcIP+`","TargetUserName":"alice"}`), kind: WindowsEventLogon, check: activityIs(activity4624)},
+		{name: "activity/windowsevent with a column of that name", attrs: with(windowsEventRow(), "Activity", "other"), kind: WindowsEventLogon,
 			check: activityIs(activity4624)},
-		{name: "activity/windowseventlog map", body: windowsEventLogBody(false), kind: WindowsLogon, check: activityIs(activity4624)},
-		{name: "activity/windowseventlog array", body: windowsEventLogBody(true), kind: WindowsLogon, check: activityIs(activity4624)},
+		{name: "activity/windowseventlog map", body: windowsEventLogBody(false), kind: SecurityEventLogon, check: activityIs(activity4624)},
+		{name: "activity/windowseventlog array", body: windowsEventLogBody(true), kind: SecurityEventLogon, check: activityIs(activity4624)},
 
 		// windowseventlog receiver.
-		{name: "windowseventlog/event_data map", body: windowsEventLogBody(false), kind: WindowsLogon, addr: srcIP,
+		{name: "windowseventlog/event_data map", body: windowsEventLogBody(false), kind: SecurityEventLogon, addr: srcIP,
 			check: windowsLogonIs(SecurityEvent, "7")},
-		{name: "windowseventlog/event_data array", body: windowsEventLogBody(true), kind: WindowsLogon, addr: srcIP,
+		{name: "windowseventlog/event_data array", body: windowsEventLogBody(true), kind: SecurityEventLogon, addr: srcIP,
 			check: windowsLogonIs(SecurityEvent, "7")},
-		{name: "windowseventlog/event_id as a number", body: with(windowsEventLogBody(false), "event_id", 4624), kind: WindowsLogon},
+		{name: "windowseventlog/event_id as a number", body: with(windowsEventLogBody(false), "event_id", 4624), kind: SecurityEventLogon},
 		{name: "windowseventlog/4625", body: with(windowsEventLogBody(true), "event_id", map[string]any{"id": 4625, "qualifiers": 0}), kind: Unrelated},
 		{name: "windowseventlog/event_id without id", body: with(windowsEventLogBody(true), "event_id", map[string]any{"qualifiers": 0}), kind: Unrelated},
 		{
@@ -525,17 +525,17 @@ func TestEventTimeOutsideNanosecondRange(t *testing.T) {
 	before := func(t *testing.T, ev Event) { assert.Equal(t, int64(math.MinInt64), ev.Time) }
 	cases := []classifyCase{
 		{name: "sign-in in 9999", attrs: with(sentinelSignInRow(), "TimeGenerated", "9999-12-31T23:59:59.9999999Z"),
-			kind: FailedSignIn, check: after},
+			kind: FailedSigninLogs, check: after},
 		{name: "sign-in in year 1", attrs: with(sentinelSignInRow(), "TimeGenerated", "0001-01-01T00:00:00Z"),
-			kind: FailedSignIn, check: before},
+			kind: FailedSigninLogs, check: before},
 		{name: "sign-in created in 9999", attrs: with(sentinelSignInRow(), "TimeGenerated", absent, "CreatedDateTime", "12/31/9999, 11:59:59.999 PM"),
-			kind: FailedSignIn, check: after},
+			kind: FailedSigninLogs, check: after},
 		{name: "diagnostic JSON sign-in in 9999", body: strings.Replace(diagSignInJSON, `"time":"`+shapes.SignInTime.Format("2006-01-02T15:04:05.0000000Z"), `"time":"9999-12-31T23:59:59.9999999Z`, 1),
-			kind: FailedSignIn, check: after},
+			kind: FailedSigninLogs, check: after},
 		{name: "securityevent in 9999", attrs: with(securityEventRow(), "TimeGenerated", "9999-12-31T23:59:59.9999999Z"),
-			kind: WindowsLogon, check: after},
+			kind: SecurityEventLogon, check: after},
 		{name: "windowseventlog in 1601", body: with(windowsEventLogBody(false), "system_time", "1601-01-01T00:00:00.0000000Z"),
-			kind: WindowsLogon, check: before},
+			kind: SecurityEventLogon, check: before},
 		{name: "sentinel syslog in 9999", attrs: with(sentinelSyslogRow(), "TimeGenerated", "9999-12-31T23:59:59Z"),
 			kind: LinuxLogon, check: after},
 		{name: "journald realtime in 2286", body: with(journaldEntry(), "__REALTIME_TIMESTAMP", "9999999999999999"),
@@ -552,7 +552,7 @@ func TestSecurityEventExactEvent(t *testing.T) {
 	var ev Event
 	New(Rules{}).Classify(newRecord(t, securityEventRow(), nil), &ev)
 	assert.Equal(t, Event{
-		Kind:             WindowsLogon,
+		Kind:             SecurityEventLogon,
 		Addr:             netip.MustParseAddr(srcIP),
 		Time:             mustTime(t, "2024-11-27T02:34:56.5Z"),
 		Source:           SecurityEvent,
@@ -612,7 +612,7 @@ func TestEventIsReset(t *testing.T) {
 	c := New(Rules{})
 	var ev Event
 	c.Classify(newRecord(t, securityEventRow(), nil), &ev)
-	require.Equal(t, WindowsLogon, ev.Kind)
+	require.Equal(t, SecurityEventLogon, ev.Kind)
 	c.Classify(newRecord(t, otlpAppAttrs(), otlpAppBody), &ev)
 	assert.Equal(t, Unrelated, ev.Kind, "an unrelated record only sets Kind")
 	c.Classify(newRecord(t, with(sentinelSignInRow(), "IPAddress", "x"), nil), &ev)
@@ -628,5 +628,5 @@ func TestKindString(t *testing.T) {
 		names[k.String()] = true
 	}
 	assert.Len(t, names, int(Rejected)+1, "every kind has its own name")
-	assert.Equal(t, "failed_signin", FailedSignIn.String())
+	assert.Equal(t, "failed_signin", FailedSigninLogs.String())
 }

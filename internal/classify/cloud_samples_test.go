@@ -136,7 +136,7 @@ func TestAWSDocsSignInEvents(t *testing.T) {
 // real address in their place it is a SigninLogs sign-in that did not fail (50140).
 func TestAzureDocsSignInRecord(t *testing.T) {
 	text := cloudSample(t, "azuredocs_entra_signin_azure_monitor.json")
-	c := New(Rules{SigninSuccesses: true})
+	c := New(Rules{Kinds: signinSuccessKinds})
 	ev := classifyUnchanged(t, c, newRecord(t, nil, text))
 	assert.Equal(t, Rejected, ev.Kind)
 	assert.Equal(t, RejectBadAddress, ev.Reject)
@@ -148,7 +148,7 @@ func TestAzureDocsSignInRecord(t *testing.T) {
 
 	real := strings.NewReplacer("<CALLER IP ADDRESS>", "198.51.100.23", "<IP ADDRESS>", "198.51.100.23",
 		"<USER PRINCIPAL NAME>", "timothy@contoso.com").Replace(message)
-	want := []observed{{Kind: SigninSuccess, Addr: "198.51.100.23", Table: SigninLogs, User: "timothy@contoso.com",
+	want := []observed{{Kind: SigninLogsSuccess, Addr: "198.51.100.23", Table: SigninLogs, User: "timothy@contoso.com",
 		Time: mustTime(t, "2019-03-12T16:02:15.5522137Z"), InWrapper: true}}
 	assert.Equal(t, want, unwrapAll(t, c, newRecord(t, nil, real)))
 	var parsed map[string]any

@@ -23,6 +23,22 @@ import (
 // Every other CloudTrail event is Unrelated: a map body is dismissed on its eventName, a JSON body
 // that does not contain "ConsoleLogin" is never decoded.
 
+// The kinds of an AWS console login from an address that counts, by its result, with the part
+// consoleLogins; without it, CloudTrail is Unrelated and costs what any other record costs.
+var (
+	// ConsoleLoginFailure is an AWS console login whose result is Failure.
+	ConsoleLoginFailure = Declare(KindSpec{Name: "console_login_failure", Source: "AWSCloudTrail"})
+	// ConsoleLoginSuccess is an AWS console login whose result is Success.
+	ConsoleLoginSuccess = Declare(KindSpec{Name: "console_login_success", Source: "AWSCloudTrail"})
+)
+
+// consoleLogins is the part that recognises AWS console logins, in every CloudTrail shape.
+var consoleLogins = declarePart(ConsoleLoginFailure, ConsoleLoginSuccess)
+
+// RejectBadLoginResult: a console login whose responseElements.ConsoleLogin is neither Success nor
+// Failure (or missing).
+var RejectBadLoginResult = declareReject("bad_login_result")
+
 // cloudTrailFields are the console-login fields of both the Sentinel row and the raw event.
 type cloudTrailFields struct {
 	eventName, responseElements, additional  field

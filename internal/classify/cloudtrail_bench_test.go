@@ -9,7 +9,7 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
-// BenchmarkClassifyCloudTrail measures CloudTrail with rules C and D running (Rules.ConsoleLogins):
+// BenchmarkClassifyCloudTrail measures CloudTrail with rules C and D running (the part consoleLogins):
 // an event that is no console login must cost about what an unrelated record costs, in every
 // shape; console logins and a log file cost what reading them takes. unrelated_otlp is the
 // baseline, the same as BenchmarkClassify's.
@@ -41,7 +41,7 @@ func BenchmarkClassifyCloudTrail(b *testing.B) {
 		{"console_login_json_string", func(lr plog.LogRecord) { lr.Body().SetStr(shapes.ConsoleLogin{Shape: shapes.CloudTrailEvent}.Line()) }, ConsoleLoginSuccess},
 		{"file_of_50_with_a_console_login_json", shapes.CloudTrailFile{Events: busyFile, Body: shapes.StringBody}.Fill, Wrapper},
 	}
-	c := New(Rules{ConsoleLogins: true})
+	c := New(Rules{Kinds: consoleLoginKinds})
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			rec := recordOf(tc.fill)
@@ -90,7 +90,7 @@ func BenchmarkUnwrapSignIns(b *testing.B) {
 				var ev Event
 				count := 0
 				take := func(e *Event) {
-					if e.Kind == FailedSignIn {
+					if e.Kind == FailedSigninLogs {
 						count++
 					}
 				}

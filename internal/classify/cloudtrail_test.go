@@ -12,7 +12,10 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
-var consoleRules = Rules{ConsoleLogins: true}
+// consoleLoginKinds are what rules C and D use of CloudTrail.
+var consoleLoginKinds = []Kind{ConsoleLoginFailure, ConsoleLoginSuccess}
+
+var consoleRules = Rules{Kinds: consoleLoginKinds}
 
 // consoleLoginForms are the ways one console login arrives: every shape, and the raw event as JSON
 // in a string and a bytes body.

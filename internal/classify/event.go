@@ -1,8 +1,9 @@
-// Package classify recognises the input shapes the processor accepts in a
-// plog.LogRecord and turns a matching record into an Event: a failed sign-in, or a host logon, with
-// its source address, event time and the fields the alert record projects. For the second rule
-// ("Failed host logons but success logon to AzureAD") it can also find failed host logons and
-// successful sign-ins, when Rules asks for them (HostFailures, SigninSuccesses).
+// Package classify recognises the input shapes the processor accepts in a plog.LogRecord and turns a
+// matching record into an observation (an Event): its kind (see Kind: "a failed sign-in of
+// SigninLogs", "a logon to a Linux host", ...), its source address, event time and the fields an
+// alert may project. Each classifier file declares the kinds it yields; the parts of the classifier
+// that only other rules than the seed use (failed host logons, successful sign-ins, AWS console
+// logins) run only when Rules.Kinds asks for one of their kinds.
 //
 // One pass over the attributes (and over a map body) looks for the few keys that tell the shapes
 // apart; only a recognised shape has its other fields read. Fields may sit in the attributes or in
@@ -27,99 +28,26 @@ package classify
 
 import "net/netip"
 
-// Kind is what a record was recognised as.
-type Kind uint8
-
-const (
-	// Unrelated records match no shape, or match one but are not part of the rules (a non-auth
-	// syslog line, an EventID other than 4624 and, unless Rules.HostFailures is set, 4625...). They
-	// pass through untouched.
-	Unrelated Kind = iota
-	// FailedSignIn is a sign-in whose ResultType is not excluded and whose address counts.
-	FailedSignIn
-	// SignIn is a sign-in that does not count as a failure (excluded ResultType or address), and is
-	// no SigninSuccess either.
-	SignIn
-	// LinuxLogon is an accepted sshd (or other auth-facility "Accepted") logon.
-	LinuxLogon
-	// WindowsLogon is a 4624 with a counted LogonType and an address.
-	WindowsLogon
-	// HostFailure is a failed host logon, with Rules.HostFailures set: a Windows 4625 with a counted
-	// LogonType and an address, or an auth-facility syslog line that passes the second rule's filter
-	// (the term "from", none of the terms of a disconnection, an accepted logon or a pre-auth
-	// message) and names a source address. Event.Source is the table it counts in, Event.Repeat how
-	// many failures it stands for. Without Rules.HostFailures these records are Unrelated.
-	HostFailure
-	// SigninSuccess is a sign-in whose ResultType is excluded (a success) from an address that
-	// counts, with Rules.SigninSuccesses set; without it such a sign-in is SignIn.
-	SigninSuccess
-	// Wrapper is a record that holds several records: Azure diagnostic settings' {"records": [ … ]}
-	// as an Event Hubs message carries it (a map body, or JSON in a string or bytes body) with at
-	// least one sign-in in it, or, with Rules.ConsoleLogins, a CloudTrail log file's
-	// {"Records": [ … ]} with a ConsoleLogin in it. Classify says only that; Unwrap classifies the
-	// records inside it.
-	Wrapper
-	// ConsoleLoginFailure is an AWS console login (CloudTrail ConsoleLogin) whose result is Failure,
-	// from an address that counts, with Rules.ConsoleLogins set; without it, Unrelated.
-	ConsoleLoginFailure
-	// ConsoleLoginSuccess is an AWS console login whose result is Success, from an address that
-	// counts, with Rules.ConsoleLogins set; without it, Unrelated.
-	ConsoleLoginSuccess
-	// Rejected records were recognised as a sign-in or a logon but carry a value that cannot be used
-	// (unparseable address, wrong type, ...). Event.Reject says why. They pass through untouched.
-	// Rejected is the last Kind: an array indexed by Kind has Rejected+1 entries.
-	Rejected
-)
-
-// String returns the kind's name, suitable as a telemetry attribute value.
-func (k Kind) String() string {
-	switch k {
-	case FailedSignIn:
-		return "failed_signin"
-	case SignIn:
-		return "signin"
-	case LinuxLogon:
-		return "linux_logon"
-	case WindowsLogon:
-		return "windows_logon"
-	case HostFailure:
-		return "host_failure"
-	case SigninSuccess:
-		return "signin_success"
-	case Wrapper:
-		return "wrapper"
-	case ConsoleLoginFailure:
-		return "console_login_failure"
-	case ConsoleLoginSuccess:
-		return "console_login_success"
-	case Rejected:
-		return "rejected"
-	}
-	return "unrelated"
-}
-
-// Reasons a recognised record is Rejected (Event.Reject).
-const (
+// Reasons a recognised record is Rejected (Event.Reject), besides those a classifier file declares
+// for its own records.
+var (
 	// RejectMissingAddress: a sign-in with no address field at all.
-	RejectMissingAddress = "missing_address"
+	RejectMissingAddress = declareReject("missing_address")
 	// RejectBadAddress: an address field that is empty, not a string, or not an IP address.
-	RejectBadAddress = "bad_address"
+	RejectBadAddress = declareReject("bad_address")
 	// RejectMissingResultType: a sign-in with no ResultType (nor status.errorCode), or an empty one.
-	RejectMissingResultType = "missing_result_type"
+	RejectMissingResultType = declareReject("missing_result_type")
 	// RejectBadResultType: a ResultType that is neither a string nor a number.
-	RejectBadResultType = "bad_result_type"
+	RejectBadResultType = declareReject("bad_result_type")
 	// RejectBadLogonType: a 4624 whose LogonType is not a whole number.
-	RejectBadLogonType = "bad_logon_type"
-	// RejectBadLoginResult: a console login whose responseElements.ConsoleLogin is neither Success
-	// nor Failure (or missing).
-	RejectBadLoginResult = "bad_login_result"
+	RejectBadLogonType = declareReject("bad_logon_type")
 	// RejectBadWrapper: a wrapper that is not valid JSON, or whose records are not an array.
-	RejectBadWrapper = "bad_wrapper"
+	RejectBadWrapper = declareReject("bad_wrapper")
 	// RejectBadWrappedRecord: an element of a wrapper that is not an object, or has no category.
-	RejectBadWrappedRecord = "bad_wrapped_record"
+	RejectBadWrappedRecord = declareReject("bad_wrapped_record")
 	// RejectWrapperTooLarge: a wrapper of more than MaxWrapperBytes of text, or the elements of a
 	// map wrapper past the first MaxWrapperRecords (one rejection for all of them).
-	RejectWrapperTooLarge = "wrapper_too_large"
+	RejectWrapperTooLarge = declareReject("wrapper_too_large")
 )
 
 // Table is the sign-in table a failure belongs to.
@@ -189,7 +117,7 @@ type Event struct {
 	User       string // UserPrincipalName
 
 	// Sign-in columns an alert on a successful sign-in projects, read only with
-	// Rules.SigninSuccesses (and then for every sign-in); "" when the shape does not carry them.
+	// the part signinSuccesses (and then for every sign-in); "" when the shape does not carry them.
 	AppDisplayName  string
 	UserDisplayName string
 	ClientAppUsed   string
@@ -199,11 +127,11 @@ type Event struct {
 
 	// Logons (both families) and failed logons.
 	Source LogonSource
-	// Repeat is how many failed logons a HostFailure stands for: 1, or N for a syslog daemon's
+	// Repeat is how many failed logons a failed host logon stands for: 1, or N for a syslog daemon's
 	// "message repeated N times: [ … ]", which folds N identical lines into one. 0 for other kinds.
 	Repeat   int
 	Computer string // host logged on to: Sentinel Computer, syslog hostname, journald _HOSTNAME, Windows computer
-	// LogonUser is the account that logged on (or, for a HostFailure, tried to): the <user> of the
+	// LogonUser is the account that logged on (or, for a failed logon, tried to): the <user> of the
 	// sshd grammar (empty when the message does not follow it), or TargetUserName for Windows.
 	LogonUser string
 
@@ -217,9 +145,9 @@ type Event struct {
 	Account     string
 	AccountType string // as given; the alert derives Machine/User when empty
 	// Activity is SecurityEvent's own column; for the other shapes "4624 - An account was
-	// successfully logged on." (or "4625 - An account failed to log on." for a HostFailure).
+	// successfully logged on." (or "4625 - An account failed to log on." for a failed logon).
 	Activity         string
-	EventID          string // "4624", or "4625" for a HostFailure (the alert writes it as an int, the KQL column's type)
+	EventID          string // "4624", or "4625" for a failed logon (the alert writes it as an int, the KQL column's type)
 	LogonProcessName string
 	LogonType        string // "10", "7" or "3"
 	LogonTypeName    string

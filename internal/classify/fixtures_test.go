@@ -12,6 +12,23 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
+// The kinds of the parts of the classifier that run on demand, as Rules.Kinds asks for them.
+var (
+	hostFailureKinds   = []Kind{FailedSyslogLogon, FailedSecurityEventLogon, FailedWindowsEventLogon}
+	signinSuccessKinds = []Kind{SigninLogsSuccess, NonInteractiveSuccess}
+	// ruleBKinds are what rule B uses: both of the above.
+	ruleBKinds = append(append([]Kind{}, hostFailureKinds...), signinSuccessKinds...)
+)
+
+// allKinds is every declared kind: every part of the classifier runs.
+func allKinds() []Kind {
+	var ks []Kind
+	for k := range NumKinds() {
+		ks = append(ks, Kind(k))
+	}
+	return ks
+}
+
 // The one fixture builder: a LogRecord built the way receivers build them, from raw Go values
 // (string, int, float64, bool, []byte, map[string]any, []any). A nil body leaves the body empty.
 func newRecord(tb testing.TB, attrs map[string]any, body any) plog.LogRecord {

@@ -10,7 +10,7 @@ import (
 // string, int, double, map or slice, adds a fuzzed attribute, and for string-body shapes fuzzes the
 // body itself. Classify must not panic, must leave the record as it was, and must return a
 // consistent Event, with the second rule's switches off and on; and the switches may only turn what
-// was Unrelated into a HostFailure (or a Rejected one), and a SignIn into a SigninSuccess.
+// was Unrelated into a FailedSyslogLogon (or a Rejected one), and a SignIn into a SigninLogsSuccess.
 func FuzzClassify(f *testing.F) {
 	for i := range shapeTemplates {
 		f.Add(uint8(i), uint8(0), uint8(0), "", srcIP, "", int64(4624), 50126.0)
@@ -29,7 +29,7 @@ func FuzzClassify(f *testing.F) {
 	f.Add(shapeIndex("diagnostic JSON success"), uint8(0), uint8(8), "", strings.Replace(diagSignInSuccessJSON, `"0"`, "50140.0", 1), "", int64(0), 0.0)
 	f.Add(shapeIndex("sentinel sign-in success"), uint8(0), uint8(3), "", "countryOrRegion", "Location", int64(0), 0.0)
 
-	c, on := New(Rules{}), New(Rules{HostFailures: true, SigninSuccesses: true})
+	c, on := New(Rules{}), New(Rules{Kinds: ruleBKinds})
 	f.Fuzz(func(t *testing.T, shape, pick, kind uint8, key, s1, s2 string, n int64, d float64) {
 		tpl := shapeTemplates[int(shape)%len(shapeTemplates)]
 		attrs, body := tpl.build()
@@ -93,7 +93,7 @@ func checkSwitchesOnlyAdd(t *testing.T, off, on Event) {
 	switch off.Kind {
 	case Unrelated:
 		switch on.Kind {
-		case Unrelated, HostFailure:
+		case Unrelated, FailedSyslogLogon, FailedSecurityEventLogon, FailedWindowsEventLogon:
 		case Rejected:
 			if on.Reject != RejectBadAddress && on.Reject != RejectBadLogonType {
 				t.Fatalf("an unrelated record rejected for %q with the switches on", on.Reject)
@@ -102,7 +102,7 @@ func checkSwitchesOnlyAdd(t *testing.T, off, on Event) {
 			t.Fatalf("an unrelated record is %v with the switches on: %+v", on.Kind, on)
 		}
 	case SignIn:
-		if on.Kind != SignIn && on.Kind != SigninSuccess {
+		if on.Kind != SignIn && on.Kind != SigninLogsSuccess && on.Kind != NonInteractiveSuccess {
 			t.Fatalf("a sign-in is %v with the switches on", on.Kind)
 		}
 		on.Kind = SignIn
@@ -126,7 +126,7 @@ func FuzzHostFailureLine(f *testing.F) {
 	f.Add("message repeated 3 times: [ Failed password for x from 10.0.0.1 port 1 ssh2]", uint8(1))
 	f.Add("from \xe4\xb8\xad[preauth]\xff", uint8(2))
 	f.Add("sshd[1]: Starting session: shell for a from 1.2.3.4 port 2 id 3", uint8(3))
-	on := New(Rules{HostFailures: true})
+	on := New(Rules{Kinds: hostFailureKinds})
 	f.Fuzz(func(t *testing.T, msg string, shape uint8) {
 		if got, want := failedLogonTerms(msg), referenceFailedLogonTerms(msg); got != want {
 			t.Fatalf("failedLogonTerms(%q) = %v, term by term %v", msg, got, want)
@@ -144,7 +144,7 @@ func FuzzHostFailureLine(f *testing.F) {
 		}
 		ev := classifyUnchanged(t, on, newRecord(t, attrs, body))
 		checkInvariants(t, on, ev)
-		if ev.Kind != HostFailure || ev.SyslogMessage != msg {
+		if ev.Kind != FailedSyslogLogon || ev.SyslogMessage != msg {
 			return // a raw line's parser may have cut the message otherwise
 		}
 		if n != ev.Repeat {

@@ -7,7 +7,19 @@ import (
 	"unicode/utf8"
 )
 
-// Failed Linux logons (Rules.HostFailures) follow the second rule's Syslog filter: an auth-facility
+// FailedSyslogLogon is a failed logon in auth syslog (sshd, login, another auth program), with the
+// part hostFailures; Event.Repeat is how many failures it stands for.
+var FailedSyslogLogon = Declare(KindSpec{Name: "host_failure", Source: "Syslog"})
+
+// hostFailures is the part that recognises failed host logons: what the rule "Failed host logons
+// but success logon to AzureAD" counts per source address. They are Windows 4625 events (with a
+// counted LogonType and an address) and auth-facility syslog lines other than sudo's that have
+// the term "from", none of the terms Disconnecting, Disconnected, Accepted, disconnect or
+// [preauth], and a source address that is not excluded. Without it such records are Unrelated and
+// cost what they always did.
+var hostFailures = declarePart(FailedSyslogLogon, FailedSecurityEventLogon, FailedWindowsEventLogon)
+
+// Failed Linux logons (the part hostFailures) follow the second rule's Syslog filter: an auth-facility
 // message of a process other than sudo (finishLinux tests those two), with the term "from" and none
 // of the terms Disconnecting, Disconnected, Accepted, disconnect or [preauth]; its source is the
 // first IPv4 address in the message other than 127.0.0.1. Where we deliberately count otherwise
@@ -39,7 +51,7 @@ import (
 // login's "FAILED LOGIN 1 FROM 192.0.2.1 FOR root, Authentication failure".
 
 // linuxFailure classifies an auth-facility message of a process other than sudo without the term
-// Accepted (finishLinux has tested these) as a HostFailure, or leaves it Unrelated.
+// Accepted (finishLinux has tested these) as a FailedSyslogLogon, or leaves it Unrelated.
 func (c *Classifier) linuxFailure(l linuxLogon, ev *Event) {
 	if !failedLogonTerms(l.message) {
 		return
@@ -75,7 +87,7 @@ func (c *Classifier) linuxFailure(l linuxLogon, ev *Event) {
 	if c.excludedAddr(addr) {
 		return
 	}
-	l.set(ev, HostFailure, addr, user)
+	l.set(ev, FailedSyslogLogon, addr, user)
 	ev.Repeat = repeat
 }
 

@@ -7,6 +7,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
+// LinuxLogon is an accepted sshd (or other auth-facility "Accepted") logon.
+var LinuxLogon = Declare(KindSpec{Name: "linux_logon", Source: "Syslog"})
+
 // Syslog facility numbers the KQL's `Facility contains "auth"` selects.
 const (
 	facilityAuth     = 4
@@ -64,13 +67,13 @@ func facilityFrom(f field) string {
 
 // finishLinux applies the rule to a Linux record: auth facility, not sudo, has the term Accepted,
 // and a source address that counts. A message without the term may be a failed logon (see
-// linuxFailure) when Rules.HostFailures is set.
+// linuxFailure) when the part hostFailures is set.
 func (c *Classifier) finishLinux(l linuxLogon, ev *Event) {
 	if l.facility == "" || l.process == "sudo" {
 		return
 	}
 	if !hasTerm(l.message, "accepted") {
-		if c.hostFailures {
+		if c.runs(hostFailures) {
 			c.linuxFailure(l, ev)
 		}
 		return

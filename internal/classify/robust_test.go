@@ -2,6 +2,7 @@ package classify
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -118,46 +119,56 @@ func setPath(m map[string]any, path []string, v any) {
 // checkInvariants holds for every Event Classify returns.
 func checkInvariants(t testing.TB, c *Classifier, ev Event) {
 	t.Helper()
-	require.LessOrEqual(t, ev.Kind, Rejected)
+	require.Less(t, int(ev.Kind), NumKinds())
 	require.Equal(t, ev.Kind == Rejected, ev.Reject != "", "a reason exactly when rejected: %+v", ev)
 	switch ev.Kind {
-	case FailedSignIn, LinuxLogon, WindowsLogon, HostFailure, SigninSuccess, ConsoleLoginFailure, ConsoleLoginSuccess:
+	case Unrelated, Wrapper, Rejected, SignIn:
+	default:
 		require.True(t, ev.Addr.IsValid(), "counted without an address: %+v", ev)
 		require.False(t, ev.Addr.Is4In6(), "mapped address: %v", ev.Addr)
 		require.False(t, ev.Addr.IsUnspecified())
 		require.Empty(t, ev.Addr.Zone())
 		require.False(t, c.excludedAddr(ev.Addr), "excluded address counted: %v", ev.Addr)
 	}
+	for p, ks := range parts {
+		if slices.Contains(ks, ev.Kind) {
+			require.True(t, c.runs(part(p)), "a %v of a part that does not run", ev.Kind)
+		}
+	}
 	switch ev.Kind {
-	case HostFailure:
-		require.True(t, c.hostFailures, "a host failure without Rules.HostFailures")
+	case FailedSyslogLogon, FailedSecurityEventLogon, FailedWindowsEventLogon:
 		require.GreaterOrEqual(t, ev.Repeat, 1, "repeat")
-		require.LessOrEqual(t, ev.Source, WindowsEvent)
+		require.Equal(t, ev.Kind.Source(), ev.Source.String())
 		if ev.Source == Syslog {
 			require.True(t, failedLogonTerms(ev.SyslogMessage), "filter: %q", ev.SyslogMessage)
 			require.NotEqual(t, "sudo", ev.ProcessName)
 		} else {
 			require.Equal(t, "4625", ev.EventID)
 		}
+	case LinuxLogon, SecurityEventLogon, WindowsEventLogon:
+		require.Equal(t, ev.Kind.Source(), ev.Source.String())
 	case ConsoleLoginFailure, ConsoleLoginSuccess:
-		require.True(t, c.consoleLogins, "a console login without Rules.ConsoleLogins")
 		want := map[Kind]string{ConsoleLoginFailure: "failure", ConsoleLoginSuccess: "success"}[ev.Kind]
 		require.Equal(t, want, strings.ToLower(ev.LoginResult))
-	case SigninSuccess:
-		require.True(t, c.signinSuccesses, "a sign-in success without Rules.SigninSuccesses")
+	case SigninLogsSuccess, NonInteractiveSuccess:
 		require.True(t, c.excludedResult(ev.ResultType), "success with result %q", ev.ResultType)
-	case FailedSignIn, SignIn:
-		require.False(t, c.signinSuccesses && ev.Kind == SignIn && c.excludedResult(ev.ResultType) && !c.excludedAddr(ev.Addr),
-			"a success that should be SigninSuccess: %+v", ev)
+		require.Equal(t, ev.Kind.Source(), ev.Table.String())
+	case FailedSigninLogs, FailedNonInteractiveSignIn:
+		require.Equal(t, ev.Kind.Source(), ev.Table.String())
+	case SignIn:
+		require.False(t, c.runs(signinSuccesses) && c.excludedResult(ev.ResultType) && !c.excludedAddr(ev.Addr),
+			"a success that should be a successful sign-in: %+v", ev)
 	}
-	if ev.Kind != HostFailure {
+	switch ev.Kind {
+	case FailedSyslogLogon, FailedSecurityEventLogon, FailedWindowsEventLogon:
+	default:
 		require.Zero(t, ev.Repeat, "repeat of a %v", ev.Kind)
 	}
 }
 
 // classifiers are the default classifier and the one with both of the second rule's switches on.
 func classifiers() []*Classifier {
-	return []*Classifier{New(Rules{}), New(Rules{HostFailures: true, SigninSuccesses: true})}
+	return []*Classifier{New(Rules{}), New(Rules{Kinds: ruleBKinds})}
 }
 
 var wrongValues = []any{

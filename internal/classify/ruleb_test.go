@@ -12,13 +12,13 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
-// The second rule's observations (Rules.HostFailures, Rules.SigninSuccesses). Every case runs twice:
+// The second rule's observations (the part hostFailures, the part signinSuccesses). Every case runs twice:
 // with the switches on, where it must be what the case says, and with them off (the default), where
 // it must be what the classifier always made of it.
 
 // ruleBRules are the default rules with both switches on.
 func ruleBRules() Rules {
-	return Rules{HostFailures: true, SigninSuccesses: true}
+	return Rules{Kinds: ruleBKinds}
 }
 
 // switchCase is one record, what Classify makes of it with the switches on (kind, reject, addr,
@@ -151,11 +151,11 @@ func TestHostFailuresWindows(t *testing.T) {
 		build := func(lt, ip string) (map[string]any, any) { return s.build(lt, ip) }
 		a, b := build("3", srcIP)
 		cases = append(cases, switchCase{name: s.name + "/counted", attrs: a, body: b,
-			kind: HostFailure, addr: srcIP, check: hostFailureIs(s.source, "3", s.activity), off: Unrelated})
+			kind: windowsFailures[s.source], addr: srcIP, check: hostFailureIs(s.source, "3", s.activity), off: Unrelated})
 		for _, lt := range []string{"10", "7"} {
 			a, b = build(lt, srcIP)
 			cases = append(cases, switchCase{name: s.name + "/LogonType " + lt, attrs: a, body: b,
-				kind: HostFailure, check: hostFailureIs(s.source, lt, s.activity), off: Unrelated})
+				kind: windowsFailures[s.source], check: hostFailureIs(s.source, lt, s.activity), off: Unrelated})
 		}
 		a, b = build("2", srcIP)
 		cases = append(cases, switchCase{name: s.name + "/LogonType 2 not counted", attrs: a, body: b, kind: Unrelated, off: Unrelated})
@@ -167,23 +167,23 @@ func TestHostFailuresWindows(t *testing.T) {
 		a, b = build("3", "127.0.0.1")
 		cases = append(cases, switchCase{name: s.name + "/127.0.0.1 not counted", attrs: a, body: b, kind: Unrelated, off: Unrelated})
 		a, b = build("3", "2001:db8::7")
-		cases = append(cases, switchCase{name: s.name + "/IPv6", attrs: a, body: b, kind: HostFailure, addr: "2001:db8::7", off: Unrelated})
+		cases = append(cases, switchCase{name: s.name + "/IPv6", attrs: a, body: b, kind: windowsFailures[s.source], addr: "2001:db8::7", off: Unrelated})
 		a, b = build("Network", srcIP)
 		cases = append(cases, switchCase{name: s.name + "/garbage LogonType rejected", attrs: a, body: b,
 			kind: Rejected, reject: RejectBadLogonType, off: Unrelated})
 	}
 	cases = append(cases,
 		// The switch adds 4625 and nothing else: a 4624 is the first rule's logon, as always.
-		switchCase{name: "4624 is still a logon", attrs: securityEventRow(), kind: WindowsLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) { assert.Zero(t, ev.Repeat) }, off: WindowsLogon},
+		switchCase{name: "4624 is still a logon", attrs: securityEventRow(), kind: SecurityEventLogon, addr: srcIP,
+			check: func(t *testing.T, ev Event) { assert.Zero(t, ev.Repeat) }, off: SecurityEventLogon},
 		switchCase{name: "4624 from ForwardedEvents is still SecurityEvent's",
-			body: with(windowsEventLogBody(false), "channel", "ForwardedEvents"), kind: WindowsLogon,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, SecurityEvent, ev.Source) }, off: WindowsLogon},
+			body: with(windowsEventLogBody(false), "channel", "ForwardedEvents"), kind: SecurityEventLogon,
+			check: func(t *testing.T, ev Event) { assert.Equal(t, SecurityEvent, ev.Source) }, off: SecurityEventLogon},
 		switchCase{name: "4625 without Activity", attrs: with(securityEventRow(), "EventID", "4625", "Activity", absent),
-			kind: HostFailure, check: func(t *testing.T, ev Event) { assert.Empty(t, ev.Activity) }, off: Unrelated},
+			kind: FailedSecurityEventLogon, check: func(t *testing.T, ev Event) { assert.Empty(t, ev.Activity) }, off: Unrelated},
 		switchCase{name: "4634 is no logon", attrs: with(securityEventRow(), "EventID", "4634"), kind: Unrelated, off: Unrelated},
 		switchCase{name: "4625 from a channel of another type",
-			body: with(windowsEventLogBody(false), "event_id", 4625, "channel", 7), kind: HostFailure,
+			body: with(windowsEventLogBody(false), "event_id", 4625, "channel", 7), kind: FailedSecurityEventLogon,
 			check: func(t *testing.T, ev Event) { assert.Equal(t, SecurityEvent, ev.Source) }, off: Unrelated},
 	)
 	runSwitchCases(t, cases)
@@ -194,7 +194,7 @@ func TestHostFailureWindowsExactEvent(t *testing.T) {
 	New(ruleBRules()).Classify(newRecord(t, with(securityEventRow(), "EventID", "4625",
 		"Activity", activityFailedLogon, "LogonType", "10"), nil), &ev)
 	assert.Equal(t, Event{
-		Kind:             HostFailure,
+		Kind:             FailedSecurityEventLogon,
 		Addr:             netip.MustParseAddr(srcIP),
 		Time:             mustTime(t, "2024-11-27T02:34:56.5Z"),
 		Source:           SecurityEvent,
@@ -218,21 +218,21 @@ func TestHostFailureWindowsExactEvent(t *testing.T) {
 // TestHostFailuresRulesApply: the configured logon types and excluded addresses decide for 4625 as
 // for 4624.
 func TestHostFailuresRulesApply(t *testing.T) {
-	c := New(Rules{HostFailures: true, LogonTypes: []int{2}, ExcludedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}})
+	c := New(Rules{Kinds: hostFailureKinds, LogonTypes: []int{2}, ExcludedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}})
 	row := func(kv ...any) map[string]any {
 		return with(securityEventRow(), append([]any{"EventID", "4625"}, kv...)...)
 	}
 	runCases(t, c, []classifyCase{
-		{name: "logon type 2 counts", attrs: row("LogonType", "2", "IpAddress", "198.51.100.1"), kind: HostFailure,
+		{name: "logon type 2 counts", attrs: row("LogonType", "2", "IpAddress", "198.51.100.1"), kind: FailedSecurityEventLogon,
 			check: func(t *testing.T, ev Event) { assert.Equal(t, "2", ev.LogonType) }},
 		{name: "logon type 3 does not", attrs: row("IpAddress", "198.51.100.1"), kind: Unrelated},
 		{name: "excluded range", attrs: row("LogonType", "2"), kind: Unrelated},
 		{name: "excluded range, sshd", attrs: with(sentinelSyslogRow(), "SyslogMessage", "Failed password for root from 203.0.113.9 port 22 ssh2"), kind: Unrelated},
 		{name: "loopback no longer excluded", attrs: with(sentinelSyslogRow(), "SyslogMessage", "Failed password for root from 127.0.0.1 port 22 ssh2"),
-			kind: HostFailure, addr: "127.0.0.1"},
+			kind: FailedSyslogLogon, addr: "127.0.0.1"},
 	})
 	// Only HostFailures: successful sign-ins stay SignIn.
-	runCases(t, New(Rules{HostFailures: true}), []classifyCase{
+	runCases(t, New(Rules{Kinds: hostFailureKinds}), []classifyCase{
 		{name: "success without SigninSuccesses", attrs: with(sentinelSignInRow(), "ResultType", "0"), kind: SignIn},
 	})
 }
@@ -295,8 +295,8 @@ type linuxCase struct {
 	kind   Kind // with the switches on
 	reject string
 	addr   string
-	user   string // LogonUser, checked for a HostFailure
-	repeat int    // Repeat, checked for a HostFailure (0 means 1)
+	user   string // LogonUser, checked for a FailedSyslogLogon
+	repeat int    // Repeat, checked for a FailedSyslogLogon (0 means 1)
 	off    Kind   // with them off
 }
 
@@ -306,31 +306,31 @@ const failedLogin = "FAILED LOGIN 1 FROM 192.0.2.1 FOR root, Authentication fail
 
 var linuxCases = []linuxCase{
 	// OpenSSH failures: the grammar's address and user.
-	{name: "sshd/password", msg: failedPw, kind: HostFailure, addr: srcIP, user: "alice"},
+	{name: "sshd/password", msg: failedPw, kind: FailedSyslogLogon, addr: srcIP, user: "alice"},
 	{name: "sshd/publickey", msg: "Failed publickey for alice from " + srcIP + " port 52144 ssh2: ED25519 SHA256:Xm3p1oJ8n2Yk0Zr9c7V5b4QwErTyUiOpAsDfGhJkLzX",
-		kind: HostFailure, addr: srcIP, user: "alice"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "alice"},
 	{name: "sshd/keyboard-interactive/pam", msg: "Failed keyboard-interactive/pam for alice from " + srcIP + " port 52144 ssh2",
-		kind: HostFailure, addr: srcIP, user: "alice"},
-	{name: "sshd/none", msg: "Failed none for invalid user admin from " + srcIP + " port 52144 ssh2", kind: HostFailure, addr: srcIP, user: "admin"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "alice"},
+	{name: "sshd/none", msg: "Failed none for invalid user admin from " + srcIP + " port 52144 ssh2", kind: FailedSyslogLogon, addr: srcIP, user: "admin"},
 	{name: "sshd/password for invalid user", msg: "Failed password for invalid user admin from " + srcIP + " port 41234 ssh2",
-		kind: HostFailure, addr: srcIP, user: "admin"},
-	{name: "sshd/Invalid user line", msg: "Invalid user admin from " + srcIP + " port 41234", kind: HostFailure, addr: srcIP, user: "admin"},
-	{name: "sshd/Invalid user line before OpenSSH 7.5", msg: "Invalid user admin from " + srcIP, kind: HostFailure, addr: srcIP, user: "admin"},
-	{name: "sshd/IPv6", msg: "Failed password for root from 2001:db8::42 port 22 ssh2", kind: HostFailure, addr: "2001:db8::42", user: "root"},
-	{name: "sshd/IPv6 invalid user", msg: "Invalid user oracle from 2001:DB8:0::43 port 22", kind: HostFailure, addr: "2001:db8::43", user: "oracle"},
-	{name: "sshd/mapped IPv4", msg: "Failed password for root from ::ffff:" + srcIP + " port 22 ssh2", kind: HostFailure, addr: srcIP, user: "root"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "admin"},
+	{name: "sshd/Invalid user line", msg: "Invalid user admin from " + srcIP + " port 41234", kind: FailedSyslogLogon, addr: srcIP, user: "admin"},
+	{name: "sshd/Invalid user line before OpenSSH 7.5", msg: "Invalid user admin from " + srcIP, kind: FailedSyslogLogon, addr: srcIP, user: "admin"},
+	{name: "sshd/IPv6", msg: "Failed password for root from 2001:db8::42 port 22 ssh2", kind: FailedSyslogLogon, addr: "2001:db8::42", user: "root"},
+	{name: "sshd/IPv6 invalid user", msg: "Invalid user oracle from 2001:DB8:0::43 port 22", kind: FailedSyslogLogon, addr: "2001:db8::43", user: "oracle"},
+	{name: "sshd/mapped IPv4", msg: "Failed password for root from ::ffff:" + srcIP + " port 22 ssh2", kind: FailedSyslogLogon, addr: srcIP, user: "root"},
 	{name: "sshd/user name that is an IPv4 address", msg: "Failed password for 10.9.9.9 from " + srcIP + " port 22 ssh2",
-		kind: HostFailure, addr: srcIP, user: "10.9.9.9"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "10.9.9.9"},
 	{name: "sshd/invalid user name that is an IPv4 address", msg: "Invalid user 198.51.100.1 from " + srcIP + " port 22",
-		kind: HostFailure, addr: srcIP, user: "198.51.100.1"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "198.51.100.1"},
 	{name: "sshd/user name holding a from clause", msg: "Failed password for invalid user x from 10.9.9.9 port 22 y from " + srcIP + " port 22 ssh2",
-		kind: HostFailure, addr: srcIP, user: "x from 10.9.9.9 port 22 y"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "x from 10.9.9.9 port 22 y"},
 	{name: "sshd/certificate whose key ID holds an address", msg: "Failed publickey for alice from " + srcIP +
 		" port 52144 ssh2: ED25519-CERT SHA256:abc ID ops from 198.51.100.1 port 22 (serial 1) CA ED25519 SHA256:def",
-		kind: HostFailure, addr: srcIP, user: "alice"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "alice"},
 	{name: "sshd/certificate key ID holding a whole sshd tail", msg: "Failed publickey for alice from " + srcIP +
 		" port 52144 ssh2: RSA-CERT SHA256:abc ID x from 198.51.100.1 port 22 ssh2 (serial 9) CA RSA SHA256:def",
-		kind: HostFailure, addr: srcIP, user: "alice"},
+		kind: FailedSyslogLogon, addr: srcIP, user: "alice"},
 	{name: "sshd/host name instead of an address", msg: "Failed password for root from gw.example.com port 22 ssh2",
 		kind: Rejected, reject: RejectBadAddress},
 	{name: "sshd/leading-zero address", msg: "Invalid user admin from 203.0.113.007 port 22", kind: Rejected, reject: RejectBadAddress},
@@ -347,9 +347,9 @@ var linuxCases = []linuxCase{
 		msg:  "Failed password for invalid user Accepted from " + srcIP + " port 22 ssh2",
 		kind: LinuxLogon, addr: srcIP, off: LinuxLogon},
 	// KQL `has` reads whole terms.
-	{name: "has/Disconnects is not an exclusion term", msg: "Disconnects from " + srcIP, kind: HostFailure, addr: srcIP},
-	{name: "has/preauth without brackets is not an exclusion", msg: "preauth failure from " + srcIP, kind: HostFailure, addr: srcIP},
-	{name: "has/FROM in capitals", msg: failedLogin, kind: HostFailure, addr: "192.0.2.1"},
+	{name: "has/Disconnects is not an exclusion term", msg: "Disconnects from " + srcIP, kind: FailedSyslogLogon, addr: srcIP},
+	{name: "has/preauth without brackets is not an exclusion", msg: "preauth failure from " + srcIP, kind: FailedSyslogLogon, addr: srcIP},
+	{name: "has/FROM in capitals", msg: failedLogin, kind: FailedSyslogLogon, addr: "192.0.2.1"},
 	{name: "has/no term from", msg: "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=" + srcIP + "  user=root",
 		kind: Unrelated},
 	{name: "has/fromage is not from", msg: "fromage " + srcIP, kind: Unrelated},
@@ -369,24 +369,24 @@ var linuxCases = []linuxCase{
 	{name: "not counted/Partial", msg: "Partial publickey for alice from " + srcIP + " port 22 ssh2: ED25519 SHA256:abc", kind: Unrelated},
 	// ... but not everything that starts like one.
 	{name: "counted/Connection from without the local end", msg: "banner exchange: Connection from " + srcIP + " port 41234: invalid format",
-		kind: HostFailure, addr: srcIP},
+		kind: FailedSyslogLogon, addr: srcIP},
 
 	// A syslog daemon's repeated-message line stands for N failures.
 	{name: "repeated/sshd", msg: "message repeated 5 times: [ Failed password for root from " + srcIP + " port 22 ssh2]",
-		kind: HostFailure, addr: srcIP, user: "root", repeat: 5},
+		kind: FailedSyslogLogon, addr: srcIP, user: "root", repeat: 5},
 	{name: "repeated/invalid user IPv6", msg: "message repeated 2 times: [ Failed password for invalid user admin from 2001:db8::42 port 22 ssh2]",
-		kind: HostFailure, addr: "2001:db8::42", user: "admin", repeat: 2},
-	{name: "repeated/other program", msg: "message repeated 3 times: [ " + failedLogin + "]", kind: HostFailure, addr: "192.0.2.1", repeat: 3},
+		kind: FailedSyslogLogon, addr: "2001:db8::42", user: "admin", repeat: 2},
+	{name: "repeated/other program", msg: "message repeated 3 times: [ " + failedLogin + "]", kind: FailedSyslogLogon, addr: "192.0.2.1", repeat: 3},
 	{name: "repeated/excluded term inside", msg: "message repeated 3 times: [ Received disconnect from " + srcIP + " port 22:11: Bye]", kind: Unrelated},
 	{name: "repeated/connection lines inside", msg: "message repeated 2 times: [ Connection from " + srcIP + " port 1 on 10.0.0.4 port 22]", kind: Unrelated},
-	{name: "repeated/not a count: one line", msg: "message repeated many times: [ " + failedPw + "]", kind: HostFailure, addr: srcIP, repeat: 1},
-	{name: "repeated/zero: one line", msg: "message repeated 0 times: [ " + failedPw + "]", kind: HostFailure, addr: srcIP, repeat: 1},
+	{name: "repeated/not a count: one line", msg: "message repeated many times: [ " + failedPw + "]", kind: FailedSyslogLogon, addr: srcIP, repeat: 1},
+	{name: "repeated/zero: one line", msg: "message repeated 0 times: [ " + failedPw + "]", kind: FailedSyslogLogon, addr: srcIP, repeat: 1},
 
 	// Other auth programs: the KQL's first IPv4 address.
-	{name: "other/login", msg: failedLogin, kind: HostFailure, addr: "192.0.2.1"},
-	{name: "other/PAM", msg: "error: PAM: Authentication failure for root from " + srcIP, kind: HostFailure, addr: srcIP},
-	{name: "other/AllowUsers", msg: "User root from " + srcIP + " not allowed because not listed in AllowUsers", kind: HostFailure, addr: srcIP},
-	{name: "other/no identification string", msg: "Did not receive identification string from " + srcIP + " port 41234", kind: HostFailure, addr: srcIP},
+	{name: "other/login", msg: failedLogin, kind: FailedSyslogLogon, addr: "192.0.2.1"},
+	{name: "other/PAM", msg: "error: PAM: Authentication failure for root from " + srcIP, kind: FailedSyslogLogon, addr: srcIP},
+	{name: "other/AllowUsers", msg: "User root from " + srcIP + " not allowed because not listed in AllowUsers", kind: FailedSyslogLogon, addr: srcIP},
+	{name: "other/no identification string", msg: "Did not receive identification string from " + srcIP + " port 41234", kind: FailedSyslogLogon, addr: srcIP},
 	{name: "other/first IPv4 that is no address", msg: "authentication failure from 999.1.2.3", kind: Rejected, reject: RejectBadAddress},
 	{name: "other/no address at all", msg: "authentication failure for root from localhost", kind: Unrelated},
 }
@@ -398,7 +398,7 @@ func TestHostFailuresLinux(t *testing.T) {
 			attrs, body := s.build(lc.msg)
 			sc := switchCase{name: s.name + "/" + lc.name, attrs: attrs, body: body, kind: lc.kind, reject: lc.reject,
 				addr: lc.addr, off: lc.off}
-			if lc.kind == HostFailure {
+			if lc.kind == FailedSyslogLogon {
 				lc, computer := lc, s.computer
 				sc.check = func(t *testing.T, ev Event) {
 					assert.Equal(t, Syslog, ev.Source)
@@ -429,7 +429,7 @@ func TestHostFailureSyslogExactEvent(t *testing.T) {
 	var ev Event
 	New(ruleBRules()).Classify(newRecord(t, with(sentinelSyslogRow(), "SyslogMessage", msg, "Facility", "authpriv"), nil), &ev)
 	assert.Equal(t, Event{
-		Kind:          HostFailure,
+		Kind:          FailedSyslogLogon,
 		Addr:          netip.MustParseAddr("2001:db8::42"),
 		Time:          mustTime(t, "2024-11-27T02:34:56Z"),
 		Source:        Syslog,
@@ -460,7 +460,7 @@ func TestHostFailureOneAttemptTwoLines(t *testing.T) {
 	failures := 0
 	for _, m := range session {
 		ev := classifyUnchanged(t, c, newRecord(t, with(sentinelSyslogRow(), "SyslogMessage", m), nil))
-		if ev.Kind == HostFailure {
+		if ev.Kind == FailedSyslogLogon {
 			failures += ev.Repeat
 		}
 	}
@@ -482,12 +482,12 @@ func TestSampleSyslogHostFailures(t *testing.T) {
 	for _, row := range rows {
 		ev := classifyUnchanged(t, c, newRecord(t, with(row, "Facility", "authpriv", "ProcessName", "sshd"), nil))
 		counts[ev.Kind]++
-		if ev.Kind == HostFailure {
+		if ev.Kind == FailedSyslogLogon {
 			got = append(got, ev.Addr.String())
 		}
 	}
 	// The seven Accepted rows stay the first rule's logons; the one without "from" counts for neither.
-	assert.Equal(t, map[Kind]int{LinuxLogon: 7, HostFailure: 12, Unrelated: 1}, counts)
+	assert.Equal(t, map[Kind]int{LinuxLogon: 7, FailedSyslogLogon: 12, Unrelated: 1}, counts)
 	assert.Equal(t, want, got)
 }
 
@@ -496,7 +496,7 @@ func TestSampleSecurityEventHostFailures(t *testing.T) {
 	c := New(ruleBRules())
 	counts := kindCounts(t, c, rows)
 	// The 995 real 4625 rows are network logons (LogonType 3) with an address: failed host logons.
-	assert.Equal(t, map[Kind]int{HostFailure: 995, Unrelated: 5}, counts)
+	assert.Equal(t, map[Kind]int{FailedSecurityEventLogon: 995, Unrelated: 5}, counts)
 	var ev Event
 	for _, row := range rows {
 		if row["EventID"] != "4625" {
@@ -566,23 +566,23 @@ func TestSigninSuccesses(t *testing.T) {
 	}
 	cases := []switchCase{
 		// Sentinel.
-		{name: "sentinel/attributes", attrs: sentinelSignInFull(), kind: SigninSuccess, addr: srcIP, check: full, off: SignIn},
-		{name: "sentinel/map body", body: sentinelSignInFull(), kind: SigninSuccess, addr: srcIP, check: full, off: SignIn},
-		{name: "sentinel/non-interactive", attrs: sentinelSignInFull("Type", "AADNonInteractiveUserSignInLogs"), kind: SigninSuccess,
+		{name: "sentinel/attributes", attrs: sentinelSignInFull(), kind: SigninLogsSuccess, addr: srcIP, check: full, off: SignIn},
+		{name: "sentinel/map body", body: sentinelSignInFull(), kind: SigninLogsSuccess, addr: srcIP, check: full, off: SignIn},
+		{name: "sentinel/non-interactive", attrs: sentinelSignInFull("Type", "AADNonInteractiveUserSignInLogs"), kind: NonInteractiveSuccess,
 			check: signinSuccessIs(AADNonInteractiveUserSignInLogs, "0", "Azure Portal", "Alice Example", "Browser", "US"), off: SignIn},
-		{name: "sentinel/50125", attrs: sentinelSignInFull("ResultType", 50125), kind: SigninSuccess,
+		{name: "sentinel/50125", attrs: sentinelSignInFull("ResultType", 50125), kind: SigninLogsSuccess,
 			check: signinSuccessIs(SigninLogs, "50125", "Azure Portal", "Alice Example", "Browser", "US"), off: SignIn},
-		{name: "sentinel/50140.0", attrs: sentinelSignInFull("ResultType", 50140.0), kind: SigninSuccess,
+		{name: "sentinel/50140.0", attrs: sentinelSignInFull("ResultType", 50140.0), kind: SigninLogsSuccess,
 			check: signinSuccessIs(SigninLogs, "50140", "Azure Portal", "Alice Example", "Browser", "US"), off: SignIn},
-		{name: "sentinel/only the first rule's columns", attrs: with(sentinelSignInRow(), "ResultType", "0"), kind: SigninSuccess,
+		{name: "sentinel/only the first rule's columns", attrs: with(sentinelSignInRow(), "ResultType", "0"), kind: SigninLogsSuccess,
 			check: signinSuccessIs(SigninLogs, "0", "Azure Portal", "", "", ""), off: SignIn},
-		{name: "sentinel/IPv6", attrs: sentinelSignInFull("IPAddress", "2001:DB8::7"), kind: SigninSuccess, addr: "2001:db8::7", off: SignIn},
+		{name: "sentinel/IPv6", attrs: sentinelSignInFull("IPAddress", "2001:DB8::7"), kind: SigninLogsSuccess, addr: "2001:db8::7", off: SignIn},
 		{name: "sentinel/projected column of the wrong type", attrs: sentinelSignInFull("AppDisplayName", 7, "Location", []any{"US"}),
-			kind: SigninSuccess, check: signinSuccessIs(SigninLogs, "0", "", "Alice Example", "Browser", ""), off: SignIn},
+			kind: SigninLogsSuccess, check: signinSuccessIs(SigninLogs, "0", "", "Alice Example", "Browser", ""), off: SignIn},
 
 		// Not successes.
-		{name: "kql/failure stays a failure", attrs: sentinelSignInFull("ResultType", "50126"), kind: FailedSignIn,
-			check: signinSuccessIs(SigninLogs, "50126", "Azure Portal", "Alice Example", "Browser", "US"), off: FailedSignIn},
+		{name: "kql/failure stays a failure", attrs: sentinelSignInFull("ResultType", "50126"), kind: FailedSigninLogs,
+			check: signinSuccessIs(SigninLogs, "50126", "Azure Portal", "Alice Example", "Browser", "US"), off: FailedSigninLogs},
 		{name: "excluded/127.0.0.1", attrs: sentinelSignInFull("IPAddress", "127.0.0.1"), kind: SignIn, off: SignIn},
 		{name: "excluded/::1", attrs: sentinelSignInFull("IPAddress", "::1"), kind: SignIn, off: SignIn},
 		{name: "bad address", attrs: sentinelSignInFull("IPAddress", "-"), kind: Rejected, reject: RejectBadAddress,
@@ -593,30 +593,30 @@ func TestSigninSuccesses(t *testing.T) {
 			off: Rejected, offReject: RejectMissingResultType},
 
 		// Azure diagnostic settings.
-		{name: "diagnostic/map body", body: diagSignInFull(), kind: SigninSuccess, addr: srcIP, check: full, off: SignIn},
-		{name: "diagnostic/map in attributes", attrs: diagSignInFull(), kind: SigninSuccess, addr: srcIP, check: full, off: SignIn},
-		{name: "diagnostic/location from properties", body: diagSignInFull("location", absent), kind: SigninSuccess, check: full, off: SignIn},
-		{name: "diagnostic/JSON body", body: diagSignInSuccessJSON, kind: SigninSuccess, addr: srcIP,
+		{name: "diagnostic/map body", body: diagSignInFull(), kind: SigninLogsSuccess, addr: srcIP, check: full, off: SignIn},
+		{name: "diagnostic/map in attributes", attrs: diagSignInFull(), kind: SigninLogsSuccess, addr: srcIP, check: full, off: SignIn},
+		{name: "diagnostic/location from properties", body: diagSignInFull("location", absent), kind: SigninLogsSuccess, check: full, off: SignIn},
+		{name: "diagnostic/JSON body", body: diagSignInSuccessJSON, kind: NonInteractiveSuccess, addr: srcIP,
 			check: signinSuccessIs(AADNonInteractiveUserSignInLogs, "0", "Azure Portal", "Alice Example", "Browser", "US"), off: SignIn},
 		{name: "diagnostic/JSON body, location from properties",
-			body: strings.Replace(diagSignInSuccessJSON, `"location":"US",`, "", 1), kind: SigninSuccess,
+			body: strings.Replace(diagSignInSuccessJSON, `"location":"US",`, "", 1), kind: NonInteractiveSuccess,
 			check: signinSuccessIs(AADNonInteractiveUserSignInLogs, "0", "Azure Portal", "Alice Example", "Browser", "US"), off: SignIn},
 		{name: "diagnostic/JSON body, projected columns of the wrong type",
-			body: strings.Replace(diagSignInSuccessJSON, `"appDisplayName":"Azure Portal"`, `"appDisplayName":{"x":1}`, 1), kind: SigninSuccess,
+			body: strings.Replace(diagSignInSuccessJSON, `"appDisplayName":"Azure Portal"`, `"appDisplayName":{"x":1}`, 1), kind: NonInteractiveSuccess,
 			check: signinSuccessIs(AADNonInteractiveUserSignInLogs, "0", "", "Alice Example", "Browser", "US"), off: SignIn},
-		{name: "diagnostic/first rule's JSON body, a failure", body: diagSignInJSON, kind: FailedSignIn, addr: srcIP,
-			check: signinSuccessIs(SigninLogs, "50126", "", "", "", ""), off: FailedSignIn},
+		{name: "diagnostic/first rule's JSON body, a failure", body: diagSignInJSON, kind: FailedSigninLogs, addr: srcIP,
+			check: signinSuccessIs(SigninLogs, "50126", "", "", "", ""), off: FailedSigninLogs},
 		{name: "diagnostic/JSON body, other category", body: strings.Replace(diagSignInSuccessJSON, "NonInteractiveUserSignInLogs", "AuditLogs", 1),
 			kind: Unrelated, off: Unrelated},
 
 		// azure_event_hub receiver, azure_encoding extension.
-		{name: "eventhub azure/attributes", attrs: eventHubAzureSignInFull(), kind: SigninSuccess, addr: srcIP,
+		{name: "eventhub azure/attributes", attrs: eventHubAzureSignInFull(), kind: SigninLogsSuccess, addr: srcIP,
 			check: noTime(signinSuccessIs(SigninLogs, "0", "Azure Portal", "Alice Example", "Browser", "GB")), off: SignIn},
-		{name: "eventhub azure/location from cloud.region", attrs: with(eventHubAzureSignIn(), "azure.result.type", "0"), kind: SigninSuccess,
+		{name: "eventhub azure/location from cloud.region", attrs: with(eventHubAzureSignIn(), "azure.result.type", "0"), kind: SigninLogsSuccess,
 			check: noTime(signinSuccessIs(SigninLogs, "0", "", "", "", "US")), off: SignIn},
-		{name: "eventhub semconv/map body", body: eventHubSemconvSignInFull(), kind: SigninSuccess, addr: srcIP,
+		{name: "eventhub semconv/map body", body: eventHubSemconvSignInFull(), kind: SigninLogsSuccess, addr: srcIP,
 			check: noTime(signinSuccessIs(SigninLogs, "0", "Azure Portal", "Alice Example", "Mobile Apps and Desktop clients", "US")), off: SignIn},
-		{name: "azure encoding/attributes", attrs: azureEncodingSignInFull(), kind: SigninSuccess, addr: srcIP,
+		{name: "azure encoding/attributes", attrs: azureEncodingSignInFull(), kind: SigninLogsSuccess, addr: srcIP,
 			check: noTime(signinSuccessIs(SigninLogs, "50140", "Azure Portal", "Alice Example", "Browser", "DE")), off: SignIn},
 	}
 	runSwitchCases(t, cases)
@@ -626,7 +626,7 @@ func TestSigninSuccessExactEvent(t *testing.T) {
 	var ev Event
 	New(ruleBRules()).Classify(newRecord(t, sentinelSignInFull(), nil), &ev)
 	assert.Equal(t, Event{
-		Kind:            SigninSuccess,
+		Kind:            SigninLogsSuccess,
 		Addr:            netip.MustParseAddr(srcIP),
 		Time:            mustTime(t, signInTime),
 		Table:           SigninLogs,
@@ -646,10 +646,10 @@ func TestSigninSuccessExactEvent(t *testing.T) {
 func TestSampleSignInLogsSuccesses(t *testing.T) {
 	rows := loadSample(t, "SigninLogs_training_lab_56rows.csv")
 	c := New(ruleBRules())
-	assert.Equal(t, map[Kind]int{SigninSuccess: 53, FailedSignIn: 3}, kindCounts(t, c, rows))
+	assert.Equal(t, map[Kind]int{SigninLogsSuccess: 53, FailedSigninLogs: 3}, kindCounts(t, c, rows))
 	for _, row := range rows {
 		ev := classifyUnchanged(t, c, newRecord(t, row, nil))
-		if ev.Kind != SigninSuccess {
+		if ev.Kind != SigninLogsSuccess {
 			continue
 		}
 		assert.Equal(t, "0", ev.ResultType)
@@ -659,7 +659,7 @@ func TestSampleSignInLogsSuccesses(t *testing.T) {
 		assert.NotEmpty(t, ev.ClientAppUsed)
 	}
 	// Only SigninSuccesses: 4625s stay Unrelated.
-	only := New(Rules{SigninSuccesses: true})
+	only := New(Rules{Kinds: signinSuccessKinds})
 	assert.Equal(t, map[Kind]int{Unrelated: 1000}, kindCounts(t, only, loadSample(t, "SecurityEvent_Authentication_1000rows.csv")))
 }
 
@@ -752,14 +752,22 @@ func TestSSHDSessionLine(t *testing.T) {
 }
 
 func TestKindNames(t *testing.T) {
-	assert.Equal(t, "host_failure", HostFailure.String())
-	assert.Equal(t, "signin_success", SigninSuccess.String())
+	assert.Equal(t, "host_failure", FailedSyslogLogon.String())
+	assert.Equal(t, "signin_success", SigninLogsSuccess.String())
 	assert.Equal(t, "wrapper", Wrapper.String())
-	names := map[string]Kind{}
-	for k := Unrelated; k <= Rejected; k++ {
-		names[k.String()] = k
+	assert.Equal(t, "Syslog", FailedSyslogLogon.Source())
+	assert.Equal(t, "AADNonInteractiveUserSignInLogs", NonInteractiveSuccess.Source())
+	type id struct{ name, source string }
+	ids := map[id]Kind{}
+	for k := range NumKinds() {
+		kind := Kind(k)
+		require.NotEmpty(t, kind.String())
+		ids[id{kind.String(), kind.Source()}] = kind
+		got, ok := KindOf(kind.String(), kind.Source())
+		require.True(t, ok)
+		assert.Equal(t, kind, got, "KindOf finds %#v", kind)
 	}
-	assert.Len(t, names, int(Rejected)+1, "every kind has a name of its own")
-	assert.Equal(t, "unrelated", (Rejected + 1).String(), "Rejected stays the last kind")
-	require.Less(t, HostFailure, Rejected)
+	assert.Len(t, ids, NumKinds(), "every kind has a name and source of its own")
+	assert.Equal(t, "kind(200)", Kind(200).String())
+	assert.Panics(t, func() { Declare(KindSpec{Name: "host_failure", Source: "Syslog"}) }, "declared twice")
 }

@@ -62,7 +62,7 @@ func TestSampleSecurityEvents(t *testing.T) {
 			continue
 		}
 		ev := classifyUnchanged(t, c, newRecord(t, with(row, "LogonType", "3", "IpAddress", srcIP), nil))
-		require.Equal(t, WindowsLogon, ev.Kind, "reject %q", ev.Reject)
+		require.Equal(t, SecurityEventLogon, ev.Kind, "reject %q", ev.Reject)
 		assert.Equal(t, netip.MustParseAddr(srcIP), ev.Addr)
 		assert.Equal(t, SecurityEvent, ev.Source)
 		assert.Equal(t, `NT AUTHORITY\SYSTEM`, ev.Account)
@@ -79,7 +79,7 @@ func TestSampleSignInLogs(t *testing.T) {
 	rows := loadSample(t, "SigninLogs_training_lab_56rows.csv")
 	require.Len(t, rows, 56)
 	c := New(Rules{})
-	assert.Equal(t, map[Kind]int{SignIn: 53, FailedSignIn: 3}, kindCounts(t, c, rows))
+	assert.Equal(t, map[Kind]int{SignIn: 53, FailedSigninLogs: 3}, kindCounts(t, c, rows))
 
 	var failedCodes []string
 	for _, row := range rows {
@@ -88,7 +88,7 @@ func TestSampleSignInLogs(t *testing.T) {
 		assert.Equal(t, netip.MustParseAddr("175.45.176.99"), ev.Addr)
 		assert.Equal(t, "adelev@m365x816222.onmicrosoft.com", ev.User)
 		assert.NotZero(t, ev.Time, "CreatedDateTime %q", row["CreatedDateTime"])
-		if ev.Kind == FailedSignIn {
+		if ev.Kind == FailedSigninLogs {
 			failedCodes = append(failedCodes, ev.ResultType)
 		}
 	}

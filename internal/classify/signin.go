@@ -10,6 +10,35 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
+// The kinds of a sign-in, per table (Table). A sign-in whose ResultType is not excluded, from an
+// address that counts, is a failed sign-in; one whose ResultType is excluded (a success) from an
+// address that counts is a successful sign-in when a running rule takes those (the part
+// signinSuccesses), and a SignIn otherwise, as is every sign-in from an excluded address.
+var (
+	// FailedSigninLogs is a failed sign-in of SigninLogs.
+	FailedSigninLogs = Declare(KindSpec{Name: "failed_signin", Source: "SigninLogs"})
+	// FailedNonInteractiveSignIn is a failed sign-in of AADNonInteractiveUserSignInLogs.
+	FailedNonInteractiveSignIn = Declare(KindSpec{Name: "failed_signin", Source: "AADNonInteractiveUserSignInLogs"})
+	// SigninLogsSuccess is a successful sign-in of SigninLogs (with the part signinSuccesses).
+	SigninLogsSuccess = Declare(KindSpec{Name: "signin_success", Source: "SigninLogs"})
+	// NonInteractiveSuccess is a successful sign-in of AADNonInteractiveUserSignInLogs (with the
+	// part signinSuccesses).
+	NonInteractiveSuccess = Declare(KindSpec{Name: "signin_success", Source: "AADNonInteractiveUserSignInLogs"})
+	// SignIn is a sign-in that is neither: from an excluded address, or a success no rule takes.
+	SignIn = Declare(KindSpec{Name: "signin"})
+)
+
+// signinSuccesses is the part that tells successful sign-ins from other sign-ins and reads the
+// columns an alert on one projects (Event.AppDisplayName, UserDisplayName, ClientAppUsed,
+// Location) of every sign-in. Without it, a success is a SignIn and those columns are not read.
+var signinSuccesses = declarePart(SigninLogsSuccess, NonInteractiveSuccess)
+
+// failedSignIns and signInSuccesses are the kinds of each table's failures and successes.
+var (
+	failedSignIns   = [...]Kind{SigninLogs: FailedSigninLogs, AADNonInteractiveUserSignInLogs: FailedNonInteractiveSignIn}
+	signInSuccesses = [...]Kind{SigninLogs: SigninLogsSuccess, AADNonInteractiveUserSignInLogs: NonInteractiveSuccess}
+)
+
 // signInTable maps a Sentinel Type or an Azure category to its sign-in table.
 func signInTable(name string) (Table, bool) {
 	switch {
@@ -41,7 +70,7 @@ type signInFields struct {
 }
 
 // signInFieldsProjected are the fields of signInFields and the projected columns, read instead of
-// them with Rules.SigninSuccesses.
+// them with the part signinSuccesses.
 type signInFieldsProjected struct {
 	signInFields
 	projected signInProjection
@@ -173,14 +202,14 @@ const (
 
 // signIn classifies a record recognised as a sign-in of table t.
 func (c *Classifier) signIn(in *input, t Table, ev *Event) {
-	if c.signinSuccesses {
+	if c.runs(signinSuccesses) {
 		c.signInProjected(in, t, ev)
 		return
 	}
 	c.signInOnly(in, t, ev)
 }
 
-// signInOnly is signIn without Rules.SigninSuccesses: the sign-in's fields, not the projected
+// signInOnly is signIn without the part signinSuccesses: the sign-in's fields, not the projected
 // columns. (A function of its own, so that its code is laid out as it was before the switch came.)
 func (c *Classifier) signInOnly(in *input, t Table, ev *Event) {
 	var s signInFields
@@ -207,7 +236,7 @@ func (c *Classifier) signInOnly(in *input, t Table, ev *Event) {
 	c.finishSignIn(ev, code, codeState, ip, ipState)
 }
 
-// signInProjected is signIn with Rules.SigninSuccesses: the same fields, and the projected columns.
+// signInProjected is signIn with the part signinSuccesses: the same fields, and the projected columns.
 // It has its own, larger, set of fields, so that signIn without the switch zeroes no more than it
 // needs.
 func (c *Classifier) signInProjected(in *input, t Table, ev *Event) {
@@ -301,11 +330,11 @@ func (c *Classifier) finishSignIn(ev *Event, code string, codeState valueState, 
 		return
 	}
 	ev.Addr = addr
-	ev.Kind = FailedSignIn
+	ev.Kind = failedSignIns[ev.Table&1] // (&1: no bounds check; a Table is 0 or 1)
 	if c.excludedResult(code) {
 		ev.Kind = SignIn
-		if c.signinSuccesses && !c.excludedAddr(addr) {
-			ev.Kind = SigninSuccess
+		if c.runs(signinSuccesses) && !c.excludedAddr(addr) {
+			ev.Kind = signInSuccesses[ev.Table&1]
 		}
 	} else if c.excludedAddr(addr) {
 		ev.Kind = SignIn
@@ -352,7 +381,7 @@ type diagSignInProperties struct {
 }
 
 // diagSignInProjected is diagSignIn with the columns an alert on a successful sign-in projects,
-// decoded instead of it with Rules.SigninSuccesses.
+// decoded instead of it with the part signinSuccesses.
 type diagSignInProjected struct {
 	Category        string     `json:"category"`
 	Time            string     `json:"time"`
@@ -466,7 +495,7 @@ func (c *Classifier) decodeJSONSignIn(s string, ev *Event) {
 	}
 	var r diagSignIn
 	var p *diagSignInProjected
-	if c.signinSuccesses {
+	if c.runs(signinSuccesses) {
 		p = new(diagSignInProjected)
 		if !decodeJSON(s, p) {
 			return

@@ -7,11 +7,32 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
+// The kinds of Windows logons and failed logons, by the Sentinel table they count in: a 4624 with a
+// counted LogonType and an address, and with the part hostFailures a 4625 with the same.
+var (
+	// SecurityEventLogon is a 4624 of SecurityEvent or of the windowseventlog receiver.
+	SecurityEventLogon = Declare(KindSpec{Name: "windows_logon", Source: "SecurityEvent"})
+	// WindowsEventLogon is a 4624 of Sentinel's WindowsEvent table.
+	WindowsEventLogon = Declare(KindSpec{Name: "windows_logon", Source: "WindowsEvent"})
+	// FailedSecurityEventLogon is a 4625 of SecurityEvent, or one the windowseventlog receiver read
+	// from any channel but ForwardedEvents.
+	FailedSecurityEventLogon = Declare(KindSpec{Name: "host_failure", Source: "SecurityEvent"})
+	// FailedWindowsEventLogon is a 4625 of WindowsEvent, or one the windowseventlog receiver read
+	// from the ForwardedEvents channel.
+	FailedWindowsEventLogon = Declare(KindSpec{Name: "host_failure", Source: "WindowsEvent"})
+)
+
+// windowsLogons and windowsFailures are the kinds of each source's logons and failed logons.
+var (
+	windowsLogons   = [...]Kind{SecurityEvent: SecurityEventLogon, WindowsEvent: WindowsEventLogon}
+	windowsFailures = [...]Kind{SecurityEvent: FailedSecurityEventLogon, WindowsEvent: FailedWindowsEventLogon}
+)
+
 // eventSuccessfulLogon is Windows Security event 4624, "An account was successfully logged on".
 const eventSuccessfulLogon = 4624
 
-// eventFailedLogon is Windows Security event 4625, "An account failed to log on": a HostFailure
-// with Rules.HostFailures.
+// eventFailedLogon is Windows Security event 4625, "An account failed to log on": a failed logon
+// with the part hostFailures.
 const eventFailedLogon = 4625
 
 // activitySuccessfulLogon is the Activity of a 4624 as SecurityEvent rows carry it. The KQL gives it
@@ -46,14 +67,14 @@ func eventNumber(f field) (int64, bool) {
 }
 
 // mayBeLogon is the early test on an EventID found among the discriminators: false when it is there
-// and is not 4624 (nor, with Rules.HostFailures, 4625), so that the other fields of the many other
+// and is not 4624 (nor, with the part hostFailures, 4625), so that the other fields of the many other
 // events are never read.
 func (c *Classifier) mayBeLogon(eventID field) bool {
 	if !eventID.ok() {
 		return true
 	}
 	n, ok := eventNumber(eventID)
-	return ok && (n == eventSuccessfulLogon || (c.hostFailures && n == eventFailedLogon))
+	return ok && (n == eventSuccessfulLogon || (c.runs(hostFailures) && n == eventFailedLogon))
 }
 
 // windowsFields are the fields of the three Windows shapes, found in one pass:
@@ -158,7 +179,7 @@ type windowsLogon struct {
 }
 
 // windows classifies a record recognised as a Windows event of the given shape: a 4624, or with
-// Rules.HostFailures a 4625, which goes through the same tests (counted LogonType, an address).
+// the part hostFailures a 4625, which goes through the same tests (counted LogonType, an address).
 func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
 	src := SecurityEvent // the receiver's events are SecurityEvent's
 	if shape == shapeWindowsEvent {
@@ -168,7 +189,7 @@ func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
 	in.each(w.take)
 
 	n, ok := eventNumber(w.eventID)
-	failure := ok && n == eventFailedLogon && c.hostFailures
+	failure := ok && n == eventFailedLogon && c.runs(hostFailures)
 	if !ok || (n != eventSuccessfulLogon && !failure) {
 		return
 	}
@@ -227,12 +248,12 @@ func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
 	if c.excludedAddr(addr) {
 		return
 	}
-	kind, eventID, activity, repeat := WindowsLogon, "4624", activitySuccessfulLogon, 0
+	kind, eventID, activity, repeat := windowsLogons[src], "4624", activitySuccessfulLogon, 0
 	if failure {
-		kind, eventID, activity, repeat = HostFailure, "4625", activityFailedLogon, 1
 		if shape == shapeEventLog && forwardedChannel(w.channel) {
 			src = WindowsEvent
 		}
+		kind, eventID, activity, repeat = windowsFailures[src], "4625", activityFailedLogon, 1
 	}
 	if shape == shapeSecurityEvent {
 		activity = w.activity.text() // the row's own column

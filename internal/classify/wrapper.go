@@ -22,7 +22,7 @@ type diagWrapper struct {
 	Records []diagSignIn `json:"records"`
 }
 
-// diagWrapperProjected is diagWrapper with the projected columns, decoded with Rules.SigninSuccesses.
+// diagWrapperProjected is diagWrapper with the projected columns, decoded with the part signinSuccesses.
 type diagWrapperProjected struct {
 	Records []diagSignInProjected `json:"records"`
 }
@@ -79,7 +79,7 @@ func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Event, yield func(*Event)) {
 			c.unwrapMap(v, ev, c.wrappedMap, yield)
 			return
 		}
-		if v, ok := m.Get("Records"); ok && c.consoleLogins {
+		if v, ok := m.Get("Records"); ok && c.runs(consoleLogins) {
 			c.unwrapMap(v, ev, c.wrappedTrailMap, yield)
 			return
 		}
@@ -153,8 +153,8 @@ const (
 	jsonUnrelated     jsonKind = iota
 	jsonSignIn                 // one diagnostic-settings record with "SignInLogs" in it
 	diagnosticWrapper          // {"records": [ … ]} with a sign-in in it
-	jsonCloudTrail             // one CloudTrail event with "ConsoleLogin" in it (Rules.ConsoleLogins)
-	cloudTrailFile             // {"Records": [ … ]} with a ConsoleLogin in it (Rules.ConsoleLogins)
+	jsonCloudTrail             // one CloudTrail event with "ConsoleLogin" in it (the part consoleLogins)
+	cloudTrailFile             // {"Records": [ … ]} with a ConsoleLogin in it (the part consoleLogins)
 )
 
 // jsonBodyKind tells what a JSON body may hold. Any other JSON body costs one substring search.
@@ -166,7 +166,7 @@ func (c *Classifier) jsonBodyKind(s string) jsonKind {
 		}
 		return jsonSignIn
 	}
-	if c.consoleLogins && strings.Contains(s, "ConsoleLogin") {
+	if c.runs(consoleLogins) && strings.Contains(s, "ConsoleLogin") {
 		if strings.Contains(s, `"Records"`) {
 			return cloudTrailFile
 		}
@@ -205,7 +205,7 @@ func (c *Classifier) unwrapJSON(s string, ev *Event, yield func(*Event)) {
 		}
 		return
 	}
-	if c.signinSuccesses {
+	if c.runs(signinSuccesses) {
 		var w diagWrapperProjected
 		if !decodeJSON(s, &w) || w.Records == nil {
 			rejectInto(ev, RejectBadWrapper, yield)

@@ -83,14 +83,17 @@ func TestUnwrapEveryForm(t *testing.T) {
 		}
 	}
 	for _, successes := range []bool{false, true} {
-		c := New(Rules{SigninSuccesses: successes})
+		c := New(Rules{})
+		if successes {
+			c = New(Rules{Kinds: signinSuccessKinds})
+		}
 		success := SignIn
 		if successes {
-			success = SigninSuccess
+			success = SigninLogsSuccess
 		}
 		want := []observed{
-			{Kind: FailedSignIn, Addr: "203.0.113.7", Table: SigninLogs, User: "alice@contoso.com", Time: mustTime(t, t1), InWrapper: true},
-			{Kind: FailedSignIn, Addr: "2001:db8::7", Table: AADNonInteractiveUserSignInLogs, User: "alice@contoso.com", Time: mustTime(t, t2), InWrapper: true},
+			{Kind: FailedSigninLogs, Addr: "203.0.113.7", Table: SigninLogs, User: "alice@contoso.com", Time: mustTime(t, t1), InWrapper: true},
+			{Kind: FailedNonInteractiveSignIn, Addr: "2001:db8::7", Table: AADNonInteractiveUserSignInLogs, User: "alice@contoso.com", Time: mustTime(t, t2), InWrapper: true},
 			{Kind: success, Addr: "198.51.100.4", Table: SigninLogs, User: "alice@contoso.com", Time: mustTime(t, t3), InWrapper: true},
 			{Kind: Unrelated, InWrapper: true},
 		}
@@ -114,7 +117,7 @@ func TestUnwrapEveryForm(t *testing.T) {
 func TestUnwrapSingleRecordsStayOne(t *testing.T) {
 	c := New(Rules{})
 	ev := classifyUnchanged(t, c, newRecord(t, nil, []byte(diagSignInJSON)))
-	assert.Equal(t, FailedSignIn, ev.Kind)
+	assert.Equal(t, FailedSigninLogs, ev.Kind)
 	assert.Equal(t, srcIP, ev.Addr.String())
 
 	for name, body := range map[string]any{
@@ -136,7 +139,7 @@ func TestUnwrapHostile(t *testing.T) {
 	good := diagSignInFrom("SignInLogs", "203.0.113.7", "50126", signInTime)
 	goodJSON, err := json.Marshal(good)
 	require.NoError(t, err)
-	failed := observed{Kind: FailedSignIn, Addr: "203.0.113.7", User: "alice@contoso.com", Time: mustTime(t, signInTime), InWrapper: true}
+	failed := observed{Kind: FailedSigninLogs, Addr: "203.0.113.7", User: "alice@contoso.com", Time: mustTime(t, signInTime), InWrapper: true}
 	reject := func(reason string) observed { return observed{Kind: Rejected, Reject: reason} }
 	rejectElem := func(reason string) observed { return observed{Kind: Rejected, Reject: reason, InWrapper: true} }
 	deep := strings.Repeat(`{"a":`, 20000) + "1" + strings.Repeat("}", 20000)
@@ -158,7 +161,7 @@ func TestUnwrapHostile(t *testing.T) {
 			[]observed{rejectElem(RejectBadResultType), failed}},
 		{"nested past the decoder's depth", `{"records":[` + string(goodJSON) + `,` + deep + `]}`, []observed{reject(RejectBadWrapper)}},
 		{"invalid UTF-8 in a value", `{"records":[` + strings.Replace(string(goodJSON), "alice@", "al\xffice@", 1) + `]}`,
-			[]observed{{Kind: FailedSignIn, Addr: "203.0.113.7", User: "al\uFFFDice@contoso.com", Time: failed.Time, InWrapper: true}}},
+			[]observed{{Kind: FailedSigninLogs, Addr: "203.0.113.7", User: "al\uFFFDice@contoso.com", Time: failed.Time, InWrapper: true}}},
 		{"invalid UTF-8 between values", "{\"records\":[\xff" + string(goodJSON) + `]}`, []observed{reject(RejectBadWrapper)}},
 		{"map: non-maps among records", wrapperOf(good, 5, "x", []any{good}, nil, good),
 			[]observed{failed, rejectElem(RejectBadWrappedRecord), rejectElem(RejectBadWrappedRecord), rejectElem(RejectBadWrappedRecord),
@@ -219,7 +222,7 @@ func FuzzUnwrap(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(string(data))
 	}
-	c := New(Rules{SigninSuccesses: true, ConsoleLogins: true, HostFailures: true})
+	c := New(Rules{Kinds: allKinds()})
 	f.Fuzz(func(t *testing.T, text string) {
 		bodies := []any{text, []byte(text)}
 		var parsed map[string]any

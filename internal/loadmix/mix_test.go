@@ -36,7 +36,7 @@ func testMix(t *testing.T, reuse bool) {
 
 	const batches, batchSize, attackEvery = 200, 1000, 10
 	c := classify.New(classify.Rules{})
-	var kinds [classify.Rejected + 1]int
+	var kinds [classify.MaxKinds]int
 	var ev classify.Event
 	var attacks, records, alerts int
 	for w := range uint32(2) {
@@ -71,7 +71,7 @@ func testMix(t *testing.T, reuse bool) {
 	// 90% application logs, plus auth lines that are no logon (failed passwords, sessions, 4625,
 	// 4624 of logon types that do not count).
 	assert.InDelta(t, 0.92, float64(kinds[classify.Unrelated])/float64(records), 0.01, "unrelated share")
-	for _, k := range []classify.Kind{classify.FailedSignIn, classify.SignIn, classify.LinuxLogon, classify.WindowsLogon} {
+	for _, k := range []classify.Kind{classify.FailedSigninLogs, classify.SignIn, classify.LinuxLogon, classify.SecurityEventLogon} {
 		assert.Positive(t, kinds[k], "kind %v", k)
 	}
 	assert.Zero(t, kinds[classify.Rejected])

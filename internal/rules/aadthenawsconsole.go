@@ -20,9 +20,9 @@ var AADThenAWSConsole = Rule{
 	Tactics:    []string{"InitialAccess", "CredentialAccess"},
 	Techniques: []string{"T1078", "T1110"},
 
-	Failures:  []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
-	Successes: []Success{ConsoleLoginSuccess},
-	Mergeable: []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
+	Failures:  []classify.Kind{classify.FailedSigninLogs, classify.FailedNonInteractiveSignIn},
+	Successes: []classify.Kind{classify.ConsoleLoginSuccess},
+	Mergeable: []classify.Kind{classify.FailedSigninLogs, classify.FailedNonInteractiveSignIn},
 	Project:   ConsoleLoginRow,
 
 	FailureSource: "SigninTable",
@@ -30,6 +30,8 @@ var AADThenAWSConsole = Rule{
 	FirstFailure:  "FirstFailedSignIn",
 	LastFailure:   "LastFailedSignIn",
 }
+
+func init() { Register(&AADThenAWSConsole) }
 
 // ConsoleLoginRow is rule C's projection: the AWS console login's columns, as its KQL projects
 // them. User (and user.name) is the IAM user name, else the identity type (Root, AssumedRole, ...);

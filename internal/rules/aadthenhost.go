@@ -22,9 +22,9 @@ var AADThenHost = Rule{
 	Tactics:    []string{"InitialAccess", "CredentialAccess"},
 	Techniques: []string{"T1078", "T1110"},
 
-	Failures:  []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
-	Successes: []Success{HostLogon},
-	Mergeable: []Failure{FailedSigninLogs, FailedNonInteractiveSignIns},
+	Failures:  []classify.Kind{classify.FailedSigninLogs, classify.FailedNonInteractiveSignIn},
+	Successes: []classify.Kind{classify.LinuxLogon, classify.SecurityEventLogon, classify.WindowsEventLogon},
+	Mergeable: []classify.Kind{classify.FailedSigninLogs, classify.FailedNonInteractiveSignIn},
 	Project:   HostLogonRow,
 
 	FailureSource: "SigninTable",
@@ -32,6 +32,8 @@ var AADThenHost = Rule{
 	FirstFailure:  "FirstFailedSignIn",
 	LastFailure:   "LastFailedSignIn",
 }
+
+func init() { Register(&AADThenHost) }
 
 // HostLogonRow is the seed's projection: the host logon's columns, as its KQL projects them, and
 // LogonSource (which table the logon is of). host.name is the host logged on to, user.name the

@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/secops-otel/aadhostlogincorrelation/internal/classify"
+
 // AWSConsoleThenAAD is Sentinel's "Failed AWS Console logons but success logon to AzureAD": more
 // than the threshold failed AWS console logins (CloudTrail ConsoleLogin whose result is Failure)
 // from an address, and a successful SigninLogs sign-in (ResultType 0, 50125 or 50140) from it.
@@ -17,8 +19,8 @@ var AWSConsoleThenAAD = Rule{
 	Tactics:    []string{"InitialAccess", "CredentialAccess"},
 	Techniques: []string{"T1078", "T1110"},
 
-	Failures:  []Failure{FailedConsoleLogins},
-	Successes: []Success{SigninLogsSuccess},
+	Failures:  []classify.Kind{classify.ConsoleLoginFailure},
+	Successes: []classify.Kind{classify.SigninLogsSuccess},
 	Project:   SignInRow,
 
 	FailureSource: "FailedLoginSource",
@@ -26,3 +28,5 @@ var AWSConsoleThenAAD = Rule{
 	FirstFailure:  "FirstFailedConsoleLogin",
 	LastFailure:   "LastFailedConsoleLogin",
 }
+
+func init() { Register(&AWSConsoleThenAAD) }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 )
 
@@ -18,18 +19,21 @@ type Running struct {
 	Together bool
 }
 
-// Plan is how a set of running rules maps onto the engine: which counters each failure feeds and
-// which rules each success is a success of.
+// Plan is how a set of running rules maps onto the engine: which counters an observation of each
+// kind feeds as a failure, and which rules it is a success of. A kind may be both, for different
+// rules: observations are role-neutral, the rules give them their roles.
 type Plan struct {
 	Rules []Running
 	// Engine holds the rules as the engine runs them (bounds are the caller's).
 	Engine window.Config
-	// Counters[c] are the failure sources counter c counts.
-	Counters [][]Failure
-	// FailureCounters[f] are the counters a failure of source f goes to (none: no rule counts it).
-	FailureCounters [NumFailures][]int
-	// SuccessRules[s] are the indexes in Rules of the rules a success of kind s is a success of.
-	SuccessRules [NumSuccesses][]int
+	// Counters[c] are the kinds counter c counts.
+	Counters [][]classify.Kind
+	// FailureCounters[k] are the counters an observation of kind k goes to as a failure (none: no
+	// rule counts it).
+	FailureCounters [classify.MaxKinds][]int
+	// SuccessRules[k] are the indexes in Rules of the rules an observation of kind k is a success
+	// of (none: no rule takes it).
+	SuccessRules [classify.MaxKinds][]int
 }
 
 // Compile plans rules. A counter is shared by rules that count the same sources with the same
@@ -43,13 +47,13 @@ func Compile(rules []Running) Plan {
 	}
 	ids := map[counterKey]int{}
 	for i, r := range rules {
-		var groups [][]Failure
+		var groups [][]classify.Kind
 		if r.Together && len(r.Mergeable) > 0 {
 			groups = append(groups, r.Mergeable)
 		}
 		for _, f := range r.Failures {
 			if !r.Together || !slices.Contains(r.Mergeable, f) {
-				groups = append(groups, []Failure{f})
+				groups = append(groups, []classify.Kind{f})
 			}
 		}
 		er := window.Rule{Threshold: r.Threshold, Window: int64(r.Window), Suppress: int64(r.Suppress)}
@@ -75,23 +79,35 @@ func Compile(rules []Running) Plan {
 	return p
 }
 
-// CounterName names counter c as alerts do: its source's table, or the tables counted together
-// joined by "+".
+// CounterName names counter c as alerts do: its kind's source (a Sentinel table), or the sources
+// counted together joined by "+".
 func (p *Plan) CounterName(c int) string { return sourceNames(p.Counters[c]) }
 
-func sourceNames(g []Failure) string {
+func sourceNames(g []classify.Kind) string {
 	names := make([]string, len(g))
-	for i, f := range g {
-		names[i] = f.String()
+	for i, k := range g {
+		names[i] = k.Source()
 	}
 	return strings.Join(names, "+")
 }
 
-// Counts reports whether any running rule counts failures of f.
-func (p *Plan) Counts(f Failure) bool { return len(p.FailureCounters[f]) > 0 }
+// Counts reports whether any running rule counts observations of kind k as failures.
+func (p *Plan) Counts(k classify.Kind) bool { return len(p.FailureCounters[k]) > 0 }
 
-// Takes reports whether any running rule alerts on successes of s.
-func (p *Plan) Takes(s Success) bool { return len(p.SuccessRules[s]) > 0 }
+// Takes reports whether any running rule alerts on observations of kind k.
+func (p *Plan) Takes(k classify.Kind) bool { return len(p.SuccessRules[k]) > 0 }
+
+// Kinds lists the kinds the running rules use, as failures or as successes: what the classifier
+// is asked for.
+func (p *Plan) Kinds() []classify.Kind {
+	var ks []classify.Kind
+	for k := range classify.NumKinds() {
+		if p.Counts(classify.Kind(k)) || p.Takes(classify.Kind(k)) {
+			ks = append(ks, classify.Kind(k))
+		}
+	}
+	return ks
+}
 
 // Fingerprint names the running rules and the sources each of their counters counts, so that what
 // outlives the process (a checkpoint, the shared state in Redis) is read back only under the same

@@ -19,8 +19,8 @@ var HostThenAAD = Rule{
 	Tactics:    []string{"InitialAccess", "CredentialAccess"},
 	Techniques: []string{"T1078", "T1110"},
 
-	Failures:  []Failure{FailedSecurityEventLogons, FailedWindowsEventLogons, FailedSyslogLogons},
-	Successes: []Success{SigninLogsSuccess, NonInteractiveSuccess},
+	Failures:  []classify.Kind{classify.FailedSecurityEventLogon, classify.FailedWindowsEventLogon, classify.FailedSyslogLogon},
+	Successes: []classify.Kind{classify.SigninLogsSuccess, classify.NonInteractiveSuccess},
 	Project:   SignInRow,
 
 	FailureSource: "FailedLogonSource",
@@ -28,6 +28,8 @@ var HostThenAAD = Rule{
 	FirstFailure:  "FirstFailedLogon",
 	LastFailure:   "LastFailedLogon",
 }
+
+func init() { Register(&HostThenAAD) }
 
 // SignInRow is rule B's projection (and rule D's): the sign-in row's columns, with the entities its
 // KQL names. It names no host; user.name is the user principal name.

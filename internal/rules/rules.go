@@ -9,67 +9,12 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
-)
-
-// Failure is a failure source: one kind of failed logon that a rule counts per address.
-type Failure uint8
-
-const (
-	// FailedSigninLogs are failed Entra ID sign-ins of SigninLogs.
-	FailedSigninLogs Failure = iota
-	// FailedNonInteractiveSignIns are failed sign-ins of AADNonInteractiveUserSignInLogs.
-	FailedNonInteractiveSignIns
-	// FailedSecurityEventLogons are Windows 4625 events of SecurityEvent (or the Security channel).
-	FailedSecurityEventLogons
-	// FailedWindowsEventLogons are Windows 4625 events of WindowsEvent (forwarded events).
-	FailedWindowsEventLogons
-	// FailedSyslogLogons are failed logons in auth syslog (sshd and other auth programs).
-	FailedSyslogLogons
-	// FailedConsoleLogins are AWS console logins (CloudTrail ConsoleLogin) whose result is Failure.
-	FailedConsoleLogins
-	// NumFailures is the number of failure sources.
-	NumFailures
-)
-
-// String is the Sentinel table the source's records live in, as alerts name it.
-func (f Failure) String() string {
-	switch f {
-	case FailedSigninLogs:
-		return "SigninLogs"
-	case FailedNonInteractiveSignIns:
-		return "AADNonInteractiveUserSignInLogs"
-	case FailedSecurityEventLogons:
-		return "SecurityEvent"
-	case FailedWindowsEventLogons:
-		return "WindowsEvent"
-	case FailedSyslogLogons:
-		return "Syslog"
-	case FailedConsoleLogins:
-		return "AWSCloudTrail"
-	}
-	return fmt.Sprintf("failure(%d)", uint8(f))
-}
-
-// Success is a kind of successful logon a rule alerts on.
-type Success uint8
-
-const (
-	// HostLogon is a successful logon to a host: sshd (or another auth program) "Accepted", or a
-	// Windows 4624 of a counted logon type.
-	HostLogon Success = iota
-	// SigninLogsSuccess is a SigninLogs sign-in whose ResultType is not a failure.
-	SigninLogsSuccess
-	// NonInteractiveSuccess is an AADNonInteractiveUserSignInLogs sign-in whose ResultType is not a failure.
-	NonInteractiveSuccess
-	// ConsoleLoginSuccess is an AWS console login (CloudTrail ConsoleLogin) whose result is Success.
-	ConsoleLoginSuccess
-	// NumSuccesses is the number of success kinds.
-	NumSuccesses
 )
 
 // Projection writes the columns of a rule's alert that come from the success that fired it (ip is
@@ -89,11 +34,14 @@ type Rule struct {
 	Tactics    []string
 	Techniques []string
 
-	Failures  []Failure // counted per address, each on its own
-	Successes []Success
-	// Mergeable are the failure sources that count_tables: together counts as one (none: the
+	// Failures are the observation kinds the rule counts per address as failures, each on its own
+	// (a kind is a failure source: its Source names it in the alert).
+	Failures []classify.Kind
+	// Successes are the observation kinds the rule alerts on.
+	Successes []classify.Kind
+	// Mergeable are the failure kinds that count_tables: together counts as one (none: the
 	// setting does not apply to the rule).
-	Mergeable []Failure
+	Mergeable []classify.Kind
 	// Project writes the success's columns of the alert.
 	Project Projection
 	// FailureCount, FirstFailure and LastFailure name the alert's columns that say how many
@@ -102,8 +50,23 @@ type Rule struct {
 	FailureSource, FailureCount, FirstFailure, LastFailure string
 }
 
-// All is every rule the processor can run, the seed first.
-var All = []*Rule{&AADThenHost, &HostThenAAD, &AADThenAWSConsole, &AWSConsoleThenAAD}
+// All is every rule the processor can run, the seed first: each rule's file adds it (Register).
+var All []*Rule
+
+// Register adds a rule to All. Each rule's file calls it from an init function, so that a rule is
+// its file alone: no list names it. The seed stays first whatever order the files register in.
+func Register(r *Rule) {
+	All = append(All, r)
+	slices.SortStableFunc(All, func(a, b *Rule) int {
+		if a == &AADThenHost {
+			return -1
+		}
+		if b == &AADThenHost {
+			return 1
+		}
+		return 0
+	})
+}
 
 // Default is what runs when the configuration names no rule: the seed.
 var Default = []*Rule{&AADThenHost}

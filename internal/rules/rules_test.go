@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 )
 
 func TestFind(t *testing.T) {
@@ -28,15 +30,19 @@ func TestCompileSeed(t *testing.T) {
 	assert.Equal(t, []int{0, 1}, p.Engine.Rules[0].Counters, "one counter per sign-in table")
 	assert.Equal(t, "SigninLogs", p.CounterName(0))
 	assert.Equal(t, "AADNonInteractiveUserSignInLogs", p.CounterName(1))
-	assert.Equal(t, []int{0}, p.FailureCounters[FailedSigninLogs])
-	assert.Equal(t, []int{0}, p.SuccessRules[HostLogon])
-	assert.False(t, p.Counts(FailedSyslogLogons))
-	assert.False(t, p.Takes(SigninLogsSuccess))
+	assert.Equal(t, []int{0}, p.FailureCounters[classify.FailedSigninLogs])
+	assert.Equal(t, []int{0}, p.SuccessRules[classify.LinuxLogon])
+	assert.Equal(t, []int{0}, p.SuccessRules[classify.SecurityEventLogon])
+	assert.Equal(t, []int{0}, p.SuccessRules[classify.WindowsEventLogon])
+	assert.ElementsMatch(t, []classify.Kind{classify.FailedSigninLogs, classify.FailedNonInteractiveSignIn,
+		classify.LinuxLogon, classify.SecurityEventLogon, classify.WindowsEventLogon}, p.Kinds(), "what the classifier is asked for")
+	assert.False(t, p.Counts(classify.FailedSyslogLogon))
+	assert.False(t, p.Takes(classify.SigninLogsSuccess))
 
 	p = Compile([]Running{{Rule: &AADThenHost, Threshold: 5, Window: time.Hour, Together: true}})
 	assert.Equal(t, []int{0}, p.Engine.Rules[0].Counters)
 	assert.Equal(t, "SigninLogs+AADNonInteractiveUserSignInLogs", p.CounterName(0))
-	assert.Equal(t, []int{0}, p.FailureCounters[FailedNonInteractiveSignIns])
+	assert.Equal(t, []int{0}, p.FailureCounters[classify.FailedNonInteractiveSignIn])
 }
 
 func TestCompileBothRules(t *testing.T) {
@@ -49,9 +55,9 @@ func TestCompileBothRules(t *testing.T) {
 	require.NoError(t, cfg.Check(), "the engine takes the plan once bounds are set")
 	assert.Equal(t, []int{2, 3, 4}, p.Engine.Rules[1].Counters)
 	assert.Equal(t, int64(time.Minute), p.Engine.Rules[1].Suppress)
-	assert.Equal(t, []int{4}, p.FailureCounters[FailedSyslogLogons])
-	assert.Equal(t, []int{1}, p.SuccessRules[NonInteractiveSuccess])
-	assert.Equal(t, []int{0}, p.SuccessRules[HostLogon])
+	assert.Equal(t, []int{4}, p.FailureCounters[classify.FailedSyslogLogon])
+	assert.Equal(t, []int{1}, p.SuccessRules[classify.NonInteractiveSuccess])
+	assert.Equal(t, []int{0}, p.SuccessRules[classify.LinuxLogon])
 }
 
 // A counter is shared by rules that count the same source with the same threshold and window.
@@ -65,7 +71,7 @@ func TestCompileSharesCounters(t *testing.T) {
 	})
 	assert.Equal(t, []int{0, 1}, p.Engine.Rules[1].Counters, "same sources, threshold and window: kept once")
 	assert.Equal(t, []int{2, 3}, p.Engine.Rules[2].Counters, "another window: counted apart")
-	assert.Equal(t, []int{0, 2}, p.FailureCounters[FailedSigninLogs])
+	assert.Equal(t, []int{0, 2}, p.FailureCounters[classify.FailedSigninLogs])
 }
 
 // Rule C counts what the seed counts: both running keep those failures once.
@@ -79,10 +85,10 @@ func TestCompileSeedAndConsoleRules(t *testing.T) {
 	assert.Equal(t, []int{0, 1}, p.Engine.Rules[2].Counters, "rule C shares the seed's counters")
 	assert.Equal(t, []int{5}, p.Engine.Rules[3].Counters)
 	assert.Equal(t, "AWSCloudTrail", p.CounterName(5))
-	assert.Equal(t, []int{5}, p.FailureCounters[FailedConsoleLogins])
-	assert.Equal(t, []int{2}, p.SuccessRules[ConsoleLoginSuccess])
-	assert.Equal(t, []int{1, 3}, p.SuccessRules[SigninLogsSuccess], "rule D takes SigninLogs successes only")
-	assert.Equal(t, []int{1}, p.SuccessRules[NonInteractiveSuccess])
+	assert.Equal(t, []int{5}, p.FailureCounters[classify.ConsoleLoginFailure])
+	assert.Equal(t, []int{2}, p.SuccessRules[classify.ConsoleLoginSuccess])
+	assert.Equal(t, []int{1, 3}, p.SuccessRules[classify.SigninLogsSuccess], "rule D takes SigninLogs successes only")
+	assert.Equal(t, []int{1}, p.SuccessRules[classify.NonInteractiveSuccess])
 	assert.Len(t, p.Counters, 6)
 
 	// With another threshold, rule C counts on its own.
@@ -136,5 +142,16 @@ func TestKQLColumns(t *testing.T) {
 func TestEveryRuleProjects(t *testing.T) {
 	for _, r := range All {
 		assert.NotNil(t, r.Project, r.Short)
+	}
+}
+
+// Every rule registers itself once, the seed first.
+func TestRegister(t *testing.T) {
+	require.NotEmpty(t, All)
+	assert.Same(t, &AADThenHost, All[0])
+	seen := map[*Rule]bool{}
+	for _, r := range All {
+		assert.False(t, seen[r], "%s registered twice", r.Short)
+		seen[r] = true
 	}
 }

@@ -21,8 +21,19 @@ import (
 // both rules' observations: failed host logons and successful sign-ins are asked for.
 var (
 	seedOnly = classify.New(classify.Rules{})
-	allRules = classify.New(classify.Rules{HostFailures: true, SigninSuccesses: true})
+	allRules = classify.New(classify.Rules{Kinds: []classify.Kind{
+		classify.FailedSyslogLogon, classify.FailedSecurityEventLogon, classify.FailedWindowsEventLogon,
+		classify.SigninLogsSuccess, classify.NonInteractiveSuccess,
+	}})
 )
+
+// kindOf is the kind of a name and source (a Sentinel table).
+func kindOf(t *testing.T, name, source string) classify.Kind {
+	t.Helper()
+	k, ok := classify.KindOf(name, source)
+	require.True(t, ok, "no kind %s of %q", name, source)
+	return k
+}
 
 func record(fill func(plog.LogRecord)) plog.LogRecord {
 	lr := plog.NewLogRecord()
@@ -62,11 +73,12 @@ func TestSignInShapesClassify(t *testing.T) {
 					s := shapes.SignIn{Shape: shape, Place: place, Table: table, Addr: "2001:db8::9", User: "bob@contoso.com",
 						NumericResult: numeric, Time: when, App: "Azure Portal", UserDisplayName: "Bob", ClientApp: "Browser", Location: "NL"}
 					t.Run(name+"/"+where+"/"+table+"/numeric "+strconv.FormatBool(numeric), func(t *testing.T) {
-						checkSignIn(t, s, classify.FailedSignIn, classify.FailedSignIn)
+						failed := kindOf(t, "failed_signin", table)
+						checkSignIn(t, s, failed, failed)
 						s.Result = "0"
-						checkSignIn(t, s, classify.SignIn, classify.SigninSuccess)
+						checkSignIn(t, s, classify.SignIn, kindOf(t, "signin_success", table))
 						s.Result = "50125"
-						checkSignIn(t, s, classify.SignIn, classify.SigninSuccess)
+						checkSignIn(t, s, classify.SignIn, kindOf(t, "signin_success", table))
 					})
 				}
 			}
@@ -75,12 +87,12 @@ func TestSignInShapesClassify(t *testing.T) {
 	t.Run("diagnostic/JSON body", func(t *testing.T) {
 		s := shapes.SignIn{Shape: shapes.DiagnosticSignIn, Place: shapes.InJSONBody, Table: shapes.AADNonInteractiveUserSignInLogs,
 			Time: when, App: "Azure Portal", UserDisplayName: "Bob", ClientApp: "Browser", Location: "NL"}
-		checkSignIn(t, s, classify.FailedSignIn, classify.FailedSignIn)
+		checkSignIn(t, s, classify.FailedNonInteractiveSignIn, classify.FailedNonInteractiveSignIn)
 		assert.Equal(t, s.Line(), record(s.Fill).Body().Str(), "the JSON body is the line")
 	})
 	t.Run("zero value", func(t *testing.T) {
 		ev := classified(seedOnly, record(shapes.SignIn{}.Fill))
-		assert.Equal(t, classify.Event{Kind: classify.FailedSignIn, Addr: netip.MustParseAddr(shapes.Addr), Time: shapes.SignInTime.UnixNano(),
+		assert.Equal(t, classify.Event{Kind: classify.FailedSigninLogs, Addr: netip.MustParseAddr(shapes.Addr), Time: shapes.SignInTime.UnixNano(),
 			Table: classify.SigninLogs, ResultType: "50126", User: shapes.UserPrincipalName}, ev)
 	})
 }
@@ -146,9 +158,9 @@ func TestSyslogShapesClassify(t *testing.T) {
 				Message: shapes.AcceptedPassword("carol", "198.51.100.4")},
 				seed: classify.LinuxLogon, both: classify.LinuxLogon, user: "carol", addr: "198.51.100.4"},
 			{name: "failed password", s: shapes.Syslog{Host: "db01", Message: shapes.FailedPassword("carol", "198.51.100.4")},
-				seed: classify.Unrelated, both: classify.HostFailure, user: "carol", addr: "198.51.100.4", repeat: 1},
+				seed: classify.Unrelated, both: classify.FailedSyslogLogon, user: "carol", addr: "198.51.100.4", repeat: 1},
 			{name: "repeated failures", s: shapes.Syslog{Host: "db01", Message: shapes.Repeated(3, shapes.FailedPassword("carol", "198.51.100.4"))},
-				seed: classify.Unrelated, both: classify.HostFailure, user: "carol", addr: "198.51.100.4", repeat: 3},
+				seed: classify.Unrelated, both: classify.FailedSyslogLogon, user: "carol", addr: "198.51.100.4", repeat: 3},
 			{name: "sudo without a PID", s: shapes.Syslog{Host: "db01", Process: "sudo", PID: -1, Message: shapes.AcceptedPassword("carol", "198.51.100.4")},
 				seed: classify.Unrelated, both: classify.Unrelated},
 			{name: "daemon facility", s: shapes.Syslog{Host: "db01", Facility: "daemon", Message: shapes.AcceptedPassword("carol", "198.51.100.4")},
@@ -205,13 +217,13 @@ func TestSSHDGrammarsClassify(t *testing.T) {
 		{shapes.SSHD{Method: "keyboard-interactive/pam", Addr: a}.String(), classify.LinuxLogon, classify.LinuxLogon},
 		{shapes.SSHD{Method: "hostbased", Addr: a, Extra: `ED25519 SHA256:abc, client user "alice", client host "192.0.2.1"`}.String(), classify.LinuxLogon, classify.LinuxLogon},
 		{shapes.SSHD{Method: "gssapi-with-mic", Addr: a, Extra: "alice@EXAMPLE.COM"}.String(), classify.LinuxLogon, classify.LinuxLogon},
-		{shapes.SSHD{Event: "Failed", Addr: a}.String(), classify.Unrelated, classify.HostFailure},
-		{shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: a}.String(), classify.Unrelated, classify.HostFailure},
-		{shapes.SSHD{Event: "Failed", Method: "publickey", Addr: a, Extra: "RSA SHA256:abc"}.String(), classify.Unrelated, classify.HostFailure},
+		{shapes.SSHD{Event: "Failed", Addr: a}.String(), classify.Unrelated, classify.FailedSyslogLogon},
+		{shapes.SSHD{Event: "Failed", InvalidUser: true, User: "admin", Addr: a}.String(), classify.Unrelated, classify.FailedSyslogLogon},
+		{shapes.SSHD{Event: "Failed", Method: "publickey", Addr: a, Extra: "RSA SHA256:abc"}.String(), classify.Unrelated, classify.FailedSyslogLogon},
 		{shapes.SSHD{Event: "Postponed", Method: "keyboard-interactive/pam", Addr: a}.String(), classify.Unrelated, classify.Unrelated},
 		{shapes.SSHD{Event: "Partial", Method: "publickey", Addr: a}.String(), classify.Unrelated, classify.Unrelated},
-		{shapes.InvalidUser("admin", a, 4711), classify.Unrelated, classify.HostFailure},
-		{shapes.Repeated(4, shapes.FailedPassword("root", a)), classify.Unrelated, classify.HostFailure},
+		{shapes.InvalidUser("admin", a, 4711), classify.Unrelated, classify.FailedSyslogLogon},
+		{shapes.Repeated(4, shapes.FailedPassword("root", a)), classify.Unrelated, classify.FailedSyslogLogon},
 		{shapes.ConnectionFrom(a, 4711, "10.0.0.4"), classify.Unrelated, classify.Unrelated},
 		{shapes.ConnectionClosed("authenticating user root", a, 4711), classify.Unrelated, classify.Unrelated},
 		{shapes.ConnectionClosed("invalid user admin", a, 4711), classify.Unrelated, classify.Unrelated},
@@ -250,16 +262,17 @@ func TestWindowsShapesClassify(t *testing.T) {
 		if shape == shapes.WindowsEventRow {
 			source = classify.WindowsEvent
 		}
+		logon, failure := kindOf(t, "windows_logon", source.String()), kindOf(t, "host_failure", source.String())
 		for _, tc := range []struct {
 			name       string
 			w          shapes.Windows
 			seed, both classify.Kind
 			source     classify.LogonSource
 		}{
-			{name: "4624", w: shapes.Windows{}, seed: classify.WindowsLogon, both: classify.WindowsLogon, source: source},
-			{name: "4624 numbers", w: shapes.Windows{Numbers: true, LogonType: 10}, seed: classify.WindowsLogon, both: classify.WindowsLogon, source: source},
-			{name: "4625", w: shapes.Windows{EventID: 4625}, seed: classify.Unrelated, both: classify.HostFailure, source: source},
-			{name: "4625 EventData JSON", w: shapes.Windows{EventID: 4625, EventDataJSON: true}, seed: classify.Unrelated, both: classify.HostFailure, source: source},
+			{name: "4624", w: shapes.Windows{}, seed: logon, both: logon, source: source},
+			{name: "4624 numbers", w: shapes.Windows{Numbers: true, LogonType: 10}, seed: logon, both: logon, source: source},
+			{name: "4625", w: shapes.Windows{EventID: 4625}, seed: classify.Unrelated, both: failure, source: source},
+			{name: "4625 EventData JSON", w: shapes.Windows{EventID: 4625, EventDataJSON: true}, seed: classify.Unrelated, both: failure, source: source},
 			{name: "logon type 2", w: shapes.Windows{LogonType: 2}, seed: classify.Unrelated, both: classify.Unrelated},
 			{name: "no address", w: shapes.Windows{Addr: "-", EventID: 4625}, seed: classify.Unrelated, both: classify.Unrelated},
 			{name: "4634", w: shapes.Windows{EventID: 4634}, seed: classify.Unrelated, both: classify.Unrelated},
@@ -306,10 +319,10 @@ func TestWindowsShapesClassify(t *testing.T) {
 		// SecurityEvent's.
 		if shape == shapes.EventLog || shape == shapes.EventLogArray {
 			ev := classified(allRules, record(shapes.Windows{Shape: shape, Channel: "ForwardedEvents", EventID: 4625}.Fill))
-			assert.Equal(t, classify.HostFailure, ev.Kind)
+			assert.Equal(t, classify.FailedWindowsEventLogon, ev.Kind)
 			assert.Equal(t, classify.WindowsEvent, ev.Source)
 			ev = classified(allRules, record(shapes.Windows{Shape: shape, Channel: "ForwardedEvents"}.Fill))
-			assert.Equal(t, classify.WindowsLogon, ev.Kind)
+			assert.Equal(t, classify.SecurityEventLogon, ev.Kind)
 			assert.Equal(t, classify.SecurityEvent, ev.Source)
 		}
 	}
@@ -318,7 +331,7 @@ func TestWindowsShapesClassify(t *testing.T) {
 // TestFailedLogonWithoutDomain: a 4625 of a name typed without a domain counts, its Account \name.
 func TestFailedLogonWithoutDomain(t *testing.T) {
 	ev := classified(allRules, record(shapes.Windows{EventID: 4625, Domain: "-"}.Fill))
-	require.Equal(t, classify.HostFailure, ev.Kind)
+	require.Equal(t, classify.FailedSecurityEventLogon, ev.Kind)
 	assert.Equal(t, `\`+shapes.User, ev.Account)
 	assert.Empty(t, ev.TargetDomainName)
 	assert.Equal(t, shapes.User, ev.TargetUserName)
@@ -383,11 +396,11 @@ func TestEventHubsMessageClassifies(t *testing.T) {
 			if e.Addr.IsValid() {
 				addrs = append(addrs, e.Addr.String())
 			}
-			if e.Kind == classify.FailedSignIn {
+			if e.Kind.String() == "failed_signin" {
 				assert.Equal(t, shapes.SignInTime.UnixNano(), e.Time)
 			}
 		})
-		assert.Equal(t, []classify.Kind{classify.FailedSignIn, classify.FailedSignIn, classify.SigninSuccess, classify.Unrelated, classify.Rejected}, kinds)
+		assert.Equal(t, []classify.Kind{classify.FailedSigninLogs, classify.FailedNonInteractiveSignIn, classify.SigninLogsSuccess, classify.Unrelated, classify.Rejected}, kinds)
 		assert.Equal(t, []string{shapes.Addr, "2001:db8::1", shapes.Addr}, addrs)
 	}
 }
@@ -395,7 +408,7 @@ func TestEventHubsMessageClassifies(t *testing.T) {
 // TestCloudTrailShapesClassify: console logins of every CloudTrail shape and place, and a CloudTrail
 // file of them, are what the console rules count; other CloudTrail events are not.
 func TestCloudTrailShapesClassify(t *testing.T) {
-	console := classify.New(classify.Rules{ConsoleLogins: true})
+	console := classify.New(classify.Rules{Kinds: []classify.Kind{classify.ConsoleLoginFailure, classify.ConsoleLoginSuccess}})
 	when := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	for _, shape := range []shapes.CloudTrailShape{shapes.SentinelCloudTrail, shapes.CloudTrailEvent} {
 		for _, place := range []shapes.Place{shapes.ShapePlace, shapes.InAttributes, shapes.InMapBody} {

@@ -32,7 +32,7 @@ func alerts() plog.Logs {
 	}}
 	alert.Append(ld, "scope", &rules.AADThenHost, &sshd, alert.Firing{Source: "SigninLogs", Count: 6, First: at.Add(-7 * time.Minute).UnixNano(), Last: at.Add(-4 * time.Minute).UnixNano()}, at)
 	signin := alert.Logon{Time: at.Add(-26 * time.Second).UnixNano(), Event: classify.Event{
-		Kind: classify.SigninSuccess, Addr: netip.MustParseAddr("2001:db8:4b1d::66"), Table: classify.SigninLogs, User: "frank.lee@contoso.com",
+		Kind: classify.SigninLogsSuccess, Addr: netip.MustParseAddr("2001:db8:4b1d::66"), Table: classify.SigninLogs, User: "frank.lee@contoso.com",
 	}}
 	alert.Append(ld, "scope", &rules.HostThenAAD, &signin, alert.Firing{Source: "Syslog", Count: 7, First: at.Add(-5 * time.Minute).UnixNano(), Last: at.Add(-4 * time.Minute).UnixNano()}, at)
 	console := alert.Logon{Time: at.Add(-9 * time.Second).UnixNano(), Event: classify.Event{
