@@ -2,9 +2,12 @@ package aadhostlogincorrelation
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
+	"runtime/trace"
 	"slices"
 	"syscall"
 	"testing"
@@ -30,8 +33,15 @@ import (
 //   - compact-s: one compaction of the whole state (read back, replayed, encoded, written);
 //   - batch-p99-µs / batch-max-µs: processLogs of realistic-mix batches (1000 records, one every
 //     10 ms) while that compaction runs, and quiet-p99-µs / quiet-max-µs the same with no checkpoint
-//     activity. On 2 vCPUs the compaction also takes CPU time from the batches; the batch path
-//     shares no lock with it;
+//     activity (500 batches). On 2 vCPUs the compaction also takes CPU time from the batches; the
+//     batch path shares no lock with it, but a batch that carries an alert writes the journal, in
+//     the storage the compaction writes too;
+//   - for each of the two phases (batch-… and quiet-…), what the runtime says of it
+//     (runtime/metrics): gc-cycles completed, gc-assist-cpu-s (mark assists, drafted from
+//     allocating goroutines), gc-bg-cpu-s (background marking), stw-max-µs (the longest
+//     stop-the-world pause, as the bucket of a histogram), sched-p99-µs / sched-max-µs (how long
+//     goroutines waited for a CPU once runnable), heap-peak-MB (heap objects, sampled after each
+//     batch); user-cpu-s is the runtime's estimate of the CPU time of Go code;
 //   - journal-B/record: journal bytes written per record of the realistic mix;
 //   - hour-written-MB: bytes written over an hour of event time of the realistic mix at 1000 records
 //     a second, written every 30 s and compacted as the processor does; hour-storage-MB and
@@ -39,6 +49,14 @@ import (
 //     and hour2-state-MB the state then, encoded (the mix brings new addresses: the state grows).
 //
 // The timed loop (ns/op) is a batch of the realistic mix with the checkpoint on.
+//
+// -checkpoint.trace=FILE writes an execution trace of the two phases (go tool trace FILE), where
+// each batch is a region "batch" and the compaction a region "compaction": where a slow batch's
+// time went (running, waiting for a CPU, for a lock, in the storage), and what ran meanwhile.
+// checkpointTrace names a file for an execution trace of the quiet and compaction phases of the
+// checkpoint benchmarks (batches are regions "batch", the compaction a region "compaction").
+var checkpointTrace = flag.String("checkpoint.trace", "", "write an execution trace of the checkpoint benchmarks' batch phases to this file")
+
 func BenchmarkCheckpointTracked100K(b *testing.B) { benchmarkCheckpoint(b, 100_000) }
 func BenchmarkCheckpointTracked1M(b *testing.B)   { benchmarkCheckpoint(b, 1_000_000) }
 
@@ -66,33 +84,50 @@ func benchmarkCheckpoint(b *testing.B, n int) {
 	batch := func() time.Duration {
 		ld, _ := mix.Batch(time.Now())
 		t := time.Now()
-		_, _ = p.processLogs(ctx, ld)
+		trace.WithRegion(ctx, "batch", func() { _, _ = p.processLogs(ctx, ld) })
 		return time.Since(t)
 	}
-	paced := func(until func() bool) []time.Duration {
+	var peak uint64 // the largest heap sampled after a batch of paced
+	paced := func(atLeast int, until func() bool) []time.Duration {
 		var d []time.Duration
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
-		for len(d) < 100 || !until() {
+		peak = 0
+		for len(d) < atLeast || !until() {
 			d = append(d, batch())
+			peak = max(peak, heapObjects())
 			<-tick.C
 		}
 		return d
 	}
-	quiet := paced(func() bool { return true })
+	if *checkpointTrace != "" {
+		f, err := os.Create(*checkpointTrace)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := trace.Start(f); err != nil {
+			b.Fatal(err)
+		}
+	}
+	gc0 := readGC()
+	quiet := paced(500, func() bool { return true })
+	gcQuiet := readGC().since(gc0, peak)
 
 	// Batches while a compaction runs.
 	p.flushCheckpoint(ctx)
 	done := make(chan time.Duration, 1)
 	go func() {
 		t := time.Now()
-		if err := p.checkpoints.store.Compact(ctx, state.NewMemory(p.engine)); err != nil {
-			b.Error(err)
-		}
+		trace.WithRegion(ctx, "compaction", func() {
+			if err := p.checkpoints.store.Compact(ctx, state.NewMemory(p.engine)); err != nil {
+				b.Error(err)
+			}
+		})
 		done <- time.Since(t)
 	}()
 	var compact time.Duration
-	busy := paced(func() bool {
+	gc0 = readGC()
+	busy := paced(100, func() bool {
 		select {
 		case compact = <-done:
 			return true
@@ -100,6 +135,10 @@ func benchmarkCheckpoint(b *testing.B, n int) {
 			return false
 		}
 	})
+	gcBusy := readGC().since(gc0, peak)
+	if *checkpointTrace != "" {
+		trace.Stop()
+	}
 
 	// Journal bytes per record of the mix.
 	p.flushCheckpoint(ctx)
@@ -149,6 +188,8 @@ func benchmarkCheckpoint(b *testing.B, n int) {
 	b.ReportMetric(compact.Seconds(), "compact-s")
 	reportPercentiles(b, "batch", busy)
 	reportPercentiles(b, "quiet", quiet)
+	gcQuiet.report(b, "quiet")
+	gcBusy.report(b, "batch")
 	b.ReportMetric(journal, "journal-B/record")
 	b.ReportMetric(float64(hourWritten)/1e6, "hour-written-MB")
 	b.ReportMetric(float64(hourStorage[0])/1e6, "hour-storage-MB")
@@ -235,4 +276,104 @@ func dirSize(b *testing.B, dir string) int64 {
 		}
 	}
 	return n
+}
+
+// gcStats are the runtime's garbage-collection and scheduling figures (runtime/metrics) over a
+// phase of the benchmark: where a batch's added latency can come from besides its own work.
+type gcStats struct {
+	cycles    uint64   // GC cycles completed
+	assist    float64  // CPU seconds of mark assists (drafted from allocating goroutines)
+	bg        float64  // CPU seconds of background marking (dedicated, fractional and idle workers)
+	pause     float64  // CPU seconds of stop-the-world pauses (as GOMAXPROCS times their length)
+	user      float64  // CPU seconds of the program itself
+	pauses    []uint64 // histogram counts of /sched/pauses/total/gc (buckets: pauseBuckets)
+	latencies []uint64 // histogram counts of /sched/latencies: runnable to running
+	buckets   [2][]float64
+	heapPeak  uint64 // bytes in heap objects, the largest sampled
+}
+
+var gcSamples = []string{
+	"/gc/cycles/total:gc-cycles",
+	"/cpu/classes/gc/mark/assist:cpu-seconds",
+	"/cpu/classes/gc/mark/dedicated:cpu-seconds",
+	"/cpu/classes/gc/mark/idle:cpu-seconds",
+	"/cpu/classes/gc/pause:cpu-seconds",
+	"/cpu/classes/user:cpu-seconds",
+	"/sched/pauses/total/gc:seconds",
+	"/sched/latencies:seconds",
+	"/memory/classes/heap/objects:bytes",
+}
+
+func readGC() gcStats {
+	s := make([]metrics.Sample, len(gcSamples))
+	for i, n := range gcSamples {
+		s[i].Name = n
+	}
+	metrics.Read(s)
+	pauses, lat := s[6].Value.Float64Histogram(), s[7].Value.Float64Histogram()
+	return gcStats{
+		cycles: s[0].Value.Uint64(), assist: s[1].Value.Float64(),
+		bg: s[2].Value.Float64() + s[3].Value.Float64(), pause: s[4].Value.Float64(), user: s[5].Value.Float64(),
+		pauses: pauses.Counts, latencies: lat.Counts, buckets: [2][]float64{pauses.Buckets, lat.Buckets},
+		heapPeak: s[8].Value.Uint64(),
+	}
+}
+
+// heapObjects samples the bytes in heap objects.
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// since returns the figures of the phase from s0 to s; peak is the largest heap sampled in it.
+func (s gcStats) since(s0 gcStats, peak uint64) gcStats {
+	d := s
+	d.cycles -= s0.cycles
+	d.assist -= s0.assist
+	d.bg -= s0.bg
+	d.pause -= s0.pause
+	d.user -= s0.user
+	d.pauses = slices.Clone(s.pauses)
+	for i := range d.pauses {
+		d.pauses[i] -= s0.pauses[i]
+	}
+	d.latencies = slices.Clone(s.latencies)
+	for i := range d.latencies {
+		d.latencies[i] -= s0.latencies[i]
+	}
+	d.heapPeak = max(peak, s.heapPeak, s0.heapPeak)
+	return d
+}
+
+// quantile is the upper bound of the bucket holding quantile q of histogram counts (buckets).
+func quantile(counts []uint64, buckets []float64, q float64) float64 {
+	var n uint64
+	for _, c := range counts {
+		n += c
+	}
+	if n == 0 {
+		return 0
+	}
+	want := uint64(q*float64(n-1)) + 1
+	var seen uint64
+	for i, c := range counts {
+		seen += c
+		if seen >= want {
+			return buckets[i+1]
+		}
+	}
+	return buckets[len(buckets)-1]
+}
+
+// report reports the phase's figures under prefix.
+func (s gcStats) report(b *testing.B, prefix string) {
+	b.ReportMetric(float64(s.cycles), prefix+"-gc-cycles")
+	b.ReportMetric(s.assist, prefix+"-gc-assist-cpu-s")
+	b.ReportMetric(s.bg, prefix+"-gc-bg-cpu-s")
+	b.ReportMetric(s.user, prefix+"-user-cpu-s")
+	b.ReportMetric(quantile(s.pauses, s.buckets[0], 1)*1e6, prefix+"-stw-max-µs")
+	b.ReportMetric(quantile(s.latencies, s.buckets[1], 0.99)*1e6, prefix+"-sched-p99-µs")
+	b.ReportMetric(quantile(s.latencies, s.buckets[1], 1)*1e6, prefix+"-sched-max-µs")
+	b.ReportMetric(float64(s.heapPeak)/1e6, prefix+"-heap-peak-MB")
 }
