@@ -1,6 +1,7 @@
 package window
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,20 +23,40 @@ const (
 // so it is ignored.
 var ErrIncompatible = errors.New("incompatible snapshot")
 
-// Snapshot encodes the engine's whole state; encode turns a waiting logon's payload into bytes.
+// Snapshot encodes the engine's whole state; encode appends a waiting logon's payload to b.
 // The encoding ends with a CRC-32 so a torn or corrupt checkpoint is detected on Restore.
 func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, error) {
-	b := make([]byte, 0, 64+e.ips.len()*40+len(e.logons.heap)*512)
-	b = append(b, snapshotMagic...)
-	b = append(b, snapshotVersion)
-	b = e.appendRuleSet(b)
-	b = binary.AppendVarint(b, e.clock)
+	w := snapshotWriter{buf: make([]byte, 0, 64+e.ips.len()*40+len(e.logons.heap)*512)}
+	if err := e.snapshot(&w, encode); err != nil {
+		return nil, err
+	}
+	return w.buf, nil
+}
 
-	b = binary.AppendUvarint(b, uint64(e.ips.len()))
+// SnapshotTo encodes what Snapshot does, handing the encoding to emit as it goes, in consecutive
+// pieces of size bytes (the last one shorter), so that no buffer of the whole state is made; each
+// piece is emit's to keep. pace, when not nil, is called every few hundred entries, and an error
+// from it or from emit stops the snapshot with that error: a snapshot taken in the background
+// rests there, so that it never holds a CPU for long.
+func (e *Engine[P]) SnapshotTo(size int, encode func([]byte, *P) ([]byte, error), emit func([]byte) error, pace func() error) error {
+	if size <= 0 {
+		return errors.New("snapshot pieces of no size")
+	}
+	w := snapshotWriter{buf: make([]byte, 0, 2*size), size: size, emit: emit, pace: pacer{pace: pace}}
+	return e.snapshot(&w, encode)
+}
+
+func (e *Engine[P]) snapshot(w *snapshotWriter, encode func([]byte, *P) ([]byte, error)) error {
+	w.buf = append(w.buf, snapshotMagic...)
+	w.buf = append(w.buf, snapshotVersion)
+	w.buf = e.appendRuleSet(w.buf)
+	w.buf = binary.AppendVarint(w.buf, e.clock)
+
+	w.buf = binary.AppendUvarint(w.buf, uint64(e.ips.len()))
 	// In their order of eviction, so a restore into a smaller bound keeps the last to go.
 	for i := range e.ips.oldestFirst() {
 		r := e.ips.rec(i)
-		b = append(b, r.key[:]...)
+		b := append(w.buf, r.key[:]...)
 		b = append(b, byte(r.counter))       // counters are fewer than 256
 		b = binary.AppendVarint(b, r.newest) // may be newer than every failure kept (compaction)
 		f := e.ips.failures(r)
@@ -43,48 +64,151 @@ func (e *Engine[P]) Snapshot(encode func([]byte, *P) ([]byte, error)) ([]byte, e
 		for _, t := range f {
 			b = binary.AppendVarint(b, t)
 		}
+		w.buf = b
+		if err := w.entry(); err != nil {
+			return err
+		}
 	}
 
 	logons := slices.Clone(e.logons.heap)
-	// In their order of eviction, which a restore keeps.
+	// In their order of eviction, which a restore keeps. A paced snapshot rests while sorting too:
+	// a million waiting logons take some twenty million comparisons.
+	var paceErr error
+	compared := 0
 	slices.SortFunc(logons, func(a, b *pendingLogon[P]) int {
+		if compared++; compared%(64*paceEvery) == 0 && paceErr == nil {
+			paceErr = w.pace.now()
+		}
 		if a.before(b) {
 			return -1
 		}
 		return 1
 	})
-	b = binary.AppendUvarint(b, uint64(len(logons)))
+	if paceErr != nil {
+		return paceErr
+	}
+	w.buf = binary.AppendUvarint(w.buf, uint64(len(logons)))
 	for _, l := range logons {
-		b = append(b, l.key[:]...)
+		b := append(w.buf, l.key[:]...)
 		b = binary.AppendVarint(b, l.time)
 		b = append(b, l.rule, l.done)
 		b = codec.AppendString(b, l.host)
-		mark := len(b)
-		b = binary.AppendUvarint(b, 0) // room for the payload length, rewritten below
-		start := len(b)
 		var err error
-		if b, err = encode(b, &l.payload); err != nil {
-			return nil, fmt.Errorf("encoding a waiting logon: %w", err)
+		if w.scratch, err = encode(w.scratch[:0], &l.payload); err != nil {
+			return fmt.Errorf("encoding a waiting logon: %w", err)
 		}
-		payload := slices.Clone(b[start:])
-		b = binary.AppendUvarint(b[:mark], uint64(len(payload)))
-		b = append(b, payload...)
+		b = binary.AppendUvarint(b, uint64(len(w.scratch)))
+		w.buf = append(b, w.scratch...)
+		if err := w.entry(); err != nil {
+			return err
+		}
 	}
 
 	// Every suppress mark: they are dropped by event time only, so no sweep position is needed.
-	b = binary.AppendUvarint(b, uint64(e.marks.len()))
+	w.buf = binary.AppendUvarint(w.buf, uint64(e.marks.len()))
 	for _, m := range e.marks.sorted() {
-		b = append(b, m.key.addr[:]...)
+		b := append(w.buf, m.key.addr[:]...)
 		b = codec.AppendString(b, m.key.host)
 		b = append(b, byte(m.key.rule), byte(m.key.counter))
-		b = binary.AppendVarint(b, m.time)
+		w.buf = binary.AppendVarint(b, m.time)
+		if err := w.entry(); err != nil {
+			return err
+		}
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b)), nil
+	return w.end()
+}
+
+// paceEvery is how many entries a paced snapshot or restore encodes or decodes between two calls
+// of its pace function: some tens of microseconds of work.
+const paceEvery = 256
+
+// pacer calls pace (when not nil) every paceEvery steps.
+type pacer struct {
+	pace  func() error
+	steps int
+}
+
+func (p *pacer) step() error {
+	if p.pace == nil {
+		return nil
+	}
+	if p.steps++; p.steps < paceEvery {
+		return nil
+	}
+	return p.now()
+}
+
+// now calls pace at once.
+func (p *pacer) now() error {
+	p.steps = 0
+	if p.pace == nil {
+		return nil
+	}
+	return p.pace()
+}
+
+// snapshotWriter collects a snapshot's encoding: all of it in buf (size 0), or handed to emit in
+// pieces of size bytes as it grows.
+type snapshotWriter struct {
+	buf     []byte
+	scratch []byte // a waiting logon's payload
+	size    int
+	emit    func([]byte) error
+	crc     uint32 // of the bytes handed to emit so far
+	pace    pacer
+}
+
+// entry is called after each entry appended to buf.
+func (w *snapshotWriter) entry() error {
+	if w.size > 0 && len(w.buf) >= w.size {
+		if err := w.flush(w.size); err != nil {
+			return err
+		}
+	}
+	return w.pace.step()
+}
+
+// flush hands the pieces of buf that are at least min bytes to emit.
+func (w *snapshotWriter) flush(least int) error {
+	for len(w.buf) >= least && len(w.buf) > 0 {
+		piece := bytes.Clone(w.buf[:min(w.size, len(w.buf))])
+		w.crc = crc32.Update(w.crc, crc32.IEEETable, piece)
+		if err := w.emit(piece); err != nil {
+			return err
+		}
+		w.buf = append(w.buf[:0], w.buf[len(piece):]...)
+	}
+	return nil
+}
+
+// end appends the checksum of everything before it and hands out the rest.
+func (w *snapshotWriter) end() error {
+	sum := crc32.Update(w.crc, crc32.IEEETable, w.buf)
+	w.buf = binary.BigEndian.AppendUint32(w.buf, sum)
+	if w.size == 0 {
+		return nil
+	}
+	return w.flush(1)
 }
 
 // Restore replaces the engine's state with a snapshot. On any error the engine is left empty
 // and the error says why (ErrIncompatible for another version or configuration).
-func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err error) {
+func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) error {
+	return e.restore(data, decode, nil)
+}
+
+// RestorePaced is Restore in the calling goroutine alone (Restore rebuilds the failures in a
+// goroutine of its own), calling pace every few hundred entries: a restore in the background rests
+// there, so that it never holds a CPU for long. An error from pace stops the restore with that
+// error, the engine left empty.
+func (e *Engine[P]) RestorePaced(data []byte, decode func([]byte) (P, error), pace func() error) error {
+	if pace == nil {
+		pace = func() error { return nil }
+	}
+	return e.restore(data, decode, pace)
+}
+
+func (e *Engine[P]) restore(data []byte, decode func([]byte) (P, error), pace func() error) (err error) {
 	fresh := New[P](e.cfg)
 	defer func() {
 		if err != nil {
@@ -96,8 +220,13 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		return fmt.Errorf("corrupt snapshot: no snapshot header (%d bytes)", len(data))
 	}
 	body, sum := data[:len(data)-4], binary.BigEndian.Uint32(data[len(data)-4:])
-	if crc32.ChecksumIEEE(body) != sum {
-		return errors.New("corrupt snapshot: checksum mismatch")
+	p := pacer{pace: pace}
+	if pace == nil {
+		if crc32.ChecksumIEEE(body) != sum {
+			return errors.New("corrupt snapshot: checksum mismatch")
+		}
+	} else if err := pacedChecksum(body, sum, &p); err != nil {
+		return err
 	}
 	r := codec.NewReader(body[len(snapshotMagic):])
 	if v := r.Byte(); v != snapshotVersion {
@@ -111,25 +240,37 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 	*e = *New[P](e.cfg)
 	e.clock = r.Varint()
 
-	// The failures and the waiting successes go into structures of their own: the failures are
-	// restored by a goroutine of their own while this one restores the rest.
-	rest := body[len(body)-r.Len():]
-	ipLen, err := ipSectionLen(rest)
-	if err != nil {
-		return err
-	}
-	r.Bytes(ipLen)
-	var (
-		ips   sync.WaitGroup
-		ipErr error
-	)
-	ips.Go(func() { ipErr = e.restoreFailures(codec.NewReader(rest[:ipLen])) })
-	defer func() {
-		ips.Wait()
-		if err == nil {
-			err = ipErr
+	if pace != nil {
+		// One section after the other, in this goroutine.
+		if err := e.restoreFailures(r, &p); err != nil {
+			return err
 		}
-	}()
+	} else {
+		// The failures and the waiting successes go into structures of their own: the failures are
+		// restored by a goroutine of their own while this one restores the rest.
+		rest := body[len(body)-r.Len():]
+		ipLen, err := ipSectionLen(rest)
+		if err != nil {
+			return err
+		}
+		r.Bytes(ipLen)
+		var (
+			ips   sync.WaitGroup
+			ipErr error
+		)
+		ips.Go(func() {
+			section := codec.NewReader(rest[:ipLen])
+			if ipErr = e.restoreFailures(section, &pacer{}); ipErr == nil && section.Len() != 0 {
+				ipErr = errors.New("corrupt snapshot: failures section")
+			}
+		})
+		defer func() {
+			ips.Wait()
+			if err == nil {
+				err = ipErr
+			}
+		}()
+	}
 
 	for n := r.Count(16 + 4); n > 0 && r.Err() == nil; n-- {
 		var key ipKey
@@ -150,6 +291,9 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		}
 		e.wait(&pendingLogon[P]{key: key, addr: key.Addr(), time: t, host: host, payload: payload,
 			rule: uint8(rule), done: done, due: satAdd(t, e.rules[rule].span)})
+		if err := p.step(); err != nil {
+			return err
+		}
 	}
 
 	for n := r.Count(16 + 4); n > 0 && r.Err() == nil; n-- {
@@ -174,12 +318,31 @@ func (e *Engine[P]) Restore(data []byte, decode func([]byte) (P, error)) (err er
 		if e.marks.add(k, t, satAdd(satAdd(t, ru.Suppress), ru.span), e.cfg.MaxSuppressMarks) {
 			e.Stats.EvictedSuppress++
 		}
+		if err := p.step(); err != nil {
+			return err
+		}
 	}
 	if r.Err() != nil {
 		return fmt.Errorf("corrupt snapshot: %w", r.Err())
 	}
 	if r.Len() != 0 {
 		return errors.New("corrupt snapshot: trailing bytes")
+	}
+	return nil
+}
+
+// pacedChecksum checks the CRC-32 of body in slices, resting between them.
+func pacedChecksum(body []byte, sum uint32, p *pacer) error {
+	const slice = 64 << 10 // some tens of microseconds
+	crc := uint32(0)
+	for at := 0; at < len(body); at += slice {
+		crc = crc32.Update(crc, crc32.IEEETable, body[at:min(at+slice, len(body))])
+		if err := p.now(); err != nil {
+			return err
+		}
+	}
+	if crc != sum {
+		return errors.New("corrupt snapshot: checksum mismatch")
 	}
 	return nil
 }
@@ -200,9 +363,10 @@ func ipSectionLen(b []byte) (int, error) {
 	return len(b) - r.Len(), nil
 }
 
-// restoreFailures restores the failures' section of a snapshot, read by r, into an empty engine.
-// It touches the failures only (and the count of their evictions).
-func (e *Engine[P]) restoreFailures(r *codec.Reader) error {
+// restoreFailures restores the failures' section of a snapshot, read by r, into an empty engine,
+// calling p's step after each record. It touches the failures only (and the count of their
+// evictions).
+func (e *Engine[P]) restoreFailures(r *codec.Reader, p *pacer) error {
 	for n := r.Count(16 + 3); n > 0 && r.Err() == nil; n-- {
 		var key ipKey
 		copy(key[:], r.Bytes(16))
@@ -233,12 +397,12 @@ func (e *Engine[P]) restoreFailures(r *codec.Reader) error {
 			}
 			e.ips.add(key, c, t, e.horizon(e.ips.spans[c]), cn.w, cn.k)
 		}
+		if err := p.step(); err != nil {
+			return err
+		}
 	}
 	if r.Err() != nil {
 		return fmt.Errorf("corrupt snapshot: %w", r.Err())
-	}
-	if r.Len() != 0 {
-		return errors.New("corrupt snapshot: failures section")
 	}
 	return nil
 }

@@ -139,8 +139,18 @@ func FuzzRestore(f *testing.F) {
 	f.Add(snap)
 	f.Add([]byte(snapshotMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A paced restore accepts exactly what a restore does.
+		paced := New[int](cfg)
+		pacedErr := paced.RestorePaced(data, decodeInt, func() error { return nil })
 		o := New[int](cfg)
-		if err := o.Restore(data, decodeInt); err != nil {
+		err := o.Restore(data, decodeInt)
+		if (err == nil) != (pacedErr == nil) {
+			t.Fatalf("restore: %v, paced: %v", err, pacedErr)
+		}
+		if pacedErr != nil && (paced.TrackedIPs() != 0 || paced.PendingLogons() != 0) {
+			t.Fatal("a refused snapshot left state behind")
+		}
+		if err != nil {
 			if o.TrackedIPs() != 0 || o.PendingLogons() != 0 {
 				t.Fatal("a refused snapshot left state behind")
 			}
@@ -151,4 +161,111 @@ func FuzzRestore(f *testing.F) {
 		o.Failure(0, attacker, o.Clock(), nil)
 		o.Logon(attacker, o.Clock(), "h", 1, nil)
 	})
+}
+
+// crowd is a state of many addresses with failures, waiting logons and suppress marks: enough
+// entries for a paced snapshot or restore to rest several times.
+func crowd(t *testing.T) (Config, *Engine[int]) {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Suppress = 5
+	cfg.MaxTrackedIPs, cfg.MaxPendingLogons = 10_000, 10_000
+	e := New[int](cfg)
+	rng := rand.New(rand.NewPCG(11, 12))
+	var events []event
+	for i := range 3000 {
+		ip := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		t0 := int64(1 + i/100)
+		for k := range rng.IntN(9) {
+			events = append(events, event{ip: ip, t: t0 + int64(k), table: rng.IntN(2)})
+		}
+		if rng.IntN(3) == 0 {
+			events = append(events, event{ip: ip, t: t0 + 9, logon: true, id: i})
+		}
+	}
+	feed(e, events, map[[2]int]bool{})
+	require.Greater(t, e.PendingLogons(), 3*paceEvery)
+	require.Positive(t, e.marks.len())
+	return cfg, e
+}
+
+// TestSnapshotInPieces: the pieces SnapshotTo hands out, joined, are Snapshot's bytes, each of the
+// size asked but the last; a paced one rests as it goes; an error from emit or pace stops it.
+func TestSnapshotInPieces(t *testing.T) {
+	_, e := crowd(t)
+	want, err := e.Snapshot(encodeInt)
+	require.NoError(t, err)
+	for _, size := range []int{1, 7, 4096, len(want) - 1, len(want), len(want) + 100} {
+		var got []byte
+		var pieces, paces int
+		emit := func(p []byte) error {
+			require.LessOrEqual(t, len(p), size)
+			if len(got)+len(p) < len(want) {
+				require.Len(t, p, size, "a piece before the last")
+			}
+			got = append(got, p...)
+			pieces++
+			return nil
+		}
+		require.NoError(t, e.SnapshotTo(size, encodeInt, emit, func() error { paces++; return nil }))
+		require.Equal(t, want, got, "size %d", size)
+		require.Equal(t, (len(want)+size-1)/size, pieces)
+		require.Greater(t, paces, 3, "rests along the way")
+	}
+	stop := errors.New("stop")
+	require.ErrorIs(t, e.SnapshotTo(4096, encodeInt, func([]byte) error { return stop }, nil), stop)
+	calls := 0
+	require.ErrorIs(t, e.SnapshotTo(4096, encodeInt, func([]byte) error { return nil }, func() error {
+		if calls++; calls == 3 {
+			return stop
+		}
+		return nil
+	}), stop)
+}
+
+// TestPacedRestore: RestorePaced rebuilds what Restore does, resting as it goes; an error from pace
+// stops it and leaves the engine empty; damage is refused as by Restore.
+func TestPacedRestore(t *testing.T) {
+	cfg, e := crowd(t)
+	snap, err := e.Snapshot(encodeInt)
+	require.NoError(t, err)
+	plain := New[int](cfg)
+	require.NoError(t, plain.Restore(snap, decodeInt))
+	want, err := plain.Snapshot(encodeInt)
+	require.NoError(t, err)
+
+	paced := New[int](cfg)
+	paces := 0
+	require.NoError(t, paced.RestorePaced(snap, decodeInt, func() error { paces++; return nil }))
+	got, err := paced.Snapshot(encodeInt)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	require.Greater(t, paces, 3)
+	require.Equal(t, plain.Stats, paced.Stats)
+
+	stop := errors.New("stop")
+	for _, at := range []int{1, paces / 2, paces} {
+		calls := 0
+		o := New[int](cfg)
+		err := o.RestorePaced(snap, decodeInt, func() error {
+			if calls++; calls == at {
+				return stop
+			}
+			return nil
+		})
+		require.ErrorIs(t, err, stop)
+		require.Zero(t, o.TrackedIPs())
+		require.Zero(t, o.PendingLogons())
+	}
+
+	rng := rand.New(rand.NewPCG(13, 14))
+	for range 200 {
+		i := rng.IntN(len(snap))
+		damaged := append([]byte(nil), snap...)
+		damaged[i] ^= 1 << rng.IntN(8)
+		o := New[int](cfg)
+		require.Error(t, o.RestorePaced(damaged, decodeInt, nil), "byte %d", i)
+		require.Zero(t, o.TrackedIPs())
+		require.Error(t, New[int](cfg).RestorePaced(snap[:i], decodeInt, nil), "cut at %d", i)
+	}
 }
