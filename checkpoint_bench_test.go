@@ -20,7 +20,6 @@ import (
 	"go.opentelemetry.io/collector/processor/processortest"
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/loadmix"
-	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/state/statetest"
 )
 
@@ -119,7 +118,7 @@ func benchmarkCheckpoint(b *testing.B, n int) {
 	go func() {
 		t := time.Now()
 		trace.WithRegion(ctx, "compaction", func() {
-			if err := p.checkpoints.store.Compact(ctx, state.NewMemory(p.engine)); err != nil {
+			if err := p.compactCheckpoint(ctx); err != nil {
 				b.Error(err)
 			}
 		})

@@ -30,7 +30,6 @@ import (
 
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadatatest"
-	"github.com/secops-otel/aadhostlogincorrelation/internal/state"
 )
 
 // storageRig is a real file_storage extension over a directory that outlives the processors
@@ -579,7 +578,7 @@ func TestBatchesDoNotWaitForCheckpoints(t *testing.T) {
 	go func() { p1.flushCheckpoint(context.Background()); close(flushed) }()
 	<-gate.waiting // the flush is stuck in the storage
 	compacted := make(chan error, 1)
-	go func() { compacted <- p1.checkpoints.store.Compact(context.Background(), state.NewMemory(p1.engine)) }()
+	go func() { compacted <- p1.compactCheckpoint(context.Background()) }()
 
 	done := make(chan struct{})
 	go func() {

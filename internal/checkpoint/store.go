@@ -13,9 +13,12 @@
 // writes chunk next and the meta that counts it in one transaction, so a crash leaves either the
 // old or the new meta, never a meta that names a chunk not written. Compaction builds a new base
 // away from the live state, in a replica: it reads the current base and journal back from the
-// storage, replays the journal, encodes the result and writes it as the next generation's pieces,
-// then switches the meta to it and deletes what it replaced, again in one transaction. The live
-// state is never locked for it.
+// storage, replays the journal, and writes the result as the next generation's pieces as it encodes
+// it; then it switches the meta to it in one small transaction, and deletes the pieces and chunks
+// the new meta no longer names, a few at a time (a crash in between leaves keys that Sweep deletes
+// at the next start). The live state is never locked for it, and the storage only for short
+// transactions, which a batch that carries an alert may be waiting behind; a Pacer spreads the work
+// over time so that it never holds a CPU for long either.
 package checkpoint
 
 import (
@@ -54,14 +57,21 @@ const (
 // ErrIncompatible marks a checkpoint made for another rule set or by another version.
 var ErrIncompatible = errors.New("incompatible checkpoint")
 
-// State is what a checkpoint is restored into and compacted with.
+// State is what a checkpoint is restored into.
 type State interface {
 	// Restore replaces the state with a base snapshot.
 	Restore(base []byte) error
 	// Replay applies journal records.
 	Replay(journal []byte) error
-	// Snapshot encodes the state as a base.
-	Snapshot() ([]byte, error)
+}
+
+// Replica is a state that a compaction rebuilds the next base in, away from the live state. It may
+// keep views of the base and journal it is given.
+type Replica interface {
+	State
+	// SnapshotTo encodes the state as a base, handing it to emit in consecutive pieces of size
+	// bytes (the last one shorter); each piece is emit's to keep.
+	SnapshotTo(size int, emit func(piece []byte) error) error
 }
 
 // meta says which keys make up the state.
@@ -156,7 +166,7 @@ func Open(ctx context.Context, client storage.Client, ruleSet []byte, st State) 
 		return s, ld, fmt.Errorf("%w: made for other rules (or their thresholds, windows or counters)", ErrIncompatible)
 	}
 	if m.pieces > 0 {
-		base, err := readBase(ctx, client, m)
+		base, err := readBase(ctx, client, m, nil)
 		if err != nil {
 			return s, ld, err
 		}
@@ -180,8 +190,8 @@ func Open(ctx context.Context, client storage.Client, ruleSet []byte, st State) 
 	return s, ld, nil
 }
 
-// readBase reads and joins the base's pieces.
-func readBase(ctx context.Context, client storage.Client, m meta) ([]byte, error) {
+// readBase reads and joins the base's pieces, stepping pace (may be nil) after each.
+func readBase(ctx context.Context, client storage.Client, m meta, pace *Pacer) ([]byte, error) {
 	base := make([]byte, 0, min(m.baseBytes, 1<<30))
 	for i := range m.pieces {
 		piece, err := client.Get(ctx, baseKey(m.gen, i))
@@ -192,6 +202,9 @@ func readBase(ctx context.Context, client storage.Client, m meta) ([]byte, error
 			return nil, fmt.Errorf("corrupt checkpoint: base piece %d of %d missing", i, m.pieces)
 		}
 		base = append(base, piece...)
+		if err := pace.Step(); err != nil {
+			return nil, err
+		}
 	}
 	if int64(len(base)) != m.baseBytes {
 		return nil, fmt.Errorf("corrupt checkpoint: base of %d bytes, want %d", len(base), m.baseBytes)
@@ -267,68 +280,97 @@ func (s *Store) Rebase(ctx context.Context, snapshot []byte) error {
 	s.mu.Lock()
 	gen := s.meta.gen + 1
 	s.mu.Unlock()
-	pieces, err := s.writeBase(ctx, gen, snapshot)
+	pieces := 0
+	for at := 0; at < len(snapshot); at += ChunkSize {
+		if err := s.writePiece(ctx, gen, pieces, snapshot[at:min(at+ChunkSize, len(snapshot))]); err != nil {
+			return err
+		}
+		pieces++
+	}
+	s.mu.Lock()
+	replaced, err := s.switchTo(ctx, gen, pieces, int64(len(snapshot)), s.meta.next, s.meta.journal)
+	s.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.switchTo(ctx, gen, pieces, int64(len(snapshot)), s.meta.next, s.meta.journal)
+	return s.delete(ctx, replaced, nil)
 }
 
-// writeBase writes snapshot as the pieces of generation gen.
-func (s *Store) writeBase(ctx context.Context, gen uint64, snapshot []byte) (int, error) {
-	pieces := 0
-	for at := 0; at < len(snapshot); at += ChunkSize {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		piece := snapshot[at:min(at+ChunkSize, len(snapshot))]
-		if err := s.client.Set(ctx, baseKey(gen, pieces), piece); err != nil {
-			return 0, fmt.Errorf("writing base piece %d: %w", pieces, err)
-		}
-		s.mu.Lock()
-		s.written += int64(len(piece))
-		s.mu.Unlock()
-		pieces++
+// writePiece writes piece i of generation gen.
+func (s *Store) writePiece(ctx context.Context, gen uint64, i int, piece []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return pieces, nil
+	if err := s.client.Set(ctx, baseKey(gen, i), piece); err != nil {
+		return fmt.Errorf("writing base piece %d: %w", i, err)
+	}
+	s.mu.Lock()
+	s.written += int64(len(piece))
+	s.mu.Unlock()
+	return nil
 }
 
 // switchTo makes generation gen's pieces the base, with the journal chunks from first on (the
-// chunks before it held compacted bytes), and deletes the base and the chunks it replaces in the
-// same transaction. s.mu is held.
-func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes int64, first uint64, compacted int64) error {
+// chunks before it held compacted bytes), in one small transaction, and returns the keys of the
+// base and the chunks it replaced: no meta names them any more, so deleting them is left to the
+// caller, after (a crash before they are all deleted leaves keys that Sweep deletes at the next
+// start). s.mu is held.
+func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes int64, first uint64, compacted int64) ([]string, error) {
 	old := s.meta
 	m := old
 	m.gen, m.pieces, m.baseBytes, m.first = gen, pieces, baseBytes, first
 	m.journal = old.journal - compacted
 	encoded := m.encode()
-	ops := []*storage.Operation{storage.SetOperation(metaKey, encoded)}
-	for i := range old.pieces {
-		ops = append(ops, storage.DeleteOperation(baseKey(old.gen, i)))
-	}
-	for seq := old.first; seq < first; seq++ {
-		ops = append(ops, storage.DeleteOperation(journalKey(seq)))
-	}
-	if err := s.client.Batch(ctx, ops...); err != nil {
-		return err
+	if err := s.client.Set(ctx, metaKey, encoded); err != nil {
+		return nil, err
 	}
 	s.written += int64(len(encoded))
 	s.meta = m
+	replaced := make([]string, 0, old.pieces+int(first-old.first))
+	for i := range old.pieces {
+		replaced = append(replaced, baseKey(old.gen, i))
+	}
+	for seq := old.first; seq < first; seq++ {
+		replaced = append(replaced, journalKey(seq))
+	}
+	return replaced, nil
+}
+
+// deleteBatch is how many keys one transaction deletes: a short hold of the storage, which a
+// batch that carries an alert may be waiting for.
+const deleteBatch = 32
+
+// delete deletes keys, deleteBatch at a time, calling pace (may be nil) after each transaction.
+func (s *Store) delete(ctx context.Context, keys []string, pace *Pacer) error {
+	for len(keys) > 0 {
+		n := min(len(keys), deleteBatch)
+		ops := make([]*storage.Operation, n)
+		for i, k := range keys[:n] {
+			ops[i] = storage.DeleteOperation(k)
+		}
+		if err := s.client.Batch(ctx, ops...); err != nil {
+			return fmt.Errorf("deleting what a new base replaced (the next start deletes it): %w", err)
+		}
+		keys = keys[n:]
+		if err := pace.Step(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // Compact builds a new base from the current base and journal in replica (an empty state of the
-// same rule set), writes it, and switches to it. Journal chunks appended meanwhile are kept.
-func (s *Store) Compact(ctx context.Context, replica State) error {
+// same rule set), writes it as it is encoded, and switches to it. Journal chunks appended meanwhile
+// are kept. pace (may be nil) spreads the work over time: it is stepped after each storage
+// operation, and should be the replica's too.
+func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error {
 	s.baseMu.Lock()
 	defer s.baseMu.Unlock()
 	s.mu.Lock()
 	m := s.meta
 	s.mu.Unlock()
 	if m.pieces > 0 {
-		base, err := readBase(ctx, s.client, m)
+		base, err := readBase(ctx, s.client, m, pace)
 		if err != nil {
 			return err
 		}
@@ -347,18 +389,30 @@ func (s *Store) Compact(ctx context.Context, replica State) error {
 		if err != nil {
 			return fmt.Errorf("journal chunk %d: %w", seq, err)
 		}
+		if err := pace.Step(); err != nil {
+			return err
+		}
 	}
-	snapshot, err := replica.Snapshot()
-	if err != nil {
-		return err
-	}
-	pieces, err := s.writeBase(ctx, m.gen+1, snapshot)
+	gen := m.gen + 1
+	pieces, size := 0, int64(0)
+	err := replica.SnapshotTo(ChunkSize, func(piece []byte) error {
+		if err := s.writePiece(ctx, gen, pieces, piece); err != nil {
+			return err
+		}
+		pieces++
+		size += int64(len(piece))
+		return pace.Step()
+	})
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.switchTo(ctx, m.gen+1, pieces, int64(len(snapshot)), m.next, m.journal)
+	replaced, err := s.switchTo(ctx, gen, pieces, size, m.next, m.journal)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.delete(ctx, replaced, pace)
 }
 
 // Sweep deletes every key of the storage that the meta does not name (the pieces of a compaction

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
@@ -27,6 +28,16 @@ func (s *logState) Restore(base []byte) error {
 }
 func (s *logState) Replay(records []byte) error { s.log = append(s.log, records...); return nil }
 func (s *logState) Snapshot() ([]byte, error)   { return append([]byte("BASE"), s.log...), nil }
+
+func (s *logState) SnapshotTo(size int, emit func([]byte) error) error {
+	snap, _ := s.Snapshot()
+	for at := 0; at < len(snap); at += size {
+		if err := emit(bytes.Clone(snap[at:min(at+size, len(snap))])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func newClient() storage.Client {
 	return storagetest.NewInMemoryClient(component.KindProcessor, component.MustNewID("test"), "")
@@ -54,7 +65,7 @@ func TestAppendCompactReopen(t *testing.T) {
 		want = append(want, rec...)
 		require.NoError(t, s.Append(ctx, rec))
 		if i%7 == 6 {
-			require.NoError(t, s.Compact(ctx, &logState{}))
+			require.NoError(t, s.Compact(ctx, &logState{}, nil))
 		}
 		if i%5 == 0 {
 			_, got, ld := open(t, client)
@@ -77,7 +88,7 @@ func TestCompactionKeepsChunksAppendedMeanwhile(t *testing.T) {
 	s, _, _ := open(t, client)
 	require.NoError(t, s.Append(ctx, []byte("a")))
 	replica := &appendingState{logState: logState{}, during: func() { require.NoError(t, s.Append(ctx, []byte("b"))) }}
-	require.NoError(t, s.Compact(ctx, replica))
+	require.NoError(t, s.Compact(ctx, replica, nil))
 	require.NoError(t, s.Append(ctx, []byte("c")))
 	_, got, _ := open(t, client)
 	assert.Equal(t, "abc", string(got))
@@ -89,7 +100,10 @@ type appendingState struct {
 	during func()
 }
 
-func (s *appendingState) Snapshot() ([]byte, error) { s.during(); return s.logState.Snapshot() }
+func (s *appendingState) SnapshotTo(size int, emit func([]byte) error) error {
+	s.during()
+	return s.logState.SnapshotTo(size, emit)
+}
 
 func TestDamageIsDetected(t *testing.T) {
 	ctx := context.Background()
@@ -113,7 +127,7 @@ func TestDamageIsDetected(t *testing.T) {
 			s, _, _ := open(t, client)
 			require.NoError(t, s.Append(ctx, []byte("<0>")))
 			require.NoError(t, s.Append(ctx, []byte("<1>")))
-			require.NoError(t, s.Compact(ctx, &logState{}))
+			require.NoError(t, s.Compact(ctx, &logState{}, nil))
 			for i := 2; i < 5; i++ {
 				require.NoError(t, s.Append(ctx, []byte(fmt.Sprintf("<%d>", i))))
 			}
@@ -178,4 +192,109 @@ func FuzzOpen(f *testing.F) {
 		_ = c.Set(ctx, "j/0", chunk)
 		_, _, _ = Open(ctx, c, rules, &logState{})
 	})
+}
+
+// failingClient fails the operations fail says to fail.
+type failingClient struct {
+	storage.Client
+	fail func(ops []*storage.Operation) bool
+}
+
+func (c *failingClient) Set(ctx context.Context, key string, value []byte) error {
+	return c.Batch(ctx, storage.SetOperation(key, value))
+}
+
+func (c *failingClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	if c.fail(ops) {
+		return errors.New("storage failing")
+	}
+	return c.Client.Batch(ctx, ops...)
+}
+
+func (c *failingClient) Walk(ctx context.Context, fn storage.WalkFunc) error {
+	return c.Client.(storage.Walker).Walk(ctx, fn)
+}
+
+// TestCompactionInPieces: a base larger than a piece is written in pieces as the replica encodes
+// it, and a compaction cut short at any point (an error from the storage, the context cancelled
+// while it rests) leaves the checkpoint as it was; what it wrote is deleted by the next start's
+// sweep, and the next compaction succeeds.
+func TestCompactionInPieces(t *testing.T) {
+	ctx := context.Background()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 2*ChunkSize/16+100) // some 2.01 pieces
+	prepare := func(t *testing.T) (storage.Client, *Store, string) {
+		client := newClient()
+		s, _, _ := open(t, client)
+		require.NoError(t, s.Append(ctx, big))
+		require.NoError(t, s.Compact(ctx, &logState{}, nil))
+		require.NoError(t, s.Append(ctx, []byte("<tail>")))
+		return client, s, string(big) + "<tail>"
+	}
+	client, s, want := prepare(t)
+	require.NoError(t, s.Compact(ctx, &logState{}, nil))
+	_, got, _ := open(t, client)
+	require.Equal(t, want, string(got))
+	base, journal := s.Sizes()
+	assert.Equal(t, int64(len("BASE")+len(want)), base)
+	assert.Zero(t, journal)
+	assert.Equal(t, []string{"b/2/0", "b/2/1", "b/2/2", "meta"}, walk(t, client), "the replaced base and chunks deleted")
+
+	for cut := range 5 {
+		t.Run(fmt.Sprintf("storage fails at operation %d", cut), func(t *testing.T) {
+			client, s, want := prepare(t)
+			ops := 0
+			failing := &failingClient{Client: client, fail: func(o []*storage.Operation) bool {
+				if o[0].Type == storage.Get {
+					return false
+				}
+				ops++
+				return ops == cut+1
+			}}
+			s.client = failing
+			err := s.Compact(ctx, &logState{}, nil)
+			require.Error(t, err)
+			_, got, _ := open(t, client)
+			require.Equal(t, want, string(got), "the checkpoint holds what it held")
+			// The next start sweeps what the compaction left, and the next compaction succeeds.
+			s2, _, _ := open(t, client)
+			require.NoError(t, s2.Sweep(ctx))
+			require.NoError(t, s2.Compact(ctx, &logState{}, nil))
+			_, got, _ = open(t, client)
+			require.Equal(t, want, string(got))
+			require.NoError(t, s2.Sweep(ctx))
+			keys := walk(t, client)
+			require.Len(t, keys, 4, "three pieces and the meta: %v", keys)
+		})
+	}
+
+	t.Run("cancelled while resting", func(t *testing.T) {
+		client, s, want := prepare(t)
+		cctx, cancel := context.WithCancel(ctx)
+		pace := NewPacer(cctx, 0, time.Hour) // rests at every step, until cancelled
+		time.AfterFunc(10*time.Millisecond, cancel)
+		require.ErrorIs(t, s.Compact(cctx, &logState{}, pace), context.Canceled)
+		_, got, _ := open(t, client)
+		require.Equal(t, want, string(got))
+	})
+}
+
+func TestPacerRestsBetweenSlices(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := NewPacer(ctx, time.Hour, time.Millisecond)
+	for range 100 {
+		require.NoError(t, p.Step())
+	}
+	n, _ := p.Rested()
+	assert.Zero(t, n, "the slice is not over")
+	p = NewPacer(ctx, 0, time.Millisecond)
+	for range 3 {
+		require.NoError(t, p.Step())
+	}
+	n, d := p.Rested()
+	assert.Equal(t, 3, n)
+	assert.GreaterOrEqual(t, d, 3*time.Millisecond)
+	cancel()
+	require.ErrorIs(t, p.Step(), context.Canceled)
+	var none *Pacer
+	require.NoError(t, none.Step())
 }

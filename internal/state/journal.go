@@ -114,24 +114,34 @@ func (j *journal) endBatch(entries int) {
 func (m *Memory) Replay(records []byte) error {
 	stats := m.Engine.Stats
 	defer func() { m.Engine.Stats = stats }()
+	return replay(m.Engine, records, &m.fired, alert.UnmarshalPacked, nil)
+}
+
+// replay applies journal records to engine: a success's logon becomes the engine's payload through
+// decode (with the resources of the logons of its record), and step (when not nil) is called after
+// each entry.
+func replay[P any](engine *window.Engine[P], records []byte, scratch *[]window.Alert[P],
+	decode func([]byte, alert.Resources) (P, error), step func() error) error {
 	r := codec.NewReader(records)
 	for r.Len() > 0 {
 		rec := r.Bytes(r.Count(1))
 		if r.Err() != nil {
 			return fmt.Errorf("journal: record: %w", r.Err())
 		}
-		if err := m.replayRecord(rec); err != nil {
+		if err := replayRecord(engine, rec, scratch, decode, step); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
 	}
 	return nil
 }
 
-func (m *Memory) replayRecord(rec []byte) error {
+func replayRecord[P any](engine *window.Engine[P], rec []byte, scratch *[]window.Alert[P],
+	decode func([]byte, alert.Resources) (P, error), step func() error) error {
 	r := codec.NewReader(rec)
 	resources := alert.Resources{}
-	fired := m.fired[:0]
-	rules := m.Engine.Rules()
+	fired := (*scratch)[:0]
+	defer func() { *scratch = fired[:0] }()
+	rules := engine.Rules()
 	for r.Len() > 0 {
 		kind := r.Byte()
 		n := int(min(r.Uvarint(), math.MaxUint16)) // a rule or counter number: few
@@ -145,8 +155,8 @@ func (m *Memory) replayRecord(rec []byte) error {
 			if n > math.MaxUint8 {
 				return fmt.Errorf("failure of counter %d", n)
 			}
-			if m.Engine.Observe(t, math.MaxInt64, 0) == window.Current {
-				fired = m.Engine.Failure(n, addr, t, fired)
+			if engine.Observe(t, math.MaxInt64, 0) == window.Current {
+				fired = engine.Failure(n, addr, t, fired)
 			}
 		case entrySuccess:
 			host := r.String()
@@ -157,20 +167,24 @@ func (m *Memory) replayRecord(rec []byte) error {
 			if n >= rules {
 				return fmt.Errorf("success of rule %d (%d rules)", n, rules)
 			}
-			packed, err := alert.UnmarshalPacked(raw, resources)
+			payload, err := decode(raw, resources)
 			if err != nil {
 				return fmt.Errorf("logon: %w", err)
 			}
-			if m.Engine.Observe(t, math.MaxInt64, 0) == window.Current {
-				fired = m.Engine.Success(n, addr, t, host, packed, fired)
+			if engine.Observe(t, math.MaxInt64, 0) == window.Current {
+				fired = engine.Success(n, addr, t, host, payload, fired)
 			}
 		default:
 			return fmt.Errorf("entry of kind %d", kind)
 		}
 		clear(fired) // made before: not again
 		fired = fired[:0]
+		if step != nil {
+			if err := step(); err != nil {
+				return err
+			}
+		}
 	}
-	m.fired = fired
 	return nil
 }
 
