@@ -3,6 +3,9 @@
 package aadhostlogincorrelation
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unsafe"
@@ -18,4 +21,24 @@ func threadCPU() (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(ts.Nano()), true
+}
+
+// threadSched returns the calling OS thread's time on a CPU and its time waiting in the kernel's
+// run queue for one (/proc/thread-self/schedstat): with the goroutine locked to its thread, how
+// much of a latency was the machine's other work holding the CPUs.
+func threadSched() (run, wait time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/thread-self/schedstat")
+	if err != nil {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, 0, false
+	}
+	r, err1 := strconv.ParseInt(f[0], 10, 64)
+	w, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return time.Duration(r), time.Duration(w), true
 }
