@@ -51,6 +51,7 @@ func startGateway(t *testing.T, redisAddr, keyPrefix, sink string) gateway {
 		"HEALTH_ENDPOINT":    fmt.Sprintf("127.0.0.1:%d", health),
 		"METRICS_HOST":       "127.0.0.1",
 		"METRICS_PORT":       strconv.Itoa(g.metrics),
+		"STATE_DIR":          filepath.Join(g.dir, "state"), // the export queue: one per gateway
 	} {
 		t.Setenv(k, v)
 	}
