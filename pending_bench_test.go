@@ -26,7 +26,7 @@ func BenchmarkHeapPerPendingLogon(b *testing.B) {
 		before := heapStats()
 		p := newPerfProcessor(b)
 		mix := loadmix.NewMix(benchBatch, 0, 0)
-		var ev classify.Event
+		var ev classify.Observation
 		for {
 			_, pending := p.sizes()
 			if pending >= pendingBenchLogons {

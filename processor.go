@@ -38,10 +38,11 @@ type correlationProcessor struct {
 	// mu serialises batches: the backend and the buffers below belong to one batch at a time.
 	mu        sync.Mutex
 	backend   state.Backend
-	event     classify.Event
-	at        recordAt              // the record collect is at
-	observeFn func(*classify.Event) // p.observe, bound once
+	event     classify.Observation
+	at        recordAt                    // the record collect is at
+	observeFn func(*classify.Observation) // p.observe, bound once
 	events    []state.Event
+	payloads  payloads // of the batch's successes, which p.events point to
 	alerts    []state.Alert
 	counts    batchCounts
 	plan      rules.Plan // the rules that run, mapped onto the engine's counters
@@ -208,6 +209,7 @@ func (p *correlationProcessor) correlate(ctx context.Context, ld plog.Logs) (plo
 		p.warnings.failed(p.logger, now, err)
 		clear(p.events)
 		p.events = p.events[:0] // not judged: no verdict to count
+		p.payloads.reset()
 	} else if requests < 0 || p.backendRequests() != requests {
 		p.warnings.succeeded(p.logger) // the backend answered this batch
 	}
@@ -239,6 +241,7 @@ func (p *correlationProcessor) correlate(ctx context.Context, ld plog.Logs) (plo
 		}, now)
 	}
 	clear(p.events) // drop references to this batch's logons
+	p.payloads.reset()
 	if p.cfg.Emit == EmitAlerts && len(p.alerts) == 0 {
 		return out, false, processorhelper.ErrSkipProcessingData
 	}
@@ -325,7 +328,7 @@ func routeOf(plan *rules.Plan, k classify.Kind) kindRoute {
 // observe takes one observation of the record at p.at: a record's own, or one of a wrapper's. What
 // a kind is to the running rules (a failure of some counters, a success of some rules, or both) is
 // the plan's to say.
-func (p *correlationProcessor) observe(ev *classify.Event) {
+func (p *correlationProcessor) observe(ev *classify.Observation) {
 	p.counts.kinds[ev.Kind]++
 	if ev.Kind == classify.Rejected {
 		p.counts.rejectedBy(ev.Reject)
@@ -346,17 +349,18 @@ func (p *correlationProcessor) observe(ev *classify.Event) {
 	if at.resource == (pcommon.Resource{}) {
 		at.resource = p.keepResource(at.rl.Resource())
 	}
+	payload := p.payloads.next() // one for all the rules that take it
+	payload.Set(ev, t, at.resource)
 	for _, r := range successes {
 		e := p.nextEvent()
-		e.Logon, e.Rule, e.Addr, e.Time = true, r, ev.Addr, t
-		e.Payload.Set(ev, t, at.resource)
+		e.Logon, e.Rule, e.Addr, e.Time, e.Payload = true, r, ev.Addr, t, payload
 	}
 }
 
 // failures adds n failures from ev at time t to each of counters. More than the largest threshold
 // plus one at one time changes no decision, so a record claiming more (rsyslog's "message repeated
 // N times") adds that many.
-func (p *correlationProcessor) failures(counters []int, n int, ev *classify.Event, t int64) {
+func (p *correlationProcessor) failures(counters []int, n int, ev *classify.Observation, t int64) {
 	n = min(max(n, 1), p.maxRepeat)
 	for _, c := range counters {
 		for range n {
@@ -366,8 +370,7 @@ func (p *correlationProcessor) failures(counters []int, n int, ev *classify.Even
 	}
 }
 
-// nextEvent appends a zero event to p.events and returns it, built in place rather than copied in:
-// an event with its logon is some 500 bytes.
+// nextEvent appends a zero event to p.events and returns it, built in place rather than copied in.
 func (p *correlationProcessor) nextEvent() *state.Event {
 	if len(p.events) == cap(p.events) {
 		p.events = slices.Grow(p.events, 1)
@@ -378,10 +381,39 @@ func (p *correlationProcessor) nextEvent() *state.Event {
 	return e
 }
 
+// payloads holds the payloads of a batch's successes, out of its events: a failure, most of a
+// batch's events, carries none. It hands out pointers that stay valid for the batch: blocks of
+// payloads, kept from batch to batch.
+type payloads struct {
+	blocks [][]alert.Logon
+	n      int // handed out this batch
+}
+
+// payloadBlock is how many payloads a block holds (some 370 bytes each).
+const payloadBlock = 64
+
+// next returns the batch's next payload, to be filled in place.
+func (s *payloads) next() *alert.Logon {
+	b, i := s.n/payloadBlock, s.n%payloadBlock
+	if b == len(s.blocks) {
+		s.blocks = append(s.blocks, make([]alert.Logon, payloadBlock))
+	}
+	s.n++
+	return &s.blocks[b][i]
+}
+
+// reset forgets the batch's payloads, and what they referenced of its records.
+func (s *payloads) reset() {
+	for b := 0; b*payloadBlock < s.n; b++ {
+		clear(s.blocks[b][:min(payloadBlock, s.n-b*payloadBlock)])
+	}
+	s.n = 0
+}
+
 // eventTime is the LogRecord Timestamp, else the record's schema time, else its
 // ObservedTimestamp, else (a record with no time at all) now. A record inside a wrapper has its own
 // schema time first: the Timestamp is the message's.
-func eventTime(lr plog.LogRecord, ev *classify.Event, now int64) int64 {
+func eventTime(lr plog.LogRecord, ev *classify.Observation, now int64) int64 {
 	if ev.InWrapper && ev.Time != 0 {
 		return ev.Time
 	}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -14,78 +13,32 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
-// The first byte of an encoded Logon is its format; a logon of another format is refused.
+// The first byte of an encoded Logon is its format; a logon of another format is refused. Every
+// format holds the kind, the time, the address and the kind's columns; nothing in it is particular
+// to a kind but what the kind's declaration says.
 //
-// Format 1 is a host logon (LinuxLogon, SecurityEventLogon or WindowsEventLogon, told apart by its
-// source):
+// Format 3 names the kind, and is what every kind is written in unless the kind says otherwise:
 //
-//	1, source, varint time, 16-byte address, the strings of fields()
+//	3, the kind's name and source (strings), varint time, 16-byte address, uvarint n, n strings
+//	(the kind's columns, n of them)
 //
-// Format 2 is what the other rules keep waiting, a successful sign-in, a failed host logon or an AWS
-// console login:
+// Format 1 is what the seed's host logons have always been written in, and still are, byte for
+// byte, so that checkpoints and shared state of either age keep reading each other's logons. It
+// names the kind by the byte its declaration gives (classify.KindSpec.Format1Code), and the number
+// of columns is the kind's:
 //
-//	2, kind, source, table, varint time, 16-byte address, varint repeat, the strings of fields(),
-//	the strings of signInFields(), and for a console login the strings of consoleFields()
+//	1, code, varint time, 16-byte address, the kind's columns
 //
-// Logons are still written in format 1, byte for byte as before format 2 existed, so that
-// checkpoints and shared state of either age keep reading each other's logons.
+// Format 2 is only read: what waiting successes of rules B, C and D were written in before kinds
+// were declared (legacy.go).
+//
+// A string is a uvarint length and its bytes; the resource follows (see appendResource).
 const (
-	encodingVersion       = 1
-	encodingVersionKinded = 2
-	encodingLatestVersion = encodingVersionKinded
-	encodingAddressLen    = 16
+	formatCompact      = 1
+	formatLegacy       = 2
+	formatNamed        = 3
+	encodingAddressLen = 16
 )
-
-// Format 2 names a kind by the number it had before kinds were declared, and tells the tables and
-// sources of a kind apart by its source and table bytes.
-const (
-	format2HostFailure   = 5
-	format2SigninSuccess = 6
-	format2ConsoleLogin  = 9
-)
-
-// format2Numbers are the numbers format 2 writes each kind with (0: a kind it does not hold), from
-// the kinds' names once, so that a waiting success is not told apart by its name each time.
-var format2Numbers = func() (n [classify.MaxKinds]byte) {
-	for k := range classify.NumKinds() {
-		switch classify.Kind(k).String() {
-		case "host_failure":
-			n[k] = format2HostFailure
-		case "signin_success":
-			n[k] = format2SigninSuccess
-		case "console_login_success":
-			n[k] = format2ConsoleLogin
-		}
-	}
-	return n
-}()
-
-// format2Number is the number format 2 writes kind k with; false for a kind it does not hold.
-func format2Number(k classify.Kind) (byte, bool) {
-	if int(k) >= len(format2Numbers) {
-		return 0, false
-	}
-	return format2Numbers[k], format2Numbers[k] != 0
-}
-
-// format2Kind is the kind of a format 2 number, source and table.
-func format2Kind(n byte, src classify.LogonSource, t classify.Table) (classify.Kind, bool) {
-	switch n {
-	case format2HostFailure:
-		return classify.KindOf("host_failure", src.String())
-	case format2SigninSuccess:
-		return classify.KindOf("signin_success", t.String())
-	case format2ConsoleLogin:
-		return classify.KindOf("console_login_success", "AWSCloudTrail")
-	}
-	return 0, false
-}
-
-// kinded reports whether the logon is one that format 2 encodes.
-func (l *Logon) kinded() bool {
-	_, ok := format2Number(l.Kind)
-	return ok
-}
 
 // AppendBinary appends the logon's encoding to b: what a shared state (Redis) or a checkpoint
 // keeps of a waiting logon.
@@ -93,51 +46,59 @@ func (l *Logon) AppendBinary(b []byte) ([]byte, error) {
 	if !l.Addr.IsValid() {
 		return nil, errors.New("logon without an address")
 	}
-	return appendResource(l.appendFields(b), l.Resource, nil)
+	b, _ = l.appendFields(b)
+	return appendResource(b, l.Resource, nil)
 }
 
-// appendFields appends everything of the logon but its resource.
-func (l *Logon) appendFields(b []byte) []byte {
+// appendFields appends everything of the logon but its resource, and says where in b the text of
+// the host column starts (-1: the kind has none).
+func (l *Logon) appendFields(b []byte) ([]byte, int) {
 	b = l.appendHeader(b)
-	for _, s := range l.fields() {
-		b = codec.AppendString(b, *s)
-	}
-	if l.kinded() {
-		for _, s := range l.signInFields() {
-			b = codec.AppendString(b, *s)
+	hostAt, host := -1, l.Kind.Host()
+	for i := range l.columns() {
+		if i == host {
+			hostAt = len(b) + uvarintLen(uint64(len(l.Cols[i])))
 		}
+		b = codec.AppendString(b, l.Cols[i])
 	}
-	if l.console() {
-		for _, s := range l.consoleFields() {
-			b = codec.AppendString(b, *s)
-		}
+	return b, hostAt
+}
+
+// fieldsSize is the length of appendFields' encoding, so that Pack allocates it once and exactly.
+func (l *Logon) fieldsSize() int {
+	n := l.headerSize()
+	for _, s := range l.Cols[:l.columns()] {
+		n += uvarintLen(uint64(len(s))) + len(s)
 	}
-	return b
+	return n
 }
 
 // headerSize is the length of appendHeader's encoding.
 func (l *Logon) headerSize() int {
-	if l.kinded() {
-		return 4 + varintLen(l.Time) + encodingAddressLen + varintLen(int64(l.Repeat))
+	n := varintLen(l.Time) + encodingAddressLen
+	if _, compact := l.Kind.Format1(); compact {
+		return 2 + n
 	}
-	return 2 + varintLen(l.Time) + encodingAddressLen
+	name, source := l.Kind.String(), l.Kind.Source()
+	return 1 + uvarintLen(uint64(len(name))) + len(name) + uvarintLen(uint64(len(source))) + len(source) +
+		n + uvarintLen(uint64(l.columns()))
 }
 
-// appendHeader appends what comes before the strings: the format, the fixed-size fields, the time and
-// the address (and for format 2 the repeat count).
+// appendHeader appends what comes before the columns.
 func (l *Logon) appendHeader(b []byte) []byte {
-	kinded := l.kinded()
-	if kinded {
-		n, _ := format2Number(l.Kind)
-		b = append(b, encodingVersionKinded, n, byte(l.Source), byte(l.Table))
+	code, compact := l.Kind.Format1()
+	if compact {
+		b = append(b, formatCompact, code)
 	} else {
-		b = append(b, encodingVersion, byte(l.Source))
+		b = append(b, formatNamed)
+		b = codec.AppendString(b, l.Kind.String())
+		b = codec.AppendString(b, l.Kind.Source())
 	}
 	b = binary.AppendVarint(b, l.Time)
 	a16 := l.Addr.As16()
 	b = append(b, a16[:]...)
-	if kinded {
-		b = binary.AppendVarint(b, int64(l.Repeat))
+	if !compact {
+		b = binary.AppendUvarint(b, uint64(l.columns()))
 	}
 	return b
 }
@@ -171,7 +132,8 @@ func appendResource(b []byte, res pcommon.Resource, enc ResourceEncodings) ([]by
 // MarshalBinary encodes the logon.
 func (l *Logon) MarshalBinary() ([]byte, error) { return l.AppendBinary(nil) }
 
-// UnmarshalBinary decodes a logon encoded by AppendBinary; it never panics on corrupt input.
+// UnmarshalBinary decodes a logon encoded by AppendBinary, or in format 2; it never panics on
+// corrupt input.
 func (l *Logon) UnmarshalBinary(b []byte) error { return l.unmarshal(b, nil) }
 
 // Resources shares the resources of decoded logons: logons that came with the same resource share
@@ -194,7 +156,7 @@ func (l *Logon) unmarshal(b []byte, rs Resources) error {
 			l.Resource = res
 		}
 	}
-	return l.finish(d)
+	return finish(d)
 }
 
 // decodeResource decodes a resource encoded by appendResource, or takes it from rs (may be nil).
@@ -214,69 +176,61 @@ func decodeResource(raw []byte, rs Resources) (pcommon.Resource, error) {
 	return res, nil
 }
 
-// readFields decodes what appendFields encoded into a zeroed l. The kind of a format 1 logon is left
-// Unrelated, for finish to derive.
+// readFields decodes what appendFields encoded (or a format 2 logon) into l.
 func (l *Logon) readFields(d *codec.Reader) error {
-	v := d.Byte()
-	if v != encodingVersion && v != encodingVersionKinded {
-		return fmt.Errorf("logon encoding version %d, want %d to %d", v, encodingVersion, encodingLatestVersion)
-	}
 	*l = Logon{}
-	var n byte
-	if v == encodingVersionKinded {
-		n = d.Byte()
-		if _, ok := format2Kind(n, 0, 0); !ok {
-			return fmt.Errorf("logon encoding: kind %d in format %d", n, v)
-		}
+	v := d.Byte()
+	if v == formatLegacy {
+		return l.readLegacy(d)
 	}
-	l.Source = classify.LogonSource(d.Byte())
-	if v == encodingVersionKinded {
-		l.Table = classify.Table(d.Byte())
-		l.Kind, _ = format2Kind(n, l.Source, l.Table)
+	kind, columns, err := readHeader(d, v)
+	if err != nil {
+		return err
 	}
+	l.Kind = kind
 	l.Time = d.Varint()
 	var a16 [encodingAddressLen]byte
 	copy(a16[:], d.Bytes(encodingAddressLen))
 	l.Addr = netip.AddrFrom16(a16).Unmap()
-	if v == encodingVersionKinded {
-		r := d.Varint()
-		if r < math.MinInt32 || r > math.MaxInt32 {
-			return fmt.Errorf("logon encoding: repeat %d", r)
-		}
-		l.Repeat = int(r)
+	if v == formatNamed && int(d.Uvarint()) != columns && d.Err() == nil {
+		return fmt.Errorf("logon encoding: not the %d columns of a %#v", columns, kind)
 	}
-	for _, s := range l.fields() {
-		*s = d.String()
-	}
-	if v == encodingVersionKinded {
-		for _, s := range l.signInFields() {
-			*s = d.String()
-		}
-	}
-	if l.console() {
-		for _, s := range l.consoleFields() {
-			*s = d.String()
-		}
+	for i := range columns {
+		l.Cols[i] = d.String()
 	}
 	return nil
 }
 
-// finish checks that d was read to its end without error and derives the kind of a format 1 logon.
-func (l *Logon) finish(d *codec.Reader) error {
+// readHeader reads the kind of a format 1 or 3 logon (format byte v read), and returns it with the
+// number of its columns.
+func readHeader(d *codec.Reader, v byte) (classify.Kind, int, error) {
+	var kind classify.Kind
+	switch v {
+	case formatCompact:
+		code := d.Byte()
+		var ok bool
+		if kind, ok = classify.KindOfFormat1(code); !ok && d.Err() == nil {
+			return 0, 0, fmt.Errorf("logon encoding: unknown source %d", code)
+		}
+	case formatNamed:
+		name, source := d.String(), d.String()
+		var ok bool
+		if kind, ok = classify.KindOf(name, source); !ok && d.Err() == nil {
+			return 0, 0, fmt.Errorf("logon encoding: unknown kind %s of %q", name, source)
+		}
+	default:
+		return 0, 0, fmt.Errorf("logon encoding version %d, want %d to %d", v, formatCompact, formatNamed)
+	}
+	return kind, min(len(kind.Columns()), classify.MaxColumns), nil
+}
+
+// finish checks that d was read to its end without error.
+func finish(d *codec.Reader) error {
 	if d.Err() != nil {
 		return fmt.Errorf("logon encoding: %w", d.Err())
 	}
 	if d.Len() != 0 {
 		return errors.New("logon encoding: trailing bytes")
-	}
-	if l.Source > classify.WindowsEvent {
-		return fmt.Errorf("logon encoding: unknown source %d", l.Source)
-	}
-	if l.Table > classify.AADNonInteractiveUserSignInLogs {
-		return fmt.Errorf("logon encoding: unknown table %d", l.Table)
-	}
-	if l.Kind == classify.Unrelated { // format 1
-		l.Kind = [...]classify.Kind{classify.LinuxLogon, classify.SecurityEventLogon, classify.WindowsEventLogon}[l.Source]
 	}
 	return nil
 }

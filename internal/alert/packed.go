@@ -4,12 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
@@ -23,33 +21,15 @@ type Packed struct {
 	resource pcommon.Resource
 }
 
-// Pack encodes the logon for waiting. host is its Computer, read from the encoding.
+// Pack encodes the logon for waiting. host is its Host, read from the encoding.
 func (l *Logon) Pack() (p Packed, host string) {
-	b := l.appendFields(make([]byte, 0, l.fieldsSize()))
+	b, hostAt := l.appendFields(make([]byte, 0, l.fieldsSize()))
 	// b is not reachable from anywhere else and never changes again.
 	p = Packed{fields: unsafe.String(unsafe.SliceData(b), len(b)), resource: l.Resource}
-	// Computer is the first string, right after the header.
-	at := l.headerSize() + uvarintLen(uint64(len(l.Computer)))
-	return p, p.fields[at : at+len(l.Computer)]
-}
-
-// fieldsSize is the length of appendFields' encoding, so that Pack allocates it once and exactly.
-func (l *Logon) fieldsSize() int {
-	n := l.headerSize()
-	for _, s := range l.fields() {
-		n += uvarintLen(uint64(len(*s))) + len(*s)
+	if hostAt >= 0 {
+		host = p.fields[hostAt : hostAt+len(l.Host())]
 	}
-	if l.kinded() {
-		for _, s := range l.signInFields() {
-			n += uvarintLen(uint64(len(*s))) + len(*s)
-		}
-	}
-	if l.console() {
-		for _, s := range l.consoleFields() {
-			n += uvarintLen(uint64(len(*s))) + len(*s)
-		}
-	}
-	return n
+	return p, host
 }
 
 // Unpack decodes the logon into l; the error is only for a Packed that was not made by Pack.
@@ -58,7 +38,7 @@ func (p Packed) Unpack(l *Logon) error {
 	if err := l.readFields(d); err != nil {
 		return err
 	}
-	if err := l.finish(d); err != nil {
+	if err := finish(d); err != nil {
 		return err
 	}
 	l.Resource = p.resource
@@ -67,8 +47,17 @@ func (p Packed) Unpack(l *Logon) error {
 
 // UnmarshalPacked decodes a logon encoded by AppendBinary (a checkpoint's) into its packed form.
 // A packed logon is the encoding's own fields, so they are checked in place and copied once,
-// without decoding the strings; only the resource is decoded (once per resource, through rs).
+// without decoding the strings; only the resource is decoded (once per resource, through rs). A
+// logon of format 2 is decoded and packed again, in today's format.
 func UnmarshalPacked(b []byte, rs Resources) (Packed, error) {
+	if len(b) > 0 && b[0] == formatLegacy {
+		var l Logon
+		if err := l.unmarshal(b, rs); err != nil {
+			return Packed{}, err
+		}
+		p, _ := l.Pack()
+		return p, nil
+	}
 	d := codec.NewReader(b)
 	if err := skipFields(d); err != nil {
 		return Packed{}, err
@@ -84,50 +73,25 @@ func UnmarshalPacked(b []byte, rs Resources) (Packed, error) {
 			}
 		}
 	}
-	if d.Err() != nil {
-		return Packed{}, fmt.Errorf("logon encoding: %w", d.Err())
-	}
-	if d.Len() != 0 {
-		return Packed{}, errors.New("logon encoding: trailing bytes")
+	if err := finish(d); err != nil {
+		return Packed{}, err
 	}
 	return Packed{fields: string(fields), resource: res}, nil
 }
 
-// skipFields reads past what appendFields encoded, checking it as readFields and finish do.
+// skipFields reads past what appendFields encoded, checking it as readFields does.
 func skipFields(d *codec.Reader) error {
 	v := d.Byte()
-	if v != encodingVersion && v != encodingVersionKinded {
-		return fmt.Errorf("logon encoding version %d, want %d to %d", v, encodingVersion, encodingLatestVersion)
-	}
-	strings := len((*Logon).fields(&Logon{}))
-	if v == encodingVersionKinded {
-		// The same kinds, and the same columns per kind, as readFields.
-		var k Logon
-		n := d.Byte()
-		if _, ok := format2Kind(n, 0, 0); !ok {
-			return fmt.Errorf("logon encoding: kind %d in format %d", n, v)
-		}
-		strings += len(k.signInFields())
-		if n == format2ConsoleLogin {
-			strings += len(k.consoleFields())
-		}
-	}
-	if src := classify.LogonSource(d.Byte()); src > classify.WindowsEvent {
-		return fmt.Errorf("logon encoding: unknown source %d", src)
-	}
-	if v == encodingVersionKinded {
-		if tb := classify.Table(d.Byte()); tb > classify.AADNonInteractiveUserSignInLogs {
-			return fmt.Errorf("logon encoding: unknown table %d", tb)
-		}
+	_, columns, err := readHeader(d, v)
+	if err != nil {
+		return err
 	}
 	d.Varint()
 	d.Bytes(encodingAddressLen)
-	if v == encodingVersionKinded {
-		if r := d.Varint(); r < math.MinInt32 || r > math.MaxInt32 {
-			return fmt.Errorf("logon encoding: repeat %d", r)
-		}
+	if v == formatNamed && int(d.Uvarint()) != columns && d.Err() == nil {
+		return fmt.Errorf("logon encoding: not the %d columns of its kind", columns)
 	}
-	for range strings {
+	for range columns {
 		d.Bytes(d.Count(1))
 	}
 	if d.Err() != nil {

@@ -41,15 +41,14 @@ func Fill(lr plog.LogRecord, r *rules.Rule, l *Logon, f Firing, observed time.Ti
 	lr.SetSeverityText(r.Severity)
 	lr.Body().SetStr(r.Reason)
 
-	e := &l.Event
-	ip := e.Addr.String()
+	ip := l.Addr.String()
 	when := rfc3339(l.Time)
 	a := lr.Attributes()
 	a.EnsureCapacity(40)
 	a.PutStr("Reason", r.Reason)
 	a.PutStr("TimeGenerated", when)
 	a.PutStr("timestamp", when)
-	host, user := r.Project(a, e, ip)
+	host, user := r.Project(a, l.Kind, &l.Cols, ip)
 
 	a.PutStr(r.FailureSource, f.Source)
 	a.PutInt(r.FailureCount, int64(f.Count))

@@ -47,7 +47,7 @@ func floor(rec plog.LogRecord) int {
 func BenchmarkUnrelatedOverFloor(b *testing.B) {
 	rec := newRecord(b, otlpAppAttrs(), otlpAppBody)
 	c := New(Rules{})
-	var ev Event
+	var ev Observation
 	const chunk = 20_000
 	bestFloor, bestClassify := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
 	found := 0
@@ -101,7 +101,7 @@ func BenchmarkClassify(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			rec := newRecord(b, tc.attrs, tc.body)
-			var ev Event
+			var ev Observation
 			c.Classify(rec, &ev)
 			if ev.Kind != tc.want {
 				b.Fatalf("kind %v (reject %q), want %v", ev.Kind, ev.Reject, tc.want)
@@ -146,7 +146,7 @@ func BenchmarkClassifyRuleB(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			rec := newRecord(b, tc.attrs, tc.body)
-			var ev Event
+			var ev Observation
 			c.Classify(rec, &ev)
 			if ev.Kind != tc.want {
 				b.Fatalf("kind %v (reject %q), want %v", ev.Kind, ev.Reject, tc.want)

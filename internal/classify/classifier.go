@@ -47,7 +47,7 @@ type Classifier struct {
 	excludedResults []string
 	excludedIPs     []netip.Prefix
 	logonTypes      []int64
-	logonTypeNames  []string // canonical decimal form of logonTypes, aliased into Event.LogonType
+	logonTypeNames  []string // canonical decimal form of logonTypes, aliased into the column HostLogonType
 	parts           uint64   // bit p set: part p runs
 }
 
@@ -210,7 +210,7 @@ func (d *discriminators) note(k string, v pcommon.Value) {
 
 // Classify fills ev (reset first) from one record. It never panics on any input and never modifies
 // the record. The strings in ev alias the record's values.
-func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
+func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
 	// Only a record that matches a shape gets the whole Event cleared (clearing ~25 string fields
 	// per record is a tenth of the hot path); an unrelated one only gets its Kind set.
 	ev.Kind = Unrelated
@@ -279,8 +279,8 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Event) {
 }
 
 // reset clears ev for a record that may match a shape.
-func reset(ev *Event) *Event {
-	*ev = Event{}
+func reset(ev *Observation) *Observation {
+	*ev = Observation{}
 	return ev
 }
 
@@ -298,7 +298,7 @@ func signInCategory(azureCategory, category field) (Table, bool) {
 }
 
 // sentinel dispatches on a Log Analytics Type; false when the table is not one of the rule's.
-func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Event) bool {
+func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Observation) bool {
 	switch {
 	case strings.EqualFold(typ, "SigninLogs"):
 		c.signIn(in, SigninLogs, ev)
@@ -334,7 +334,7 @@ var firstByteMayMatter = [256]bool{
 
 // stringBody looks at a string body: a diagnostic-settings JSON sign-in or a raw syslog line.
 // Cheap first-byte checks keep every other string body (most application logs) near free.
-func (c *Classifier) stringBody(s string, fileName field, ev *Event) {
+func (c *Classifier) stringBody(s string, fileName field, ev *Observation) {
 	if s == "" {
 		return
 	}
@@ -358,7 +358,7 @@ func isJSONStart(b byte) bool {
 
 // jsonBody looks at a JSON body (white space trimmed): one diagnostic-settings sign-in, or a wrapper
 // of records with a sign-in in it.
-func (c *Classifier) jsonBody(s string, ev *Event) {
+func (c *Classifier) jsonBody(s string, ev *Observation) {
 	if !strings.HasPrefix(s, "{") {
 		return
 	}

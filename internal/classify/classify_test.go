@@ -13,7 +13,7 @@ import (
 )
 
 // classifyCase is one record and what Classify must make of it. addr is checked when kind counts or
-// when it is set; check, when set, looks at the rest of the Event.
+// when it is set; check, when set, looks at the rest of the Observation.
 type classifyCase struct {
 	name   string
 	attrs  map[string]any
@@ -21,7 +21,7 @@ type classifyCase struct {
 	kind   Kind
 	reject string
 	addr   string
-	check  func(t *testing.T, ev Event)
+	check  func(t *testing.T, ev Observation)
 }
 
 func runCases(t *testing.T, c *Classifier, cases []classifyCase) {
@@ -45,11 +45,11 @@ func runCases(t *testing.T, c *Classifier, cases []classifyCase) {
 	}
 }
 
-func signInIs(table Table, result, user string) func(t *testing.T, ev Event) {
-	return func(t *testing.T, ev Event) {
-		assert.Equal(t, table, ev.Table, "table")
-		assert.Equal(t, result, ev.ResultType, "result type")
-		assert.Equal(t, user, ev.User, "user")
+func signInIs(table Table, result, user string) func(t *testing.T, ev Observation) {
+	return func(t *testing.T, ev Observation) {
+		assert.Equal(t, table, tableOf(ev), "table")
+		assert.Equal(t, result, ev.Cols[SignInResultType], "result type")
+		assert.Equal(t, user, ev.Cols[SignInUserPrincipalName], "user")
 		assert.Equal(t, mustTime(t, signInTime), ev.Time, "time")
 	}
 }
@@ -82,7 +82,7 @@ func TestSignIns(t *testing.T) {
 		{
 			name: "sentinel/unparseable time is not a rejection", attrs: with(sentinelSignInRow(), "TimeGenerated", "yesterday"),
 			kind: FailedSigninLogs, addr: srcIP,
-			check: func(t *testing.T, ev Event) { assert.Zero(t, ev.Time) },
+			check: func(t *testing.T, ev Observation) { assert.Zero(t, ev.Time) },
 		},
 
 		// The KQL's own exclusions.
@@ -141,7 +141,7 @@ func TestSignIns(t *testing.T) {
 			name: "diagnostic/JSON string body, properties of the wrong type",
 			body: `{"category":"NonInteractiveUserSignInLogs","resultType":"50126","callerIpAddress":"` + srcIP + `","properties":"x"}`,
 			kind: FailedNonInteractiveSignIn, addr: srcIP,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, AADNonInteractiveUserSignInLogs, ev.Table) },
+			check: func(t *testing.T, ev Observation) { assert.Equal(t, AADNonInteractiveUserSignInLogs, tableOf(ev)) },
 		},
 		{
 			name: "diagnostic/JSON string body, escaped address",
@@ -163,10 +163,10 @@ func TestSignIns(t *testing.T) {
 
 		// azure_event_hub receiver, format: azure.
 		{name: "eventhub azure/net.sock.peer.addr and azure.properties", attrs: eventHubAzureSignIn(), kind: FailedSigninLogs, addr: srcIP,
-			check: func(t *testing.T, ev Event) {
-				assert.Equal(t, SigninLogs, ev.Table)
-				assert.Equal(t, "50126", ev.ResultType)
-				assert.Equal(t, "alice@contoso.com", ev.User)
+			check: func(t *testing.T, ev Observation) {
+				assert.Equal(t, SigninLogs, tableOf(ev))
+				assert.Equal(t, "50126", ev.Cols[SignInResultType])
+				assert.Equal(t, "alice@contoso.com", ev.Cols[SignInUserPrincipalName])
 			}},
 		{
 			name:  "eventhub azure/network.peer.address only",
@@ -181,27 +181,27 @@ func TestSignIns(t *testing.T) {
 		{
 			name:  "eventhub azure/errorCode only",
 			attrs: with(eventHubAzureSignIn(), "azure.result.type", absent),
-			kind:  FailedSigninLogs, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "50126", ev.ResultType) },
+			kind:  FailedSigninLogs, addr: srcIP, check: func(t *testing.T, ev Observation) { assert.Equal(t, "50126", ev.Cols[SignInResultType]) },
 		},
 
 		// azure_event_hub receiver with apply_semantic_conventions.
 		{name: "eventhub semconv/map body", body: eventHubSemconvSignIn(), kind: FailedSigninLogs, addr: srcIP,
-			check: func(t *testing.T, ev Event) {
-				assert.Equal(t, "50126", ev.ResultType)
-				assert.Equal(t, "alice@contoso.com", ev.User)
+			check: func(t *testing.T, ev Observation) {
+				assert.Equal(t, "50126", ev.Cols[SignInResultType])
+				assert.Equal(t, "alice@contoso.com", ev.Cols[SignInUserPrincipalName])
 			}},
 		{name: "eventhub semconv/success", body: with(eventHubSemconvSignIn(), "result.type", "0"), kind: SignIn},
 
 		// azure_encoding extension.
 		{name: "azure encoding/attributes", attrs: azureEncodingSignIn(), kind: FailedSigninLogs, addr: srcIP,
-			check: func(t *testing.T, ev Event) {
-				assert.Equal(t, "50126", ev.ResultType)
-				assert.Equal(t, "alice@contoso.com", ev.User)
+			check: func(t *testing.T, ev Observation) {
+				assert.Equal(t, "50126", ev.Cols[SignInResultType])
+				assert.Equal(t, "alice@contoso.com", ev.Cols[SignInUserPrincipalName])
 			}},
 		{
 			name:  "azure encoding/status.errorCode only, double",
 			attrs: with(azureEncodingSignIn(), "azure.result.type", absent, "status", map[string]any{"errorCode": 50053.0}),
-			kind:  FailedSigninLogs, check: func(t *testing.T, ev Event) { assert.Equal(t, "50053", ev.ResultType) },
+			kind:  FailedSigninLogs, check: func(t *testing.T, ev Observation) { assert.Equal(t, "50053", ev.Cols[SignInResultType]) },
 		},
 		{name: "azure encoding/other category", attrs: with(azureEncodingSignIn(), "azure.category", "AuditLogs"), kind: Unrelated},
 	}
@@ -209,15 +209,13 @@ func TestSignIns(t *testing.T) {
 }
 
 func TestSignInExactEvent(t *testing.T) {
-	var ev Event
+	var ev Observation
 	New(Rules{}).Classify(newRecord(t, sentinelSignInRow(), nil), &ev)
-	assert.Equal(t, Event{
-		Kind:       FailedSigninLogs,
-		Addr:       netip.MustParseAddr(srcIP),
-		Time:       mustTime(t, signInTime),
-		Table:      SigninLogs,
-		ResultType: "50126",
-		User:       "alice@contoso.com",
+	assert.Equal(t, Observation{
+		Kind: FailedSigninLogs,
+		Addr: netip.MustParseAddr(srcIP),
+		Time: mustTime(t, signInTime),
+		Cols: Columns{SignInResultType: "50126", SignInUserPrincipalName: "alice@contoso.com"},
 	}, ev)
 }
 
@@ -235,7 +233,7 @@ func TestRulesAreApplied(t *testing.T) {
 		{name: "mapped CIDR excluded sign-in", attrs: with(sentinelSignInRow(), "ResultType", "1", "IPAddress", "192.0.2.77"), kind: SignIn},
 		{name: "CIDR excluded logon", attrs: with(sentinelSyslogRow(), "SyslogMessage", "Accepted password for a from 10.1.1.1 port 22 ssh2"), kind: Unrelated},
 		{name: "logon type 2 counts", attrs: with(securityEventRow(), "LogonType", 2), kind: SecurityEventLogon,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, "2", ev.LogonType) }},
+			check: func(t *testing.T, ev Observation) { assert.Equal(t, "2", ev.Cols[HostLogonType]) }},
 		{name: "logon type 3 does not", attrs: securityEventRow(), kind: Unrelated},
 	}
 	runCases(t, c, cases)
@@ -247,14 +245,14 @@ func TestRulesAreApplied(t *testing.T) {
 	})
 }
 
-func linuxLogonIs(computer, process, facility string) func(t *testing.T, ev Event) {
-	return func(t *testing.T, ev Event) {
-		assert.Equal(t, Syslog, ev.Source, "source")
-		assert.Equal(t, computer, ev.Computer, "computer")
-		assert.Equal(t, process, ev.ProcessName, "process")
-		assert.Equal(t, facility, ev.Facility, "facility")
-		assert.Equal(t, "alice", ev.LogonUser, "user")
-		assert.Contains(t, ev.SyslogMessage, "Accepted")
+func linuxLogonIs(computer, process, facility string) func(t *testing.T, ev Observation) {
+	return func(t *testing.T, ev Observation) {
+		assert.Equal(t, Syslog, sourceOf(ev), "source")
+		assert.Equal(t, computer, ev.Cols[HostComputer], "computer")
+		assert.Equal(t, process, ev.Cols[HostProcessName], "process")
+		assert.Equal(t, facility, ev.Cols[HostFacility], "facility")
+		assert.Equal(t, "alice", ev.Cols[HostLogonUser], "user")
+		assert.Contains(t, ev.Cols[HostSyslogMessage], "Accepted")
 	}
 }
 
@@ -293,9 +291,11 @@ func TestLinuxLogons(t *testing.T) {
 		{name: "ours/mapped IPv4 in sshd logon", attrs: msg("Accepted publickey for alice from ::ffff:" + srcIP + " port 50000 ssh2"),
 			kind: LinuxLogon, addr: srcIP},
 		{name: "ours/user name that is an IP address", attrs: msg("Accepted password for 10.9.9.9 from " + srcIP + " port 22 ssh2"),
-			kind: LinuxLogon, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "10.9.9.9", ev.LogonUser) }},
+			kind: LinuxLogon, addr: srcIP, check: func(t *testing.T, ev Observation) { assert.Equal(t, "10.9.9.9", ev.Cols[HostLogonUser]) }},
 		{name: "ours/user name holding a from clause", attrs: msg("Accepted password for x from 10.9.9.9 port 22 y from " + srcIP + " port 22 ssh2"),
-			kind: LinuxLogon, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "x from 10.9.9.9 port 22 y", ev.LogonUser) }},
+			kind: LinuxLogon, addr: srcIP, check: func(t *testing.T, ev Observation) {
+				assert.Equal(t, "x from 10.9.9.9 port 22 y", ev.Cols[HostLogonUser])
+			}},
 		{name: "ours/sshd-session", attrs: with(sentinelSyslogRow(), "ProcessName", "sshd-session"), kind: LinuxLogon, addr: srcIP},
 		{name: "ours/keyboard-interactive/pam", attrs: msg("Accepted keyboard-interactive/pam for alice from " + srcIP + " port 22 ssh2"),
 			kind: LinuxLogon, addr: srcIP},
@@ -314,7 +314,7 @@ func TestLinuxLogons(t *testing.T) {
 			kind: LinuxLogon, addr: srcIP, check: sentinel},
 		{name: "ours/Failed line with the term Accepted in the user name: its grammar's address",
 			attrs: msg("Failed password for invalid user Accepted 198.51.100.1 from " + srcIP + " port 22 ssh2"),
-			kind:  LinuxLogon, addr: srcIP, check: func(t *testing.T, ev Event) { assert.Equal(t, "Accepted 198.51.100.1", ev.LogonUser) }},
+			kind:  LinuxLogon, addr: srcIP, check: func(t *testing.T, ev Observation) { assert.Equal(t, "Accepted 198.51.100.1", ev.Cols[HostLogonUser]) }},
 		{name: "ours/host name in the grammar is a bad address", attrs: msg("Accepted password for alice from gw.example.com port 22 ssh2"),
 			kind: Rejected, reject: RejectBadAddress},
 		{name: "seed/fallback to the first IPv4", attrs: msg("Accepted connection from " + srcIP + " to 10.0.0.4"), kind: LinuxLogon, addr: srcIP},
@@ -339,11 +339,11 @@ func TestLinuxLogons(t *testing.T) {
 		{name: "receiver/sudo", attrs: with(syslogReceiverAttrs(), "appname", "sudo"), kind: Unrelated},
 		{name: "receiver/in a map body", body: syslogReceiverAttrs(), kind: LinuxLogon, check: receiver},
 		{name: "receiver/timestamp attribute", attrs: with(syslogReceiverAttrs(), "timestamp", "2024-11-27T02:34:56Z"), kind: LinuxLogon,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56Z"), ev.Time) }},
+			check: func(t *testing.T, ev Observation) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56Z"), ev.Time) }},
 
 		// journald receiver.
 		{name: "journald/body", body: journaldEntry(), kind: LinuxLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) {
+			check: func(t *testing.T, ev Observation) {
 				linuxLogonIs("web01", "sshd", "auth")(t, ev)
 				assert.Equal(t, int64(1732674896123456000), ev.Time)
 			}},
@@ -367,14 +367,17 @@ func TestRawSyslogLines(t *testing.T) {
 		{name: "rfc3164 authpriv", body: "<86>Nov  7 02:34:56 " + line, kind: LinuxLogon, check: linuxLogonIs("web01", "sshd", "authpriv")},
 		{name: "rfc3164 daemon", body: "<30>Nov 27 02:34:56 " + line, kind: Unrelated},
 		{name: "rfc3164 without host", body: "<38>Nov 27 02:34:56 sshd[4242]: " + acceptedPw, kind: LinuxLogon,
-			check: func(t *testing.T, ev Event) { assert.Empty(t, ev.Computer); assert.Equal(t, "sshd", ev.ProcessName) }},
+			check: func(t *testing.T, ev Observation) {
+				assert.Empty(t, ev.Cols[HostComputer])
+				assert.Equal(t, "sshd", ev.Cols[HostProcessName])
+			}},
 		{name: "rfc3164 sudo", body: "<38>Nov 27 02:34:56 web01 sudo: " + acceptedPw, kind: Unrelated},
 		{name: "rfc3164 bad PRI", body: "<999>Nov 27 02:34:56 " + line, kind: Unrelated},
 		{name: "rfc3164 bad timestamp", body: "<38>Nov 27 2:34:56 " + line, kind: Unrelated},
 		{
 			name: "rfc5424", body: "<86>1 2024-11-27T02:34:56.123456+01:00 web01 sshd-session 4242 - - " + acceptedPw,
 			kind: LinuxLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) {
+			check: func(t *testing.T, ev Observation) {
 				linuxLogonIs("web01", "sshd-session", "authpriv")(t, ev)
 				assert.Equal(t, mustTime(t, "2024-11-27T01:34:56.123456Z"), ev.Time)
 			},
@@ -393,43 +396,47 @@ func TestRawSyslogLines(t *testing.T) {
 		{
 			name: "no PRI, RFC 3339 timestamp from auth.log", attrs: file("auth.log"),
 			body: "2024-11-27T02:34:56.123456+00:00 " + line, kind: LinuxLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.123456Z"), ev.Time) },
+			check: func(t *testing.T, ev Observation) {
+				assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.123456Z"), ev.Time)
+			},
 		},
 		{
 			name: "no PRI, timestamp with a zone without colon from auth.log", attrs: file("auth.log"),
 			body: "2024-11-27T08:04:56.123456+0530 " + line, kind: LinuxLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.123456Z"), ev.Time) },
+			check: func(t *testing.T, ev Observation) {
+				assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.123456Z"), ev.Time)
+			},
 		},
 		{
 			name: "rfc5424, zone without colon", body: "<86>1 2024-11-26T18:34:56-0800 web01 sshd 4242 - - " + acceptedPw,
 			kind: LinuxLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56Z"), ev.Time) },
+			check: func(t *testing.T, ev Observation) { assert.Equal(t, mustTime(t, "2024-11-27T02:34:56Z"), ev.Time) },
 		},
 		{name: "PRI overrides the file name", attrs: file("auth.log"), body: "<30>Nov 27 02:34:56 " + line, kind: Unrelated},
 	}
 	runCases(t, New(Rules{}), cases)
 }
 
-func windowsLogonIs(src LogonSource, logonType string) func(t *testing.T, ev Event) {
-	return func(t *testing.T, ev Event) {
-		assert.Equal(t, src, ev.Source, "source")
-		assert.Equal(t, "WS01.contoso.com", ev.Computer, "computer")
-		assert.Equal(t, "4624", ev.EventID)
-		assert.Equal(t, logonType, ev.LogonType)
-		assert.Equal(t, "alice", ev.TargetUserName)
-		assert.Equal(t, "alice", ev.LogonUser)
-		assert.Equal(t, "CONTOSO", ev.TargetDomainName)
-		assert.Equal(t, "S-1-5-21-1-2-3-1104", ev.TargetUserSid)
+func windowsLogonIs(src LogonSource, logonType string) func(t *testing.T, ev Observation) {
+	return func(t *testing.T, ev Observation) {
+		assert.Equal(t, src, sourceOf(ev), "source")
+		assert.Equal(t, "WS01.contoso.com", ev.Cols[HostComputer], "computer")
+		assert.Equal(t, "4624", ev.Cols[HostEventID])
+		assert.Equal(t, logonType, ev.Cols[HostLogonType])
+		assert.Equal(t, "alice", ev.Cols[HostTargetUserName])
+		assert.Equal(t, "alice", ev.Cols[HostLogonUser])
+		assert.Equal(t, "CONTOSO", ev.Cols[HostTargetDomainName])
+		assert.Equal(t, "S-1-5-21-1-2-3-1104", ev.Cols[HostTargetUserSid])
 		assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.5Z"), ev.Time)
 	}
 }
 
 const activity4624 = "4624 - An account was successfully logged on."
 
-func activityIs(want string) func(t *testing.T, ev Event) {
-	return func(t *testing.T, ev Event) {
-		assert.Equal(t, want, ev.Activity, "activity")
-		assert.Equal(t, "4624", ev.EventID)
+func activityIs(want string) func(t *testing.T, ev Observation) {
+	return func(t *testing.T, ev Observation) {
+		assert.Equal(t, want, ev.Cols[HostActivity], "activity")
+		assert.Equal(t, "4624", ev.Cols[HostEventID])
 	}
 }
 
@@ -469,9 +476,9 @@ func TestWindowsLogons(t *testing.T) {
 
 		// Sentinel WindowsEvent.
 		{name: "windowsevent/EventData map", attrs: windowsEventRow(), kind: WindowsEventLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) {
+			check: func(t *testing.T, ev Observation) {
 				windowsLogonIs(WindowsEvent, "10")(t, ev)
-				assert.Equal(t, "User32 ", ev.LogonProcessName)
+				assert.Equal(t, "User32 ", ev.Cols[HostLogonProcessName])
 			}},
 		{
 			name: "windowsevent/EventData JSON text",
@@ -521,8 +528,8 @@ func TestWindowsLogons(t *testing.T) {
 // carries the saturated time, so that the window judges it from the future or late instead of the
 // processor taking it as having no time and counting it as now.
 func TestEventTimeOutsideNanosecondRange(t *testing.T) {
-	after := func(t *testing.T, ev Event) { assert.Equal(t, int64(math.MaxInt64), ev.Time) }
-	before := func(t *testing.T, ev Event) { assert.Equal(t, int64(math.MinInt64), ev.Time) }
+	after := func(t *testing.T, ev Observation) { assert.Equal(t, int64(math.MaxInt64), ev.Time) }
+	before := func(t *testing.T, ev Observation) { assert.Equal(t, int64(math.MinInt64), ev.Time) }
 	cases := []classifyCase{
 		{name: "sign-in in 9999", attrs: with(sentinelSignInRow(), "TimeGenerated", "9999-12-31T23:59:59.9999999Z"),
 			kind: FailedSigninLogs, check: after},
@@ -549,43 +556,24 @@ func TestEventTimeOutsideNanosecondRange(t *testing.T) {
 }
 
 func TestSecurityEventExactEvent(t *testing.T) {
-	var ev Event
+	var ev Observation
 	New(Rules{}).Classify(newRecord(t, securityEventRow(), nil), &ev)
-	assert.Equal(t, Event{
-		Kind:             SecurityEventLogon,
-		Addr:             netip.MustParseAddr(srcIP),
-		Time:             mustTime(t, "2024-11-27T02:34:56.5Z"),
-		Source:           SecurityEvent,
-		Computer:         "WS01.contoso.com",
-		LogonUser:        "alice",
-		Account:          `CONTOSO\alice`,
-		AccountType:      "User",
-		Activity:         "4624 - An account was successfully logged on.",
-		EventID:          "4624",
-		LogonProcessName: "NtLmSsp ",
-		LogonType:        "3",
-		LogonTypeName:    "3 - Network",
-		TargetUserSid:    "S-1-5-21-1-2-3-1104",
-		TargetUserName:   "alice",
-		TargetDomainName: "CONTOSO",
-		ResourceID:       "/subscriptions/0000/resourcegroups/rg/providers/microsoft.compute/virtualmachines/ws01",
+	assert.Equal(t, Observation{
+		Kind: SecurityEventLogon,
+		Addr: netip.MustParseAddr(srcIP),
+		Time: mustTime(t, "2024-11-27T02:34:56.5Z"),
+		Cols: Columns{HostComputer: "WS01.contoso.com", HostLogonUser: "alice", HostAccount: `CONTOSO\alice`, HostAccountType: "User", HostActivity: "4624 - An account was successfully logged on.", HostEventID: "4624", HostLogonProcessName: "NtLmSsp ", HostLogonType: "3", HostLogonTypeName: "3 - Network", HostTargetUserSid: "S-1-5-21-1-2-3-1104", HostTargetUserName: "alice", HostTargetDomainName: "CONTOSO", HostResourceID: "/subscriptions/0000/resourcegroups/rg/providers/microsoft.compute/virtualmachines/ws01"},
 	}, ev)
 }
 
 func TestSentinelSyslogExactEvent(t *testing.T) {
-	var ev Event
+	var ev Observation
 	New(Rules{}).Classify(newRecord(t, sentinelSyslogRow(), nil), &ev)
-	assert.Equal(t, Event{
-		Kind:          LinuxLogon,
-		Addr:          netip.MustParseAddr(srcIP),
-		Time:          mustTime(t, "2024-11-27T02:34:56Z"),
-		Source:        Syslog,
-		Computer:      "web01.contoso.com",
-		LogonUser:     "alice",
-		HostIP:        "10.0.0.4",
-		SyslogMessage: acceptedPw,
-		Facility:      "auth",
-		ProcessName:   "sshd",
+	assert.Equal(t, Observation{
+		Kind: LinuxLogon,
+		Addr: netip.MustParseAddr(srcIP),
+		Time: mustTime(t, "2024-11-27T02:34:56Z"),
+		Cols: Columns{HostComputer: "web01.contoso.com", HostLogonUser: "alice", HostIP: "10.0.0.4", HostSyslogMessage: acceptedPw, HostFacility: "auth", HostProcessName: "sshd"},
 	}, ev)
 }
 
@@ -607,10 +595,10 @@ func TestUnrelated(t *testing.T) {
 	runCases(t, New(Rules{}), cases)
 }
 
-// Each Classify call starts from a clean Event, whatever the previous record left in it.
+// Each Classify call starts from a clean Observation, whatever the previous record left in it.
 func TestEventIsReset(t *testing.T) {
 	c := New(Rules{})
-	var ev Event
+	var ev Observation
 	c.Classify(newRecord(t, securityEventRow(), nil), &ev)
 	require.Equal(t, SecurityEventLogon, ev.Kind)
 	c.Classify(newRecord(t, otlpAppAttrs(), otlpAppBody), &ev)
@@ -618,8 +606,10 @@ func TestEventIsReset(t *testing.T) {
 	c.Classify(newRecord(t, with(sentinelSignInRow(), "IPAddress", "x"), nil), &ev)
 	require.Equal(t, Rejected, ev.Kind)
 	c.Classify(newRecord(t, sentinelSyslogRow(), nil), &ev)
+	var fresh Observation
+	c.Classify(newRecord(t, sentinelSyslogRow(), nil), &fresh)
+	assert.Equal(t, fresh, ev, "nothing of the rejected sign-in is left")
 	assert.Empty(t, ev.Reject)
-	assert.Empty(t, ev.ResultType)
 }
 
 func TestKindString(t *testing.T) {

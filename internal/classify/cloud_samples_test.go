@@ -39,9 +39,9 @@ type consoleSeen struct {
 	Region, EventType, Time       string
 }
 
-func seenOf(e *Event) consoleSeen {
-	s := consoleSeen{Kind: e.Kind, Reject: e.Reject, User: e.UserIdentityUserName, Type: e.UserIdentityType,
-		MFA: e.MFAUsed, Result: e.LoginResult, Region: e.AWSRegion, EventType: e.EventTypeName}
+func seenOf(e *Observation) consoleSeen {
+	s := consoleSeen{Kind: e.Kind, Reject: e.Reject, User: e.Cols[ConsoleUserIdentityUserName], Type: e.Cols[ConsoleUserIdentityType],
+		MFA: e.Cols[ConsoleMFAUsed], Result: e.Cols[ConsoleLoginResult], Region: e.Cols[ConsoleAWSRegion], EventType: e.Cols[ConsoleEventTypeName]}
 	if e.Addr.IsValid() {
 		s.Addr = e.Addr.String()
 	}
@@ -78,7 +78,7 @@ func TestOTelContribCloudTrailFile(t *testing.T) {
 			ev := classifyUnchanged(t, c, rec)
 			require.Equal(t, Wrapper, ev.Kind)
 			var got []consoleSeen
-			c.Unwrap(rec, &ev, func(e *Event) { got = append(got, seenOf(e)) })
+			c.Unwrap(rec, &ev, func(e *Observation) { got = append(got, seenOf(e)) })
 			assert.Equal(t, want, got)
 			assert.Equal(t, Unrelated, classifyUnchanged(t, New(Rules{}), rec).Kind, "no rule reads CloudTrail")
 		})
@@ -143,7 +143,7 @@ func TestAzureDocsSignInRecord(t *testing.T) {
 
 	message := `{"records": [` + text + `]}`
 	got := unwrapAll(t, c, newRecord(t, nil, []byte(message)))
-	assert.Equal(t, []observed{{Kind: Rejected, Reject: RejectBadAddress, Table: SigninLogs, User: "<USER PRINCIPAL NAME>",
+	assert.Equal(t, []observed{{Kind: Rejected, Reject: RejectBadAddress, Table: SigninLogs,
 		Time: mustTime(t, "2019-03-12T16:02:15.5522137Z"), InWrapper: true}}, got)
 
 	real := strings.NewReplacer("<CALLER IP ADDRESS>", "198.51.100.23", "<IP ADDRESS>", "198.51.100.23",
@@ -156,6 +156,6 @@ func TestAzureDocsSignInRecord(t *testing.T) {
 	assert.Equal(t, want, unwrapAll(t, c, newRecord(t, nil, parsed)), "map body")
 	ev = classifyUnchanged(t, New(Rules{}), newRecord(t, nil, strings.TrimSuffix(strings.TrimPrefix(real, `{"records": [`), "]}")))
 	assert.Equal(t, SignIn, ev.Kind, "alone, the seed's classifier")
-	assert.Equal(t, "50140", ev.ResultType)
-	assert.Equal(t, "Azure Portal", classifyUnchanged(t, c, newRecord(t, nil, strings.TrimSuffix(strings.TrimPrefix(real, `{"records": [`), "]}"))).AppDisplayName)
+	assert.Equal(t, "50140", ev.Cols[SignInResultType])
+	assert.Equal(t, "Azure Portal", classifyUnchanged(t, c, newRecord(t, nil, strings.TrimSuffix(strings.TrimPrefix(real, `{"records": [`), "]}"))).Cols[SignInAppDisplayName])
 }

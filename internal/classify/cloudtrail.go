@@ -27,10 +27,33 @@ import (
 // consoleLogins; without it, CloudTrail is Unrelated and costs what any other record costs.
 var (
 	// ConsoleLoginFailure is an AWS console login whose result is Failure.
-	ConsoleLoginFailure = Declare(KindSpec{Name: "console_login_failure", Source: "AWSCloudTrail"})
+	ConsoleLoginFailure = Declare(KindSpec{Name: "console_login_failure", Source: "AWSCloudTrail", Columns: consoleColumns})
 	// ConsoleLoginSuccess is an AWS console login whose result is Success.
-	ConsoleLoginSuccess = Declare(KindSpec{Name: "console_login_success", Source: "AWSCloudTrail"})
+	ConsoleLoginSuccess = Declare(KindSpec{Name: "console_login_success", Source: "AWSCloudTrail", Columns: consoleColumns})
 )
+
+// The columns of a console login, as Sentinel's AWSCloudTrail columns name them.
+const (
+	// ConsoleLoginResult is responseElements.ConsoleLogin as given ("Success", "Failure").
+	ConsoleLoginResult = iota
+	// ConsoleEventTypeName is eventType ("AwsConsoleSignIn").
+	ConsoleEventTypeName
+	// ConsoleUserIdentityType is userIdentity.type ("IAMUser", "Root", "AssumedRole", ...).
+	ConsoleUserIdentityType
+	// ConsoleUserIdentityUserName is userIdentity.userName.
+	ConsoleUserIdentityUserName
+	ConsoleAWSRegion
+	ConsoleUserAgent
+	// ConsoleMFAUsed is additionalEventData.MFAUsed ("Yes", "No").
+	ConsoleMFAUsed
+)
+
+// consoleColumns names the columns above.
+var consoleColumns = []string{
+	ConsoleLoginResult: "LoginResult", ConsoleEventTypeName: "EventTypeName", ConsoleUserIdentityType: "UserIdentityType",
+	ConsoleUserIdentityUserName: "UserIdentityUserName", ConsoleAWSRegion: "AWSRegion", ConsoleUserAgent: "UserAgent",
+	ConsoleMFAUsed: "MFAUsed",
+}
 
 // consoleLogins is the part that recognises AWS console logins, in every CloudTrail shape.
 var consoleLogins = declarePart(ConsoleLoginFailure, ConsoleLoginSuccess)
@@ -84,22 +107,22 @@ func consoleLoginName(f field) bool {
 }
 
 // cloudTrail classifies a record recognised as a CloudTrail event (either structured shape).
-func (c *Classifier) cloudTrail(in *input, ev *Event) {
+func (c *Classifier) cloudTrail(in *input, ev *Observation) {
 	var f cloudTrailFields
 	in.each(f.take)
 	if name, ok := f.eventName.str(); !ok || !isConsoleLogin(name) {
 		return // Unrelated
 	}
-	ev.EventTypeName = f.eventType.text()
-	ev.AWSRegion = f.region.text()
-	ev.UserAgent = f.agent.text()
-	ev.UserIdentityType = f.identityType.text()
-	ev.UserIdentityUserName = f.identityUser.text()
+	ev.Cols[ConsoleEventTypeName] = f.eventType.text()
+	ev.Cols[ConsoleAWSRegion] = f.region.text()
+	ev.Cols[ConsoleUserAgent] = f.agent.text()
+	ev.Cols[ConsoleUserIdentityType] = f.identityType.text()
+	ev.Cols[ConsoleUserIdentityUserName] = f.identityUser.text()
 	if m, ok := f.identity.asMap(); ok {
-		ev.UserIdentityType = mapText(m, "type")
-		ev.UserIdentityUserName = mapText(m, "userName")
+		ev.Cols[ConsoleUserIdentityType] = mapText(m, "type")
+		ev.Cols[ConsoleUserIdentityUserName] = mapText(m, "userName")
 	}
-	ev.MFAUsed = objectText(f.additional, "MFAUsed")
+	ev.Cols[ConsoleMFAUsed] = objectText(f.additional, "MFAUsed")
 	ev.Time = in.time(f.time)
 	ip, ipState := firstAddress(f.ip)
 	c.finishConsoleLogin(ev, objectText(f.responseElements, "ConsoleLogin"), ip, ipState)
@@ -135,8 +158,8 @@ func objectText(f field, k string) string {
 
 // finishConsoleLogin decides the kind of a console login from its result and address. A login from
 // an excluded address is Unrelated, as logons from one are.
-func (c *Classifier) finishConsoleLogin(ev *Event, result, ip string, ipState valueState) {
-	ev.LoginResult = result
+func (c *Classifier) finishConsoleLogin(ev *Observation, result, ip string, ipState valueState) {
+	ev.Cols[ConsoleLoginResult] = result
 	var kind Kind
 	switch {
 	case strings.EqualFold(result, "Success"):
@@ -231,7 +254,7 @@ func (o jsonObject) text(k string) string {
 }
 
 // decodeJSONCloudTrail classifies a string or bytes body holding one CloudTrail event.
-func (c *Classifier) decodeJSONCloudTrail(s string, ev *Event) {
+func (c *Classifier) decodeJSONCloudTrail(s string, ev *Observation) {
 	var e cloudTrailEvent
 	if !decodeJSON(s, &e) {
 		return
@@ -240,16 +263,16 @@ func (c *Classifier) decodeJSONCloudTrail(s string, ev *Event) {
 }
 
 // cloudTrailRecord classifies one decoded CloudTrail event.
-func (c *Classifier) cloudTrailRecord(e *cloudTrailEvent, ev *Event) {
+func (c *Classifier) cloudTrailRecord(e *cloudTrailEvent, ev *Observation) {
 	if !isConsoleLogin(e.EventName) {
 		return
 	}
-	ev.EventTypeName = firstNonEmpty(e.EventType, e.EventTypeName)
-	ev.AWSRegion = e.AWSRegion
-	ev.UserAgent = e.UserAgent
-	ev.UserIdentityType = firstNonEmpty(e.UserIdentity.Type, e.UserIdentityType)
-	ev.UserIdentityUserName = firstNonEmpty(e.UserIdentity.UserName, e.UserIdentityName)
-	ev.MFAUsed = e.AdditionalEventData.text("MFAUsed")
+	ev.Cols[ConsoleEventTypeName] = firstNonEmpty(e.EventType, e.EventTypeName)
+	ev.Cols[ConsoleAWSRegion] = e.AWSRegion
+	ev.Cols[ConsoleUserAgent] = e.UserAgent
+	ev.Cols[ConsoleUserIdentityType] = firstNonEmpty(e.UserIdentity.Type, e.UserIdentityType)
+	ev.Cols[ConsoleUserIdentityUserName] = firstNonEmpty(e.UserIdentity.UserName, e.UserIdentityName)
+	ev.Cols[ConsoleMFAUsed] = e.AdditionalEventData.text("MFAUsed")
 	ev.Time = parseTime(firstNonEmpty(e.EventTime, e.TimeGenerated))
 	ip, ipState := firstJSONAddress(e.SourceIPAddress)
 	c.finishConsoleLogin(ev, e.ResponseElements.text("ConsoleLogin"), ip, ipState)

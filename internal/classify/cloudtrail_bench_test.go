@@ -45,7 +45,7 @@ func BenchmarkClassifyCloudTrail(b *testing.B) {
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			rec := recordOf(tc.fill)
-			var ev Event
+			var ev Observation
 			c.Classify(rec, &ev)
 			if ev.Kind != tc.want {
 				b.Fatalf("kind %v (reject %q), want %v", ev.Kind, ev.Reject, tc.want)
@@ -55,7 +55,7 @@ func BenchmarkClassifyCloudTrail(b *testing.B) {
 			for b.Loop() {
 				c.Classify(rec, &ev)
 				if ev.Kind == Wrapper {
-					c.Unwrap(rec, &ev, func(*Event) { observations++ })
+					c.Unwrap(rec, &ev, func(*Observation) { observations++ })
 				}
 			}
 		})
@@ -87,9 +87,9 @@ func BenchmarkUnwrapSignIns(b *testing.B) {
 					rec = recordOf(shapes.EventHubsMessage{SignIns: signIns, Body: body}.Fill)
 				}
 				c := New(Rules{})
-				var ev Event
+				var ev Observation
 				count := 0
-				take := func(e *Event) {
+				take := func(e *Observation) {
 					if e.Kind == FailedSigninLogs {
 						count++
 					}

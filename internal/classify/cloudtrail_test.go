@@ -72,16 +72,16 @@ func TestConsoleLogins(t *testing.T) {
 				if tc.kind != ConsoleLoginSuccess && tc.kind != ConsoleLoginFailure {
 					return
 				}
-				want := Event{
-					Kind: tc.kind, Addr: mustAddr(t, tc.login), Time: orTime(tc.login.Time, shapes.CloudTrailTime).UnixNano(),
-					LoginResult: or(tc.login.Result, "Success"), EventTypeName: "AwsConsoleSignIn",
-					UserIdentityType: or(tc.login.IdentityType, "IAMUser"), UserIdentityUserName: shapes.User,
-					AWSRegion: "us-east-1", UserAgent: ev.UserAgent, MFAUsed: or(tc.login.MFA, "No"),
+				want := Observation{
+					Kind: tc.kind,
+					Addr: mustAddr(t, tc.login),
+					Time: orTime(tc.login.Time, shapes.CloudTrailTime).UnixNano(),
+					Cols: Columns{ConsoleLoginResult: or(tc.login.Result, "Success"), ConsoleEventTypeName: "AwsConsoleSignIn", ConsoleUserIdentityType: or(tc.login.IdentityType, "IAMUser"), ConsoleUserIdentityUserName: shapes.User, ConsoleAWSRegion: "us-east-1", ConsoleUserAgent: ev.Cols[ConsoleUserAgent], ConsoleMFAUsed: or(tc.login.MFA, "No")},
 				}
 				if tc.login.IdentityType == "Root" {
-					want.UserIdentityUserName = ""
+					want.Cols[ConsoleUserIdentityUserName] = ""
 				}
-				assert.NotEmpty(t, ev.UserAgent)
+				assert.NotEmpty(t, ev.Cols[ConsoleUserAgent])
 				assert.Equal(t, want, ev)
 			})
 		}

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -133,11 +134,11 @@ func mustTime(tb testing.TB, s string) int64 {
 }
 
 // classifyUnchanged classifies rec and fails the test if the record was modified.
-func classifyUnchanged(tb testing.TB, c *Classifier, rec plog.LogRecord) Event {
+func classifyUnchanged(tb testing.TB, c *Classifier, rec plog.LogRecord) Observation {
 	tb.Helper()
 	before := plog.NewLogRecord()
 	rec.CopyTo(before)
-	var ev Event
+	var ev Observation
 	c.Classify(rec, &ev)
 	require.True(tb, sameRecord(before, rec), "Classify modified the record")
 	return ev
@@ -164,4 +165,30 @@ func putDeep(m pcommon.Map, key string, depth int) {
 		m = m.PutEmptyMap(key)
 	}
 	m.PutStr("ipAddress", srcIP)
+}
+
+// tableOf is the sign-in table of an observation's kind (SigninLogs for a kind of no table).
+func tableOf(ev Observation) Table {
+	if ev.Kind.Source() == AADNonInteractiveUserSignInLogs.String() {
+		return AADNonInteractiveUserSignInLogs
+	}
+	return SigninLogs
+}
+
+// sourceOf is the logon source of an observation's kind (Syslog for a kind of another source).
+func sourceOf(ev Observation) LogonSource {
+	for _, s := range []LogonSource{SecurityEvent, WindowsEvent} {
+		if ev.Kind.Source() == s.String() {
+			return s
+		}
+	}
+	return Syslog
+}
+
+// colNamed is the value of an observation's column of that name ("" when its kind has none).
+func colNamed(ev Observation, name string) string {
+	if i := slices.Index(ev.Kind.Columns(), name); i >= 0 {
+		return ev.Cols[i]
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // FuzzClassify starts from every real shape and replaces one field (chosen by pick) with a fuzzed
 // string, int, double, map or slice, adds a fuzzed attribute, and for string-body shapes fuzzes the
 // body itself. Classify must not panic, must leave the record as it was, and must return a
-// consistent Event, with the second rule's switches off and on; and the switches may only turn what
+// consistent Observation, with the second rule's switches off and on; and the switches may only turn what
 // was Unrelated into a FailedSyslogLogon (or a Rejected one), and a SignIn into a SigninLogsSuccess.
 func FuzzClassify(f *testing.F) {
 	for i := range shapeTemplates {
@@ -28,6 +29,9 @@ func FuzzClassify(f *testing.F) {
 		"Nov 27 02:34:56 web01 login[7]: message repeated 2 times: [ "+failedLogin+"]", "secure", int64(0), 0.0)
 	f.Add(shapeIndex("diagnostic JSON success"), uint8(0), uint8(8), "", strings.Replace(diagSignInSuccessJSON, `"0"`, "50140.0", 1), "", int64(0), 0.0)
 	f.Add(shapeIndex("sentinel sign-in success"), uint8(0), uint8(3), "", "countryOrRegion", "Location", int64(0), 0.0)
+
+	// A rejected sign-in whose projected columns the switches read.
+	f.Add(uint8(4), uint8(']'), uint8(0), "", "0", "", int64(4574), 50099.0)
 
 	c, on := New(Rules{}), New(Rules{Kinds: ruleBKinds})
 	f.Fuzz(func(t *testing.T, shape, pick, kind uint8, key, s1, s2 string, n int64, d float64) {
@@ -84,10 +88,13 @@ func FuzzClassify(f *testing.F) {
 
 // checkSwitchesOnlyAdd holds between what a record is with the second rule's switches off (off) and
 // on (on): the switches make nothing of the first rule's different, and add only their own kinds.
-func checkSwitchesOnlyAdd(t *testing.T, off, on Event) {
+func checkSwitchesOnlyAdd(t *testing.T, off, on Observation) {
 	t.Helper()
-	withoutProjection := func(ev Event) Event {
-		ev.AppDisplayName, ev.UserDisplayName, ev.ClientAppUsed, ev.Location = "", "", "", ""
+	// A rejected sign-in keeps the columns read before it was given up on, in a sign-in's places.
+	withoutProjection := func(ev Observation) Observation {
+		if ev.Kind == Rejected || slices.Equal(ev.Kind.Columns(), signInColumns) {
+			ev.Cols[SignInAppDisplayName], ev.Cols[SignInUserDisplayName], ev.Cols[SignInClientAppUsed], ev.Cols[SignInLocation] = "", "", "", ""
+		}
 		return ev
 	}
 	switch off.Kind {
@@ -110,7 +117,7 @@ func checkSwitchesOnlyAdd(t *testing.T, off, on Event) {
 			t.Fatalf("the switches changed a sign-in:\n%+v\n%+v", off, on)
 		}
 	default:
-		if withoutProjection(on) != off {
+		if withoutProjection(on) != withoutProjection(off) {
 			t.Fatalf("the switches changed a %v:\n%+v\n%+v", off.Kind, off, on)
 		}
 	}
@@ -144,21 +151,21 @@ func FuzzHostFailureLine(f *testing.F) {
 		}
 		ev := classifyUnchanged(t, on, newRecord(t, attrs, body))
 		checkInvariants(t, on, ev)
-		if ev.Kind != FailedSyslogLogon || ev.SyslogMessage != msg {
+		if ev.Kind != FailedSyslogLogon || ev.Cols[HostSyslogMessage] != msg {
 			return // a raw line's parser may have cut the message otherwise
 		}
 		if n != ev.Repeat {
 			t.Fatalf("%q: repeat %d, want %d", msg, ev.Repeat, n)
 		}
 		if a, user, ok := SSHDFailure(inner); ok {
-			if a != ev.Addr || user != ev.LogonUser {
-				t.Fatalf("%q: %v %q, the grammar says %v %q", msg, ev.Addr, ev.LogonUser, a, user)
+			if a != ev.Addr || user != ev.Cols[HostLogonUser] {
+				t.Fatalf("%q: %v %q, the grammar says %v %q", msg, ev.Addr, ev.Cols[HostLogonUser], a, user)
 			}
 			return
 		}
 		if _, r := parseSSHD(inner); r == grammarAbsent {
 			text, _ := firstIPv4(inner)
-			if a, ok := ParseAddr(text); !ok || a != ev.Addr || ev.LogonUser != "" {
+			if a, ok := ParseAddr(text); !ok || a != ev.Addr || ev.Cols[HostLogonUser] != "" {
 				t.Fatalf("%q: %v, the first IPv4 is %q", msg, ev.Addr, text)
 			}
 			return

@@ -8,8 +8,8 @@ import (
 )
 
 // FailedSyslogLogon is a failed logon in auth syslog (sshd, login, another auth program), with the
-// part hostFailures; Event.Repeat is how many failures it stands for.
-var FailedSyslogLogon = Declare(KindSpec{Name: "host_failure", Source: "Syslog"})
+// part hostFailures; Observation.Repeat is how many failures it stands for.
+var FailedSyslogLogon = Declare(KindSpec{Name: "host_failure", Source: "Syslog", Columns: hostColumns, Host: "Computer"})
 
 // hostFailures is the part that recognises failed host logons: what the rule "Failed host logons
 // but success logon to AzureAD" counts per source address. They are Windows 4625 events (with a
@@ -38,7 +38,7 @@ var hostFailures = declarePart(FailedSyslogLogon, FailedSecurityEventLogon, Fail
 //     … from <addr> port <n> id <n>". Counting them would make an administrator's own successful
 //     sessions look like failures from their address. They are not counted.
 //   - A syslog daemon's "message repeated N times: [ <message> ]" stands for N identical lines: it
-//     is N failures (Event.Repeat), not one. Its inner message decides, as if it were alone.
+//     is N failures (Observation.Repeat), not one. Its inner message decides, as if it were alone.
 //   - One failed attempt by an unknown user logs both "Invalid user x from a port p" and "Failed
 //     password for invalid user x from a port p ssh2". Both lines count, as in the KQL, whose
 //     threshold was chosen for that count. Neither line can stand in for the other: "Invalid user"
@@ -52,7 +52,7 @@ var hostFailures = declarePart(FailedSyslogLogon, FailedSecurityEventLogon, Fail
 
 // linuxFailure classifies an auth-facility message of a process other than sudo without the term
 // Accepted (finishLinux has tested these) as a FailedSyslogLogon, or leaves it Unrelated.
-func (c *Classifier) linuxFailure(l linuxLogon, ev *Event) {
+func (c *Classifier) linuxFailure(l linuxLogon, ev *Observation) {
 	if !failedLogonTerms(l.message) {
 		return
 	}

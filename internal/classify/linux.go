@@ -8,7 +8,8 @@ import (
 )
 
 // LinuxLogon is an accepted sshd (or other auth-facility "Accepted") logon.
-var LinuxLogon = Declare(KindSpec{Name: "linux_logon", Source: "Syslog"})
+var LinuxLogon = Declare(KindSpec{Name: "linux_logon", Source: "Syslog", Columns: hostColumns, Host: "Computer",
+	Format1: true, Format1Code: byte(Syslog)})
 
 // Syslog facility numbers the KQL's `Facility contains "auth"` selects.
 const (
@@ -68,7 +69,7 @@ func facilityFrom(f field) string {
 // finishLinux applies the rule to a Linux record: auth facility, not sudo, has the term Accepted,
 // and a source address that counts. A message without the term may be a failed logon (see
 // linuxFailure) when the part hostFailures is set.
-func (c *Classifier) finishLinux(l linuxLogon, ev *Event) {
+func (c *Classifier) finishLinux(l linuxLogon, ev *Observation) {
 	if l.facility == "" || l.process == "sudo" {
 		return
 	}
@@ -105,11 +106,11 @@ func (c *Classifier) finishLinux(l linuxLogon, ev *Event) {
 }
 
 // set makes ev the Linux logon (or failed logon) l, from addr by user. ev was reset by Classify, so
-// only the fields it has are written: building a whole Event to copy in would cost more.
-func (l *linuxLogon) set(ev *Event, kind Kind, addr netip.Addr, user string) {
-	ev.Kind, ev.Addr, ev.Time, ev.Source = kind, addr, l.time, Syslog
-	ev.Computer, ev.LogonUser, ev.HostIP = l.computer, user, l.hostIP
-	ev.SyslogMessage, ev.Facility, ev.ProcessName = l.message, l.facility, l.process
+// only the columns it has are written: building a whole Observation to copy in would cost more.
+func (l *linuxLogon) set(ev *Observation, kind Kind, addr netip.Addr, user string) {
+	ev.Kind, ev.Addr, ev.Time = kind, addr, l.time
+	ev.Cols[HostComputer], ev.Cols[HostLogonUser], ev.Cols[HostIP] = l.computer, user, l.hostIP
+	ev.Cols[HostSyslogMessage], ev.Cols[HostFacility], ev.Cols[HostProcessName] = l.message, l.facility, l.process
 }
 
 // sentinelSyslogFields are the columns of Sentinel's Syslog table the rule reads.
@@ -135,7 +136,7 @@ func (s *sentinelSyslogFields) take(k string, v pcommon.Value) {
 }
 
 // sentinelSyslog classifies a record of Sentinel's Syslog table.
-func (c *Classifier) sentinelSyslog(in *input, ev *Event) {
+func (c *Classifier) sentinelSyslog(in *input, ev *Observation) {
 	var s sentinelSyslogFields
 	in.each(s.take)
 	l := linuxLogon{facility: facilityFrom(s.facility)}
@@ -173,7 +174,7 @@ func (s *syslogReceiverFields) take(k string, v pcommon.Value) {
 }
 
 // syslogReceiver classifies the output of the syslog receiver (RFC 3164 or RFC 5424).
-func (c *Classifier) syslogReceiver(in *input, ev *Event) {
+func (c *Classifier) syslogReceiver(in *input, ev *Observation) {
 	var s syslogReceiverFields
 	in.each(s.take)
 	// The number decides when present; facility_text alone is enough otherwise.
@@ -216,7 +217,7 @@ func (s *journaldFields) take(k string, v pcommon.Value) {
 }
 
 // journald classifies a journal entry from the journald receiver.
-func (c *Classifier) journald(in *input, ev *Event) {
+func (c *Classifier) journald(in *input, ev *Observation) {
 	var s journaldFields
 	in.each(s.take)
 	var l linuxLogon
@@ -238,7 +239,7 @@ func (c *Classifier) journald(in *input, ev *Event) {
 
 // rawSyslog classifies a syslog line in a string body (filelog with no parser). A line without a PRI
 // header reaches here only from a file known to hold auth messages (see authLogFile).
-func (c *Classifier) rawSyslog(s string, ev *Event) {
+func (c *Classifier) rawSyslog(s string, ev *Observation) {
 	if f, _, ok := parsePRI(s); ok && facilityName(int64(f)) == "" {
 		return // not auth: skip the header parse
 	}

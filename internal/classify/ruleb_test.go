@@ -30,7 +30,7 @@ type switchCase struct {
 	kind      Kind
 	reject    string
 	addr      string
-	check     func(t *testing.T, ev Event)
+	check     func(t *testing.T, ev Observation)
 	off       Kind
 	offReject string
 }
@@ -130,17 +130,17 @@ func windows4625Shapes() []windows4625Shape {
 	}
 }
 
-func hostFailureIs(src LogonSource, logonType, activity string) func(t *testing.T, ev Event) {
-	return func(t *testing.T, ev Event) {
-		assert.Equal(t, src, ev.Source, "source: the table it counts in")
+func hostFailureIs(src LogonSource, logonType, activity string) func(t *testing.T, ev Observation) {
+	return func(t *testing.T, ev Observation) {
+		assert.Equal(t, src, sourceOf(ev), "source: the table it counts in")
 		assert.Equal(t, 1, ev.Repeat)
-		assert.Equal(t, "4625", ev.EventID)
-		assert.Equal(t, activity, ev.Activity)
-		assert.Equal(t, logonType, ev.LogonType)
-		assert.Equal(t, "WS01.contoso.com", ev.Computer)
-		assert.Equal(t, "alice", ev.TargetUserName)
-		assert.Equal(t, "alice", ev.LogonUser)
-		assert.Equal(t, "CONTOSO", ev.TargetDomainName)
+		assert.Equal(t, "4625", ev.Cols[HostEventID])
+		assert.Equal(t, activity, ev.Cols[HostActivity])
+		assert.Equal(t, logonType, ev.Cols[HostLogonType])
+		assert.Equal(t, "WS01.contoso.com", ev.Cols[HostComputer])
+		assert.Equal(t, "alice", ev.Cols[HostTargetUserName])
+		assert.Equal(t, "alice", ev.Cols[HostLogonUser])
+		assert.Equal(t, "CONTOSO", ev.Cols[HostTargetDomainName])
 		assert.Equal(t, mustTime(t, "2024-11-27T02:34:56.5Z"), ev.Time)
 	}
 }
@@ -175,43 +175,30 @@ func TestHostFailuresWindows(t *testing.T) {
 	cases = append(cases,
 		// The switch adds 4625 and nothing else: a 4624 is the first rule's logon, as always.
 		switchCase{name: "4624 is still a logon", attrs: securityEventRow(), kind: SecurityEventLogon, addr: srcIP,
-			check: func(t *testing.T, ev Event) { assert.Zero(t, ev.Repeat) }, off: SecurityEventLogon},
+			check: func(t *testing.T, ev Observation) { assert.Zero(t, ev.Repeat) }, off: SecurityEventLogon},
 		switchCase{name: "4624 from ForwardedEvents is still SecurityEvent's",
 			body: with(windowsEventLogBody(false), "channel", "ForwardedEvents"), kind: SecurityEventLogon,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, SecurityEvent, ev.Source) }, off: SecurityEventLogon},
+			check: func(t *testing.T, ev Observation) { assert.Equal(t, SecurityEvent, sourceOf(ev)) }, off: SecurityEventLogon},
 		switchCase{name: "4625 without Activity", attrs: with(securityEventRow(), "EventID", "4625", "Activity", absent),
-			kind: FailedSecurityEventLogon, check: func(t *testing.T, ev Event) { assert.Empty(t, ev.Activity) }, off: Unrelated},
+			kind: FailedSecurityEventLogon, check: func(t *testing.T, ev Observation) { assert.Empty(t, ev.Cols[HostActivity]) }, off: Unrelated},
 		switchCase{name: "4634 is no logon", attrs: with(securityEventRow(), "EventID", "4634"), kind: Unrelated, off: Unrelated},
 		switchCase{name: "4625 from a channel of another type",
 			body: with(windowsEventLogBody(false), "event_id", 4625, "channel", 7), kind: FailedSecurityEventLogon,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, SecurityEvent, ev.Source) }, off: Unrelated},
+			check: func(t *testing.T, ev Observation) { assert.Equal(t, SecurityEvent, sourceOf(ev)) }, off: Unrelated},
 	)
 	runSwitchCases(t, cases)
 }
 
 func TestHostFailureWindowsExactEvent(t *testing.T) {
-	var ev Event
+	var ev Observation
 	New(ruleBRules()).Classify(newRecord(t, with(securityEventRow(), "EventID", "4625",
 		"Activity", activityFailedLogon, "LogonType", "10"), nil), &ev)
-	assert.Equal(t, Event{
-		Kind:             FailedSecurityEventLogon,
-		Addr:             netip.MustParseAddr(srcIP),
-		Time:             mustTime(t, "2024-11-27T02:34:56.5Z"),
-		Source:           SecurityEvent,
-		Repeat:           1,
-		Computer:         "WS01.contoso.com",
-		LogonUser:        "alice",
-		Account:          `CONTOSO\alice`,
-		AccountType:      "User",
-		Activity:         "4625 - An account failed to log on.",
-		EventID:          "4625",
-		LogonProcessName: "NtLmSsp ",
-		LogonType:        "10",
-		LogonTypeName:    "3 - Network",
-		TargetUserSid:    "S-1-5-21-1-2-3-1104",
-		TargetUserName:   "alice",
-		TargetDomainName: "CONTOSO",
-		ResourceID:       "/subscriptions/0000/resourcegroups/rg/providers/microsoft.compute/virtualmachines/ws01",
+	assert.Equal(t, Observation{
+		Kind:   FailedSecurityEventLogon,
+		Addr:   netip.MustParseAddr(srcIP),
+		Time:   mustTime(t, "2024-11-27T02:34:56.5Z"),
+		Repeat: 1,
+		Cols:   Columns{HostComputer: "WS01.contoso.com", HostLogonUser: "alice", HostAccount: `CONTOSO\alice`, HostAccountType: "User", HostActivity: "4625 - An account failed to log on.", HostEventID: "4625", HostLogonProcessName: "NtLmSsp ", HostLogonType: "10", HostLogonTypeName: "3 - Network", HostTargetUserSid: "S-1-5-21-1-2-3-1104", HostTargetUserName: "alice", HostTargetDomainName: "CONTOSO", HostResourceID: "/subscriptions/0000/resourcegroups/rg/providers/microsoft.compute/virtualmachines/ws01"},
 	}, ev)
 }
 
@@ -224,7 +211,7 @@ func TestHostFailuresRulesApply(t *testing.T) {
 	}
 	runCases(t, c, []classifyCase{
 		{name: "logon type 2 counts", attrs: row("LogonType", "2", "IpAddress", "198.51.100.1"), kind: FailedSecurityEventLogon,
-			check: func(t *testing.T, ev Event) { assert.Equal(t, "2", ev.LogonType) }},
+			check: func(t *testing.T, ev Observation) { assert.Equal(t, "2", ev.Cols[HostLogonType]) }},
 		{name: "logon type 3 does not", attrs: row("IpAddress", "198.51.100.1"), kind: Unrelated},
 		{name: "excluded range", attrs: row("LogonType", "2"), kind: Unrelated},
 		{name: "excluded range, sshd", attrs: with(sentinelSyslogRow(), "SyslogMessage", "Failed password for root from 203.0.113.9 port 22 ssh2"), kind: Unrelated},
@@ -400,15 +387,15 @@ func TestHostFailuresLinux(t *testing.T) {
 				addr: lc.addr, off: lc.off}
 			if lc.kind == FailedSyslogLogon {
 				lc, computer := lc, s.computer
-				sc.check = func(t *testing.T, ev Event) {
-					assert.Equal(t, Syslog, ev.Source)
+				sc.check = func(t *testing.T, ev Observation) {
+					assert.Equal(t, Syslog, sourceOf(ev))
 					assert.Equal(t, max(lc.repeat, 1), ev.Repeat, "repeat")
-					assert.Equal(t, lc.user, ev.LogonUser, "user")
-					assert.Equal(t, computer, ev.Computer, "computer")
-					assert.Equal(t, "sshd", ev.ProcessName)
-					assert.Equal(t, lc.msg, ev.SyslogMessage, "the whole message")
-					assert.Contains(t, ev.Facility, "auth")
-					assert.Empty(t, ev.EventID)
+					assert.Equal(t, lc.user, ev.Cols[HostLogonUser], "user")
+					assert.Equal(t, computer, ev.Cols[HostComputer], "computer")
+					assert.Equal(t, "sshd", ev.Cols[HostProcessName])
+					assert.Equal(t, lc.msg, ev.Cols[HostSyslogMessage], "the whole message")
+					assert.Contains(t, ev.Cols[HostFacility], "auth")
+					assert.Empty(t, ev.Cols[HostEventID])
 				}
 			}
 			cases = append(cases, sc)
@@ -426,20 +413,14 @@ func TestHostFailuresLinux(t *testing.T) {
 
 func TestHostFailureSyslogExactEvent(t *testing.T) {
 	msg := "message repeated 4 times: [ Failed password for invalid user admin from 2001:db8::42 port 22 ssh2]"
-	var ev Event
+	var ev Observation
 	New(ruleBRules()).Classify(newRecord(t, with(sentinelSyslogRow(), "SyslogMessage", msg, "Facility", "authpriv"), nil), &ev)
-	assert.Equal(t, Event{
-		Kind:          FailedSyslogLogon,
-		Addr:          netip.MustParseAddr("2001:db8::42"),
-		Time:          mustTime(t, "2024-11-27T02:34:56Z"),
-		Source:        Syslog,
-		Repeat:        4,
-		Computer:      "web01.contoso.com",
-		LogonUser:     "admin",
-		HostIP:        "10.0.0.4",
-		SyslogMessage: msg,
-		Facility:      "authpriv",
-		ProcessName:   "sshd",
+	assert.Equal(t, Observation{
+		Kind:   FailedSyslogLogon,
+		Addr:   netip.MustParseAddr("2001:db8::42"),
+		Time:   mustTime(t, "2024-11-27T02:34:56Z"),
+		Repeat: 4,
+		Cols:   Columns{HostComputer: "web01.contoso.com", HostLogonUser: "admin", HostIP: "10.0.0.4", HostSyslogMessage: msg, HostFacility: "authpriv", HostProcessName: "sshd"},
 	}, ev)
 }
 
@@ -497,7 +478,7 @@ func TestSampleSecurityEventHostFailures(t *testing.T) {
 	counts := kindCounts(t, c, rows)
 	// The 995 real 4625 rows are network logons (LogonType 3) with an address: failed host logons.
 	assert.Equal(t, map[Kind]int{FailedSecurityEventLogon: 995, Unrelated: 5}, counts)
-	var ev Event
+	var ev Observation
 	for _, row := range rows {
 		if row["EventID"] != "4625" {
 			continue
@@ -505,9 +486,9 @@ func TestSampleSecurityEventHostFailures(t *testing.T) {
 		ev = classifyUnchanged(t, c, newRecord(t, row, nil))
 		break
 	}
-	assert.Equal(t, SecurityEvent, ev.Source)
-	assert.Equal(t, "4625", ev.EventID)
-	assert.Equal(t, "4625 - An account failed to log on.", ev.Activity)
+	assert.Equal(t, SecurityEvent, sourceOf(ev))
+	assert.Equal(t, "4625", ev.Cols[HostEventID])
+	assert.Equal(t, "4625 - An account failed to log on.", ev.Cols[HostActivity])
 	assert.Equal(t, netip.MustParseAddr("66.90.100.200"), ev.Addr)
 	assert.Equal(t, 1, ev.Repeat)
 	assert.NotZero(t, ev.Time)
@@ -515,16 +496,16 @@ func TestSampleSecurityEventHostFailures(t *testing.T) {
 
 // ---- Successful sign-ins ----
 
-func signinSuccessIs(table Table, result, app, userName, clientApp, location string) func(t *testing.T, ev Event) {
-	return func(t *testing.T, ev Event) {
-		assert.Equal(t, table, ev.Table, "table")
-		assert.Equal(t, result, ev.ResultType, "result type")
-		assert.Equal(t, "alice@contoso.com", ev.User, "user")
+func signinSuccessIs(table Table, result, app, userName, clientApp, location string) func(t *testing.T, ev Observation) {
+	return func(t *testing.T, ev Observation) {
+		assert.Equal(t, table, tableOf(ev), "table")
+		assert.Equal(t, result, ev.Cols[SignInResultType], "result type")
+		assert.Equal(t, "alice@contoso.com", ev.Cols[SignInUserPrincipalName], "user")
 		assert.Equal(t, mustTime(t, signInTime), ev.Time, "time")
-		assert.Equal(t, app, ev.AppDisplayName, "AppDisplayName")
-		assert.Equal(t, userName, ev.UserDisplayName, "UserDisplayName")
-		assert.Equal(t, clientApp, ev.ClientAppUsed, "ClientAppUsed")
-		assert.Equal(t, location, ev.Location, "Location")
+		assert.Equal(t, app, ev.Cols[SignInAppDisplayName], "AppDisplayName")
+		assert.Equal(t, userName, ev.Cols[SignInUserDisplayName], "UserDisplayName")
+		assert.Equal(t, clientApp, ev.Cols[SignInClientAppUsed], "ClientAppUsed")
+		assert.Equal(t, location, ev.Cols[SignInLocation], "Location")
 	}
 }
 
@@ -558,8 +539,8 @@ func azureEncodingSignInFull() map[string]any {
 
 func TestSigninSuccesses(t *testing.T) {
 	full := signinSuccessIs(SigninLogs, "0", "Azure Portal", "Alice Example", "Browser", "US")
-	noTime := func(f func(t *testing.T, ev Event)) func(t *testing.T, ev Event) {
-		return func(t *testing.T, ev Event) {
+	noTime := func(f func(t *testing.T, ev Observation)) func(t *testing.T, ev Observation) {
+		return func(t *testing.T, ev Observation) {
 			ev.Time = mustTime(t, signInTime) // the shape carries no time
 			f(t, ev)
 		}
@@ -623,24 +604,22 @@ func TestSigninSuccesses(t *testing.T) {
 }
 
 func TestSigninSuccessExactEvent(t *testing.T) {
-	var ev Event
+	var ev Observation
 	New(ruleBRules()).Classify(newRecord(t, sentinelSignInFull(), nil), &ev)
-	assert.Equal(t, Event{
-		Kind:            SigninLogsSuccess,
-		Addr:            netip.MustParseAddr(srcIP),
-		Time:            mustTime(t, signInTime),
-		Table:           SigninLogs,
-		ResultType:      "0",
-		User:            "alice@contoso.com",
-		AppDisplayName:  "Azure Portal",
-		UserDisplayName: "Alice Example",
-		ClientAppUsed:   "Browser",
-		Location:        "US",
+	assert.Equal(t, Observation{
+		Kind: SigninLogsSuccess,
+		Addr: netip.MustParseAddr(srcIP),
+		Time: mustTime(t, signInTime),
+		Cols: Columns{SignInResultType: "0", SignInUserPrincipalName: "alice@contoso.com", SignInAppDisplayName: "Azure Portal", SignInUserDisplayName: "Alice Example", SignInClientAppUsed: "Browser", SignInLocation: "US"},
 	}, ev)
 	// Off, the same record is the SignIn it always was, without the projected columns.
 	New(Rules{}).Classify(newRecord(t, sentinelSignInFull(), nil), &ev)
-	assert.Equal(t, Event{Kind: SignIn, Addr: netip.MustParseAddr(srcIP), Time: mustTime(t, signInTime), Table: SigninLogs,
-		ResultType: "0", User: "alice@contoso.com"}, ev)
+	assert.Equal(t, Observation{
+		Kind: SignIn,
+		Addr: netip.MustParseAddr(srcIP),
+		Time: mustTime(t, signInTime),
+		Cols: Columns{SignInResultType: "0", SignInUserPrincipalName: "alice@contoso.com"},
+	}, ev)
 }
 
 func TestSampleSignInLogsSuccesses(t *testing.T) {
@@ -652,11 +631,11 @@ func TestSampleSignInLogsSuccesses(t *testing.T) {
 		if ev.Kind != SigninLogsSuccess {
 			continue
 		}
-		assert.Equal(t, "0", ev.ResultType)
-		assert.Equal(t, "Adele Vance", ev.UserDisplayName)
-		assert.Equal(t, "IL", ev.Location)
-		assert.NotEmpty(t, ev.AppDisplayName)
-		assert.NotEmpty(t, ev.ClientAppUsed)
+		assert.Equal(t, "0", ev.Cols[SignInResultType])
+		assert.Equal(t, "Adele Vance", ev.Cols[SignInUserDisplayName])
+		assert.Equal(t, "IL", ev.Cols[SignInLocation])
+		assert.NotEmpty(t, ev.Cols[SignInAppDisplayName])
+		assert.NotEmpty(t, ev.Cols[SignInClientAppUsed])
 	}
 	// Only SigninSuccesses: 4625s stay Unrelated.
 	only := New(Rules{Kinds: signinSuccessKinds})

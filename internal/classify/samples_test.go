@@ -64,11 +64,11 @@ func TestSampleSecurityEvents(t *testing.T) {
 		ev := classifyUnchanged(t, c, newRecord(t, with(row, "LogonType", "3", "IpAddress", srcIP), nil))
 		require.Equal(t, SecurityEventLogon, ev.Kind, "reject %q", ev.Reject)
 		assert.Equal(t, netip.MustParseAddr(srcIP), ev.Addr)
-		assert.Equal(t, SecurityEvent, ev.Source)
-		assert.Equal(t, `NT AUTHORITY\SYSTEM`, ev.Account)
-		assert.Equal(t, "Machine", ev.AccountType)
-		assert.Equal(t, "4624 - An account was successfully logged on.", ev.Activity)
-		assert.NotEmpty(t, ev.Computer)
+		assert.Equal(t, SecurityEvent, sourceOf(ev))
+		assert.Equal(t, `NT AUTHORITY\SYSTEM`, ev.Cols[HostAccount])
+		assert.Equal(t, "Machine", ev.Cols[HostAccountType])
+		assert.Equal(t, "4624 - An account was successfully logged on.", ev.Cols[HostActivity])
+		assert.NotEmpty(t, ev.Cols[HostComputer])
 		assert.NotZero(t, ev.Time, "TimeGenerated in export style parses")
 		logons++
 	}
@@ -84,17 +84,17 @@ func TestSampleSignInLogs(t *testing.T) {
 	var failedCodes []string
 	for _, row := range rows {
 		ev := classifyUnchanged(t, c, newRecord(t, row, nil))
-		assert.Equal(t, SigninLogs, ev.Table)
+		assert.Equal(t, SigninLogs, tableOf(ev))
 		assert.Equal(t, netip.MustParseAddr("175.45.176.99"), ev.Addr)
-		assert.Equal(t, "adelev@m365x816222.onmicrosoft.com", ev.User)
+		assert.Equal(t, "adelev@m365x816222.onmicrosoft.com", ev.Cols[SignInUserPrincipalName])
 		assert.NotZero(t, ev.Time, "CreatedDateTime %q", row["CreatedDateTime"])
 		if ev.Kind == FailedSigninLogs {
-			failedCodes = append(failedCodes, ev.ResultType)
+			failedCodes = append(failedCodes, ev.Cols[SignInResultType])
 		}
 	}
 	assert.ElementsMatch(t, []string{"16000", "16000", "50058"}, failedCodes)
 
-	var first Event
+	var first Observation
 	c.Classify(newRecord(t, rows[0], nil), &first)
 	assert.Equal(t, mustTime(t, "2021-04-28T14:08:45.221Z"), first.Time, "4/28/2021, 2:08:45.221 PM")
 }

@@ -16,21 +16,41 @@ import (
 // signinSuccesses), and a SignIn otherwise, as is every sign-in from an excluded address.
 var (
 	// FailedSigninLogs is a failed sign-in of SigninLogs.
-	FailedSigninLogs = Declare(KindSpec{Name: "failed_signin", Source: "SigninLogs"})
+	FailedSigninLogs = Declare(KindSpec{Name: "failed_signin", Source: "SigninLogs", Columns: signInColumns})
 	// FailedNonInteractiveSignIn is a failed sign-in of AADNonInteractiveUserSignInLogs.
-	FailedNonInteractiveSignIn = Declare(KindSpec{Name: "failed_signin", Source: "AADNonInteractiveUserSignInLogs"})
+	FailedNonInteractiveSignIn = Declare(KindSpec{Name: "failed_signin", Source: "AADNonInteractiveUserSignInLogs", Columns: signInColumns})
 	// SigninLogsSuccess is a successful sign-in of SigninLogs (with the part signinSuccesses).
-	SigninLogsSuccess = Declare(KindSpec{Name: "signin_success", Source: "SigninLogs"})
+	SigninLogsSuccess = Declare(KindSpec{Name: "signin_success", Source: "SigninLogs", Columns: signInColumns})
 	// NonInteractiveSuccess is a successful sign-in of AADNonInteractiveUserSignInLogs (with the
 	// part signinSuccesses).
-	NonInteractiveSuccess = Declare(KindSpec{Name: "signin_success", Source: "AADNonInteractiveUserSignInLogs"})
+	NonInteractiveSuccess = Declare(KindSpec{Name: "signin_success", Source: "AADNonInteractiveUserSignInLogs", Columns: signInColumns})
 	// SignIn is a sign-in that is neither: from an excluded address, or a success no rule takes.
-	SignIn = Declare(KindSpec{Name: "signin"})
+	SignIn = Declare(KindSpec{Name: "signin", Columns: signInColumns})
 )
 
+// The columns of every sign-in kind: its row's UserPrincipalName and ResultType (canonical: "50126"
+// for 50126.0), and the columns an alert on a successful sign-in projects, read only with the part
+// signinSuccesses (and then for every sign-in), "" when the shape does not carry them.
+const (
+	SignInUserPrincipalName = iota
+	SignInResultType
+	SignInAppDisplayName
+	SignInUserDisplayName
+	SignInClientAppUsed
+	// SignInLocation is the country or region code: Sentinel's Location, the diagnostic record's
+	// location, properties.location.countryOrRegion, or the azure_event_hub receiver's cloud.region.
+	SignInLocation
+)
+
+// signInColumns names the columns above.
+var signInColumns = []string{
+	SignInUserPrincipalName: "UserPrincipalName", SignInResultType: "ResultType", SignInAppDisplayName: "AppDisplayName",
+	SignInUserDisplayName: "UserDisplayName", SignInClientAppUsed: "ClientAppUsed", SignInLocation: "Location",
+}
+
 // signinSuccesses is the part that tells successful sign-ins from other sign-ins and reads the
-// columns an alert on one projects (Event.AppDisplayName, UserDisplayName, ClientAppUsed,
-// Location) of every sign-in. Without it, a success is a SignIn and those columns are not read.
+// columns an alert on one projects (SignInAppDisplayName to SignInLocation) of every sign-in.
+// Without it, a success is a SignIn and those columns are not read.
 var signinSuccesses = declarePart(SigninLogsSuccess, NonInteractiveSuccess)
 
 // failedSignIns and signInSuccesses are the kinds of each table's failures and successes.
@@ -38,6 +58,24 @@ var (
 	failedSignIns   = [...]Kind{SigninLogs: FailedSigninLogs, AADNonInteractiveUserSignInLogs: FailedNonInteractiveSignIn}
 	signInSuccesses = [...]Kind{SigninLogs: SigninLogsSuccess, AADNonInteractiveUserSignInLogs: NonInteractiveSuccess}
 )
+
+// Table is the sign-in table a failure belongs to.
+type Table uint8
+
+const (
+	// SigninLogs is the interactive sign-in table (Azure category SignInLogs).
+	SigninLogs Table = iota
+	// AADNonInteractiveUserSignInLogs is the non-interactive table (category NonInteractiveUserSignInLogs).
+	AADNonInteractiveUserSignInLogs
+)
+
+// String returns the Sentinel table name.
+func (t Table) String() string {
+	if t == AADNonInteractiveUserSignInLogs {
+		return "AADNonInteractiveUserSignInLogs"
+	}
+	return "SigninLogs"
+}
 
 // signInTable maps a Sentinel Type or an Azure category to its sign-in table.
 func signInTable(name string) (Table, bool) {
@@ -143,16 +181,16 @@ func (s *signInFieldsProjected) takeProperty(k string, v pcommon.Value) {
 }
 
 // project sets the projected columns of ev, the most specific field of each first.
-func (p *signInProjection) project(ev *Event) {
-	ev.AppDisplayName = firstText(p.app, p.propApp)
-	ev.UserDisplayName = firstText(p.userName, p.propUserName)
-	ev.ClientAppUsed = firstText(p.clientApp, p.propClientApp)
-	ev.Location = locationText(p.location)
-	if ev.Location == "" {
-		ev.Location = locationText(p.propLocation)
+func (p *signInProjection) project(ev *Observation) {
+	ev.Cols[SignInAppDisplayName] = firstText(p.app, p.propApp)
+	ev.Cols[SignInUserDisplayName] = firstText(p.userName, p.propUserName)
+	ev.Cols[SignInClientAppUsed] = firstText(p.clientApp, p.propClientApp)
+	ev.Cols[SignInLocation] = locationText(p.location)
+	if ev.Cols[SignInLocation] == "" {
+		ev.Cols[SignInLocation] = locationText(p.propLocation)
 	}
-	if ev.Location == "" {
-		ev.Location = p.region.text()
+	if ev.Cols[SignInLocation] == "" {
+		ev.Cols[SignInLocation] = p.region.text()
 	}
 }
 
@@ -201,7 +239,7 @@ const (
 )
 
 // signIn classifies a record recognised as a sign-in of table t.
-func (c *Classifier) signIn(in *input, t Table, ev *Event) {
+func (c *Classifier) signIn(in *input, t Table, ev *Observation) {
 	if c.runs(signinSuccesses) {
 		c.signInProjected(in, t, ev)
 		return
@@ -211,7 +249,7 @@ func (c *Classifier) signIn(in *input, t Table, ev *Event) {
 
 // signInOnly is signIn without the part signinSuccesses: the sign-in's fields, not the projected
 // columns. (A function of its own, so that its code is laid out as it was before the switch came.)
-func (c *Classifier) signInOnly(in *input, t Table, ev *Event) {
+func (c *Classifier) signInOnly(in *input, t Table, ev *Observation) {
 	var s signInFields
 	in.each(s.take)
 	if props, ok := s.props.asMap(); ok {
@@ -221,10 +259,9 @@ func (c *Classifier) signInOnly(in *input, t Table, ev *Event) {
 	}
 
 	// finishSignInFields, written out: the call would cost every sign-in without the switch.
-	ev.Table = t
-	ev.User = s.user.text()
-	if ev.User == "" {
-		ev.User = s.propUser.text()
+	ev.Cols[SignInUserPrincipalName] = s.user.text()
+	if ev.Cols[SignInUserPrincipalName] == "" {
+		ev.Cols[SignInUserPrincipalName] = s.propUser.text()
 	}
 	ev.Time = in.time(s.time)
 	if ev.Time == 0 {
@@ -233,13 +270,13 @@ func (c *Classifier) signInOnly(in *input, t Table, ev *Event) {
 
 	code, codeState := c.resultCode(s.result, s.status)
 	ip, ipState := firstAddress(s.ip, s.propIP, s.callerIP)
-	c.finishSignIn(ev, code, codeState, ip, ipState)
+	c.finishSignIn(ev, t, code, codeState, ip, ipState)
 }
 
 // signInProjected is signIn with the part signinSuccesses: the same fields, and the projected columns.
 // It has its own, larger, set of fields, so that signIn without the switch zeroes no more than it
 // needs.
-func (c *Classifier) signInProjected(in *input, t Table, ev *Event) {
+func (c *Classifier) signInProjected(in *input, t Table, ev *Observation) {
 	var s signInFieldsProjected
 	in.each(s.take)
 	if props, ok := s.props.asMap(); ok {
@@ -252,11 +289,10 @@ func (c *Classifier) signInProjected(in *input, t Table, ev *Event) {
 }
 
 // finishSignInFields classifies a sign-in of table t from its fields (signIn has its own copy).
-func (c *Classifier) finishSignInFields(in *input, t Table, s *signInFields, ev *Event) {
-	ev.Table = t
-	ev.User = s.user.text()
-	if ev.User == "" {
-		ev.User = s.propUser.text()
+func (c *Classifier) finishSignInFields(in *input, t Table, s *signInFields, ev *Observation) {
+	ev.Cols[SignInUserPrincipalName] = s.user.text()
+	if ev.Cols[SignInUserPrincipalName] == "" {
+		ev.Cols[SignInUserPrincipalName] = s.propUser.text()
 	}
 	ev.Time = in.time(s.time)
 	if ev.Time == 0 {
@@ -265,7 +301,7 @@ func (c *Classifier) finishSignInFields(in *input, t Table, s *signInFields, ev 
 
 	code, codeState := c.resultCode(s.result, s.status)
 	ip, ipState := firstAddress(s.ip, s.propIP, s.callerIP)
-	c.finishSignIn(ev, code, codeState, ip, ipState)
+	c.finishSignIn(ev, t, code, codeState, ip, ipState)
 }
 
 // resultCode reads ResultType, else status.errorCode.
@@ -310,7 +346,7 @@ func firstAddress(candidates ...field) (string, valueState) {
 // finishSignIn decides the kind of a sign-in from its ResultType and address. A recognised sign-in
 // whose ResultType or address cannot be read is Rejected, whatever its result: it is a sign-in the
 // pipeline delivers without the data the rule needs, and that is worth counting.
-func (c *Classifier) finishSignIn(ev *Event, code string, codeState valueState, ip string, ipState valueState) {
+func (c *Classifier) finishSignIn(ev *Observation, t Table, code string, codeState valueState, ip string, ipState valueState) {
 	switch codeState {
 	case valueMissing:
 		ev.Kind, ev.Reject = Rejected, RejectMissingResultType
@@ -319,7 +355,7 @@ func (c *Classifier) finishSignIn(ev *Event, code string, codeState valueState, 
 		ev.Kind, ev.Reject = Rejected, RejectBadResultType
 		return
 	}
-	ev.ResultType = code
+	ev.Cols[SignInResultType] = code
 	if ipState == valueMissing {
 		ev.Kind, ev.Reject = Rejected, RejectMissingAddress
 		return
@@ -330,11 +366,11 @@ func (c *Classifier) finishSignIn(ev *Event, code string, codeState valueState, 
 		return
 	}
 	ev.Addr = addr
-	ev.Kind = failedSignIns[ev.Table&1] // (&1: no bounds check; a Table is 0 or 1)
+	ev.Kind = failedSignIns[t&1] // (&1: no bounds check; a Table is 0 or 1)
 	if c.excludedResult(code) {
 		ev.Kind = SignIn
 		if c.runs(signinSuccesses) && !c.excludedAddr(addr) {
-			ev.Kind = signInSuccesses[ev.Table&1]
+			ev.Kind = signInSuccesses[t&1]
 		}
 	} else if c.excludedAddr(addr) {
 		ev.Kind = SignIn
@@ -411,13 +447,13 @@ func (p *diagSignInProjected) signIn() diagSignIn {
 }
 
 // project sets the projected columns of ev.
-func (p *diagSignInProjected) project(ev *Event) {
-	ev.AppDisplayName = p.Properties.AppDisplayName
-	ev.UserDisplayName = p.Properties.UserDisplayName
-	ev.ClientAppUsed = p.Properties.ClientAppUsed
-	ev.Location = p.Location
-	if ev.Location == "" {
-		ev.Location = p.Properties.Location.CountryOrRegion
+func (p *diagSignInProjected) project(ev *Observation) {
+	ev.Cols[SignInAppDisplayName] = p.Properties.AppDisplayName
+	ev.Cols[SignInUserDisplayName] = p.Properties.UserDisplayName
+	ev.Cols[SignInClientAppUsed] = p.Properties.ClientAppUsed
+	ev.Cols[SignInLocation] = p.Location
+	if ev.Cols[SignInLocation] == "" {
+		ev.Cols[SignInLocation] = p.Properties.Location.CountryOrRegion
 	}
 }
 
@@ -489,7 +525,7 @@ func canonicalNumber(s string) string {
 
 // decodeJSONSignIn classifies a string body holding one diagnostic-settings record. The substring checks
 // keep the JSON decoder away from every other JSON body.
-func (c *Classifier) decodeJSONSignIn(s string, ev *Event) {
+func (c *Classifier) decodeJSONSignIn(s string, ev *Observation) {
 	if !strings.Contains(s, `"category"`) {
 		return
 	}
@@ -509,7 +545,7 @@ func (c *Classifier) decodeJSONSignIn(s string, ev *Event) {
 
 // diagRecord classifies one decoded diagnostic-settings record (p, when not nil, is r with the
 // projected columns); false when its category is no sign-in table's, and ev is left as it was.
-func (c *Classifier) diagRecord(r *diagSignIn, p *diagSignInProjected, ev *Event) bool {
+func (c *Classifier) diagRecord(r *diagSignIn, p *diagSignInProjected, ev *Observation) bool {
 	t, ok := signInTable(r.Category)
 	if !ok {
 		return false
@@ -517,8 +553,7 @@ func (c *Classifier) diagRecord(r *diagSignIn, p *diagSignInProjected, ev *Event
 	if p != nil {
 		p.project(ev)
 	}
-	ev.Table = t
-	ev.User = r.Properties.UserPrincipalName
+	ev.Cols[SignInUserPrincipalName] = r.Properties.UserPrincipalName
 	ev.Time = parseTime(r.Time)
 	if ev.Time == 0 {
 		ev.Time = parseTime(r.Properties.CreatedDateTime)
@@ -533,7 +568,7 @@ func (c *Classifier) diagRecord(r *diagSignIn, p *diagSignInProjected, ev *Event
 		codeState = valueMissing
 	}
 	ip, ipState := firstJSONAddress(r.Properties.IPAddress, r.CallerIPAddress)
-	c.finishSignIn(ev, codeText, codeState, ip, ipState)
+	c.finishSignIn(ev, t, codeText, codeState, ip, ipState)
 	return true
 }
 

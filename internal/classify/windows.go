@@ -11,15 +11,17 @@ import (
 // counted LogonType and an address, and with the part hostFailures a 4625 with the same.
 var (
 	// SecurityEventLogon is a 4624 of SecurityEvent or of the windowseventlog receiver.
-	SecurityEventLogon = Declare(KindSpec{Name: "windows_logon", Source: "SecurityEvent"})
+	SecurityEventLogon = Declare(KindSpec{Name: "windows_logon", Source: "SecurityEvent", Columns: hostColumns, Host: "Computer",
+		Format1: true, Format1Code: byte(SecurityEvent)})
 	// WindowsEventLogon is a 4624 of Sentinel's WindowsEvent table.
-	WindowsEventLogon = Declare(KindSpec{Name: "windows_logon", Source: "WindowsEvent"})
+	WindowsEventLogon = Declare(KindSpec{Name: "windows_logon", Source: "WindowsEvent", Columns: hostColumns, Host: "Computer",
+		Format1: true, Format1Code: byte(WindowsEvent)})
 	// FailedSecurityEventLogon is a 4625 of SecurityEvent, or one the windowseventlog receiver read
 	// from any channel but ForwardedEvents.
-	FailedSecurityEventLogon = Declare(KindSpec{Name: "host_failure", Source: "SecurityEvent"})
+	FailedSecurityEventLogon = Declare(KindSpec{Name: "host_failure", Source: "SecurityEvent", Columns: hostColumns, Host: "Computer"})
 	// FailedWindowsEventLogon is a 4625 of WindowsEvent, or one the windowseventlog receiver read
 	// from the ForwardedEvents channel.
-	FailedWindowsEventLogon = Declare(KindSpec{Name: "host_failure", Source: "WindowsEvent"})
+	FailedWindowsEventLogon = Declare(KindSpec{Name: "host_failure", Source: "WindowsEvent", Columns: hostColumns, Host: "Computer"})
 )
 
 // windowsLogons and windowsFailures are the kinds of each source's logons and failed logons.
@@ -180,7 +182,7 @@ type windowsLogon struct {
 
 // windows classifies a record recognised as a Windows event of the given shape: a 4624, or with
 // the part hostFailures a 4625, which goes through the same tests (counted LogonType, an address).
-func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
+func (c *Classifier) windows(in *input, shape windowsShape, ev *Observation) {
 	src := SecurityEvent // the receiver's events are SecurityEvent's
 	if shape == shapeWindowsEvent {
 		src = WindowsEvent
@@ -258,14 +260,15 @@ func (c *Classifier) windows(in *input, shape windowsShape, ev *Event) {
 	if shape == shapeSecurityEvent {
 		activity = w.activity.text() // the row's own column
 	}
-	// ev was reset by Classify: only the fields a Windows logon has are written (building a whole
-	// Event to copy in would cost more).
-	ev.Kind, ev.Addr, ev.Time, ev.Source, ev.Repeat = kind, addr, in.time(w.time), src, repeat
-	ev.Computer, ev.LogonUser = w.computer.text(), l.targetUser
-	ev.Account, ev.AccountType, ev.Activity, ev.EventID = w.account.text(), w.accountType.text(), activity, eventID
-	ev.LogonProcessName, ev.LogonType, ev.LogonTypeName = l.logonProcess, name, w.logonTypeName.text()
-	ev.TargetUserSid, ev.TargetUserName, ev.TargetDomainName = l.targetSid, l.targetUser, l.targetDomain
-	ev.ResourceID = w.resource.text()
+	// ev was reset by Classify: only the columns a Windows logon has are written (building a whole
+	// Observation to copy in would cost more).
+	ev.Kind, ev.Addr, ev.Time, ev.Repeat = kind, addr, in.time(w.time), repeat
+	cols := &ev.Cols
+	cols[HostComputer], cols[HostLogonUser] = w.computer.text(), l.targetUser
+	cols[HostAccount], cols[HostAccountType], cols[HostActivity], cols[HostEventID] = w.account.text(), w.accountType.text(), activity, eventID
+	cols[HostLogonProcessName], cols[HostLogonType], cols[HostLogonTypeName] = l.logonProcess, name, w.logonTypeName.text()
+	cols[HostTargetUserSid], cols[HostTargetUserName], cols[HostTargetDomainName] = l.targetSid, l.targetUser, l.targetDomain
+	cols[HostResourceID] = w.resource.text()
 }
 
 // forwardedChannel reports whether a windowseventlog receiver's channel is ForwardedEvents, the log

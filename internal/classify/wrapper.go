@@ -61,7 +61,7 @@ func bytesText(bs pcommon.ByteSlice) string {
 // element of another category or event Unrelated, and an element that is no record Rejected. A wrapper that cannot be read
 // yields one Rejected. ev is only valid during the call; the strings in it alias the record's
 // values or strings decoded for this call. The record is never modified.
-func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Event, yield func(*Event)) {
+func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Observation, yield func(*Observation)) {
 	body := rec.Body()
 	switch body.Type() {
 	case pcommon.ValueTypeStr:
@@ -88,7 +88,7 @@ func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Event, yield func(*Event)) {
 }
 
 // rejectInto yields one rejection for reason.
-func rejectInto(ev *Event, reason string, yield func(*Event)) {
+func rejectInto(ev *Observation, reason string, yield func(*Observation)) {
 	reset(ev)
 	ev.Kind, ev.Reject = Rejected, reason
 	yield(ev)
@@ -96,7 +96,7 @@ func rejectInto(ev *Event, reason string, yield func(*Event)) {
 
 // unwrapMap classifies the elements of a wrapper that arrived as a map (a JSON parse upstream), each
 // with classify.
-func (c *Classifier) unwrapMap(v pcommon.Value, ev *Event, classify func(pcommon.Map, *Event), yield func(*Event)) {
+func (c *Classifier) unwrapMap(v pcommon.Value, ev *Observation, classify func(pcommon.Map, *Observation), yield func(*Observation)) {
 	if v.Type() != pcommon.ValueTypeSlice {
 		rejectInto(ev, RejectBadWrapper, yield)
 		return
@@ -120,7 +120,7 @@ func (c *Classifier) unwrapMap(v pcommon.Value, ev *Event, classify func(pcommon
 
 // wrappedMap classifies one element of a map wrapper: a diagnostic-settings record, whose fields
 // are all its own (the message's attributes are not the sign-in's).
-func (c *Classifier) wrappedMap(m pcommon.Map, ev *Event) {
+func (c *Classifier) wrappedMap(m pcommon.Map, ev *Observation) {
 	var category field
 	if v, ok := m.Get("category"); ok {
 		category = field{v}
@@ -136,7 +136,7 @@ func (c *Classifier) wrappedMap(m pcommon.Map, ev *Event) {
 }
 
 // wrappedTrailMap classifies one event of a CloudTrail log file parsed into a map.
-func (c *Classifier) wrappedTrailMap(m pcommon.Map, ev *Event) {
+func (c *Classifier) wrappedTrailMap(m pcommon.Map, ev *Observation) {
 	_, named := m.Get("eventName")
 	_, versioned := m.Get("eventVersion")
 	if !named && !versioned { // an Insights event has no eventName, every event has a version
@@ -181,7 +181,7 @@ type cloudTrailLogFile struct {
 }
 
 // unwrapJSON classifies the elements of a wrapper given as JSON text.
-func (c *Classifier) unwrapJSON(s string, ev *Event, yield func(*Event)) {
+func (c *Classifier) unwrapJSON(s string, ev *Observation, yield func(*Observation)) {
 	if len(s) > MaxWrapperBytes {
 		rejectInto(ev, RejectWrapperTooLarge, yield)
 		return
@@ -230,7 +230,7 @@ func (c *Classifier) unwrapJSON(s string, ev *Event, yield func(*Event)) {
 
 // wrappedJSON classifies and yields one decoded element. An element that was not an object (the
 // decoder skips it, leaving it zero) or has no category is rejected.
-func (c *Classifier) wrappedJSON(r *diagSignIn, p *diagSignInProjected, ev *Event, yield func(*Event)) {
+func (c *Classifier) wrappedJSON(r *diagSignIn, p *diagSignInProjected, ev *Observation, yield func(*Observation)) {
 	reset(ev)
 	if r.Category == "" {
 		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord

@@ -58,8 +58,8 @@ func unwrapAll(tb testing.TB, c *Classifier, rec plog.LogRecord) []observed {
 	before := plog.NewLogRecord()
 	rec.CopyTo(before)
 	var out []observed
-	c.Unwrap(rec, &ev, func(e *Event) {
-		o := observed{Kind: e.Kind, Reject: e.Reject, Table: e.Table, User: e.User, Time: e.Time, InWrapper: e.InWrapper}
+	c.Unwrap(rec, &ev, func(e *Observation) {
+		o := observed{Kind: e.Kind, Reject: e.Reject, Table: tableOf(*e), User: colNamed(*e, "UserPrincipalName"), Time: e.Time, InWrapper: e.InWrapper}
 		if e.Addr.IsValid() {
 			o.Addr = e.Addr.String()
 		}
@@ -240,7 +240,7 @@ func FuzzUnwrap(f *testing.F) {
 			}
 			before := plog.NewLogRecord()
 			rec.CopyTo(before)
-			c.Unwrap(rec, &ev, func(e *Event) {
+			c.Unwrap(rec, &ev, func(e *Observation) {
 				require.NotEqual(t, Wrapper, e.Kind, "a wrapper inside a wrapper")
 				checkInvariants(t, c, *e)
 			})

@@ -37,7 +37,7 @@ func testMix(t *testing.T, reuse bool) {
 	const batches, batchSize, attackEvery = 200, 1000, 10
 	c := classify.New(classify.Rules{})
 	var kinds [classify.MaxKinds]int
-	var ev classify.Event
+	var ev classify.Observation
 	var attacks, records, alerts int
 	for w := range uint32(2) {
 		m := loadmix.NewMix(batchSize, attackEvery, w)

@@ -36,18 +36,18 @@ func init() { Register(&AADThenAWSConsole) }
 // ConsoleLoginRow is rule C's projection: the AWS console login's columns, as its KQL projects
 // them. User (and user.name) is the IAM user name, else the identity type (Root, AssumedRole, ...);
 // it names no host.
-func ConsoleLoginRow(a pcommon.Map, e *classify.Event, ip string) (host, user string) {
-	user = e.UserIdentityUserName
+func ConsoleLoginRow(a pcommon.Map, _ classify.Kind, c *classify.Columns, ip string) (host, user string) {
+	user = c[classify.ConsoleUserIdentityUserName]
 	if user == "" {
-		user = e.UserIdentityType
+		user = c[classify.ConsoleUserIdentityType]
 	}
-	a.PutStr("LoginResult", e.LoginResult)
-	a.PutStr("EventTypeName", e.EventTypeName)
-	a.PutStr("UserIdentityType", e.UserIdentityType)
+	a.PutStr("LoginResult", c[classify.ConsoleLoginResult])
+	a.PutStr("EventTypeName", c[classify.ConsoleEventTypeName])
+	a.PutStr("UserIdentityType", c[classify.ConsoleUserIdentityType])
 	a.PutStr("User", user)
-	a.PutStr("AWSRegion", e.AWSRegion)
+	a.PutStr("AWSRegion", c[classify.ConsoleAWSRegion])
 	a.PutStr("SourceIpAddress", ip)
-	a.PutStr("UserAgent", e.UserAgent)
-	a.PutStr("MFAUsed", e.MFAUsed)
+	a.PutStr("UserAgent", c[classify.ConsoleUserAgent])
+	a.PutStr("MFAUsed", c[classify.ConsoleMFAUsed])
 	return "", user
 }

@@ -38,43 +38,43 @@ func init() { Register(&AADThenHost) }
 // HostLogonRow is the seed's projection: the host logon's columns, as its KQL projects them, and
 // LogonSource (which table the logon is of). host.name is the host logged on to, user.name the
 // account that logged on.
-func HostLogonRow(a pcommon.Map, e *classify.Event, ip string) (host, user string) {
-	a.PutStr("Computer", e.Computer)
+func HostLogonRow(a pcommon.Map, k classify.Kind, c *classify.Columns, ip string) (host, user string) {
+	computer := c[classify.HostComputer]
+	a.PutStr("Computer", computer)
 	a.PutStr("IpAddress", ip)
-	name, dot, domain := SplitComputer(e.Computer)
+	name, dot, domain := SplitComputer(computer)
 	a.PutStr("HostName", name)
 	a.PutInt("DomainIndex", int64(dot))
 	a.PutStr("HostNameDomain", domain)
-
-	switch e.Source {
-	case classify.Syslog:
-		a.PutStr("HostIP", e.HostIP)
-		a.PutStr("SyslogMessage", e.SyslogMessage)
-		a.PutStr("Facility", e.Facility)
-		a.PutStr("ProcessName", e.ProcessName)
+	switch k.Source() {
+	case "Syslog":
+		a.PutStr("HostIP", c[classify.HostIP])
+		a.PutStr("SyslogMessage", c[classify.HostSyslogMessage])
+		a.PutStr("Facility", c[classify.HostFacility])
+		a.PutStr("ProcessName", c[classify.HostProcessName])
 	default:
-		account := e.Account
-		if account == "" && e.TargetUserName != "" {
-			account = e.TargetDomainName + `\` + e.TargetUserName
-			if e.TargetDomainName == "" {
-				account = e.TargetUserName
+		account := c[classify.HostAccount]
+		if tu, td := c[classify.HostTargetUserName], c[classify.HostTargetDomainName]; account == "" && tu != "" {
+			account = td + `\` + tu
+			if td == "" {
+				account = tu
 			}
 		}
 		a.PutStr("Account", account)
 		a.PutStr("AccountType", AccountType(account))
-		a.PutStr("Activity", e.Activity)
-		if id, err := strconv.ParseInt(e.EventID, 10, 64); err == nil {
+		a.PutStr("Activity", c[classify.HostActivity])
+		if id, err := strconv.ParseInt(c[classify.HostEventID], 10, 64); err == nil {
 			a.PutInt("EventID", id) // an int, as the KQL's column
 		}
-		a.PutStr("LogonProcessName", e.LogonProcessName)
-		a.PutStr("LogonTypeName", e.LogonTypeName)
-		a.PutStr("TargetUserSid", e.TargetUserSid)
-		a.PutStr("TargetUserName", e.TargetUserName)
-		a.PutStr("TargetDomainName", e.TargetDomainName)
-		a.PutStr("_ResourceId", e.ResourceID)
+		a.PutStr("LogonProcessName", c[classify.HostLogonProcessName])
+		a.PutStr("LogonTypeName", c[classify.HostLogonTypeName])
+		a.PutStr("TargetUserSid", c[classify.HostTargetUserSid])
+		a.PutStr("TargetUserName", c[classify.HostTargetUserName])
+		a.PutStr("TargetDomainName", c[classify.HostTargetDomainName])
+		a.PutStr("_ResourceId", c[classify.HostResourceID])
 	}
-	a.PutStr("LogonSource", e.Source.String())
-	return e.Computer, e.LogonUser
+	a.PutStr("LogonSource", k.Source())
+	return computer, c[classify.HostLogonUser]
 }
 
 // SplitComputer follows the KQL: DomainIndex = indexof(Computer, '.'), HostName is Computer up to

@@ -33,16 +33,17 @@ func init() { Register(&HostThenAAD) }
 
 // SignInRow is rule B's projection (and rule D's): the sign-in row's columns, with the entities its
 // KQL names. It names no host; user.name is the user principal name.
-func SignInRow(a pcommon.Map, e *classify.Event, ip string) (host, user string) {
-	a.PutStr("Type", e.Table.String())
-	a.PutStr("UserPrincipalName", e.User)
+func SignInRow(a pcommon.Map, k classify.Kind, c *classify.Columns, ip string) (host, user string) {
+	upn := c[classify.SignInUserPrincipalName]
+	a.PutStr("Type", k.Source())
+	a.PutStr("UserPrincipalName", upn)
 	a.PutStr("IPAddress", ip)
-	a.PutStr("ResultType", e.ResultType)
-	a.PutStr("AppDisplayName", e.AppDisplayName)
-	a.PutStr("UserDisplayName", e.UserDisplayName)
-	a.PutStr("ClientAppUsed", e.ClientAppUsed)
-	a.PutStr("Location", e.Location)
-	a.PutStr("AccountCustomEntity", e.User)
+	a.PutStr("ResultType", c[classify.SignInResultType])
+	a.PutStr("AppDisplayName", c[classify.SignInAppDisplayName])
+	a.PutStr("UserDisplayName", c[classify.SignInUserDisplayName])
+	a.PutStr("ClientAppUsed", c[classify.SignInClientAppUsed])
+	a.PutStr("Location", c[classify.SignInLocation])
+	a.PutStr("AccountCustomEntity", upn)
 	a.PutStr("IPCustomEntity", ip)
-	return "", e.User
+	return "", upn
 }

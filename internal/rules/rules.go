@@ -17,11 +17,12 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 )
 
-// Projection writes the columns of a rule's alert that come from the success that fired it (ip is
-// its address, normalised), as the rule's KQL projects them, and returns the alert's host.name and
-// user.name ("" host: the success names none). A rule declares its own; rules that project the same
-// row share one.
-type Projection func(a pcommon.Map, e *classify.Event, ip string) (host, user string)
+// Projection writes the columns of a rule's alert that come from the success that fired it: an
+// observation of kind k with the columns c (in the order k's declaration lists them), from the
+// address ip (normalised). It writes them as the rule's KQL projects them, and returns the alert's
+// host.name and user.name ("" host: the success names none). A rule declares its own; rules that
+// project the same row share one.
+type Projection func(a pcommon.Map, k classify.Kind, c *classify.Columns, ip string) (host, user string)
 
 // Rule is one correlation rule.
 type Rule struct {

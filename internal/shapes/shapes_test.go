@@ -43,15 +43,15 @@ func record(fill func(plog.LogRecord)) plog.LogRecord {
 
 // eventTime is the record's event time as the processor takes it: its Timestamp, else the time
 // the classifier found in its fields.
-func eventTime(lr plog.LogRecord, ev classify.Event) time.Time {
+func eventTime(lr plog.LogRecord, ev classify.Observation) time.Time {
 	if lr.Timestamp() != 0 {
 		return lr.Timestamp().AsTime()
 	}
 	return time.Unix(0, ev.Time).UTC()
 }
 
-func classified(c *classify.Classifier, lr plog.LogRecord) classify.Event {
-	var ev classify.Event
+func classified(c *classify.Classifier, lr plog.LogRecord) classify.Observation {
+	var ev classify.Observation
 	c.Classify(lr, &ev)
 	return ev
 }
@@ -92,8 +92,12 @@ func TestSignInShapesClassify(t *testing.T) {
 	})
 	t.Run("zero value", func(t *testing.T) {
 		ev := classified(seedOnly, record(shapes.SignIn{}.Fill))
-		assert.Equal(t, classify.Event{Kind: classify.FailedSigninLogs, Addr: netip.MustParseAddr(shapes.Addr), Time: shapes.SignInTime.UnixNano(),
-			Table: classify.SigninLogs, ResultType: "50126", User: shapes.UserPrincipalName}, ev)
+		assert.Equal(t, classify.Observation{
+			Kind: classify.FailedSigninLogs,
+			Addr: netip.MustParseAddr(shapes.Addr),
+			Time: shapes.SignInTime.UnixNano(),
+			Cols: classify.Columns{classify.SignInResultType: "50126", classify.SignInUserPrincipalName: shapes.UserPrincipalName},
+		}, ev)
 	})
 }
 
@@ -102,22 +106,20 @@ func checkSignIn(t *testing.T, s shapes.SignIn, seedKind, bothKind classify.Kind
 	lr := record(s.Fill)
 	ev := classified(seedOnly, lr)
 	require.Equal(t, seedKind, ev.Kind, "seed only, result %s (reject %q)", s.Result, ev.Reject)
-	wantTable := classify.SigninLogs
-	if s.Table == shapes.AADNonInteractiveUserSignInLogs {
-		wantTable = classify.AADNonInteractiveUserSignInLogs
+	if ev.Kind != classify.SignIn { // (a sign-in no rule uses is of no one table)
+		assert.Equal(t, or(s.Table, shapes.SigninLogs), ev.Kind.Source())
 	}
-	assert.Equal(t, wantTable, ev.Table)
 	assert.Equal(t, netip.MustParseAddr(or(s.Addr, shapes.Addr)), ev.Addr)
-	assert.Equal(t, or(s.Result, "50126"), ev.ResultType)
-	assert.Equal(t, or(s.User, shapes.UserPrincipalName), ev.User)
+	assert.Equal(t, or(s.Result, "50126"), ev.Cols[classify.SignInResultType])
+	assert.Equal(t, or(s.User, shapes.UserPrincipalName), ev.Cols[classify.SignInUserPrincipalName])
 	assert.Equal(t, s.Time, eventTime(lr, ev))
 
 	ev = classified(allRules, lr)
 	require.Equal(t, bothKind, ev.Kind, "both rules, result %s", s.Result)
-	assert.Equal(t, s.App, ev.AppDisplayName)
-	assert.Equal(t, s.UserDisplayName, ev.UserDisplayName)
-	assert.Equal(t, s.ClientApp, ev.ClientAppUsed)
-	assert.Equal(t, s.Location, ev.Location)
+	assert.Equal(t, s.App, ev.Cols[classify.SignInAppDisplayName])
+	assert.Equal(t, s.UserDisplayName, ev.Cols[classify.SignInUserDisplayName])
+	assert.Equal(t, s.ClientApp, ev.Cols[classify.SignInClientAppUsed])
+	assert.Equal(t, s.Location, ev.Cols[classify.SignInLocation])
 }
 
 func or(s, def string) string {
@@ -181,15 +183,15 @@ func TestSyslogShapesClassify(t *testing.T) {
 					return
 				}
 				assert.Equal(t, netip.MustParseAddr(tc.addr), ev.Addr)
-				assert.Equal(t, classify.Syslog, ev.Source)
-				assert.Equal(t, s.Host, ev.Computer)
-				assert.Equal(t, or(s.Process, "sshd"), ev.ProcessName)
+				assert.Equal(t, classify.Syslog.String(), ev.Kind.Source())
+				assert.Equal(t, s.Host, ev.Cols[classify.HostComputer])
+				assert.Equal(t, or(s.Process, "sshd"), ev.Cols[classify.HostProcessName])
 				if file {
-					assert.Equal(t, "auth", ev.Facility)
+					assert.Equal(t, "auth", ev.Cols[classify.HostFacility])
 				} else {
-					assert.Equal(t, or(s.Facility, "auth"), ev.Facility)
+					assert.Equal(t, or(s.Facility, "auth"), ev.Cols[classify.HostFacility])
 				}
-				assert.Equal(t, tc.user, ev.LogonUser)
+				assert.Equal(t, tc.user, ev.Cols[classify.HostLogonUser])
 				assert.Equal(t, tc.repeat, ev.Repeat)
 				assert.Equal(t, want, eventTime(lr, ev))
 			})
@@ -198,8 +200,8 @@ func TestSyslogShapesClassify(t *testing.T) {
 	t.Run("zero value", func(t *testing.T) {
 		ev := classified(seedOnly, record(shapes.Syslog{}.Fill))
 		require.Equal(t, classify.LinuxLogon, ev.Kind)
-		assert.Equal(t, shapes.SentinelLinuxHost, ev.Computer)
-		assert.Equal(t, shapes.User, ev.LogonUser)
+		assert.Equal(t, shapes.SentinelLinuxHost, ev.Cols[classify.HostComputer])
+		assert.Equal(t, shapes.User, ev.Cols[classify.HostLogonUser])
 		assert.Equal(t, shapes.SyslogTime.UnixNano(), ev.Time)
 	})
 }
@@ -293,12 +295,12 @@ func TestWindowsShapesClassify(t *testing.T) {
 					return
 				}
 				assert.Equal(t, netip.MustParseAddr("198.51.100.77"), ev.Addr)
-				assert.Equal(t, tc.source, ev.Source)
-				assert.Equal(t, w.Computer, ev.Computer)
-				assert.Equal(t, "svc-backup", ev.TargetUserName)
-				assert.Equal(t, "CORP", ev.TargetDomainName)
-				assert.Equal(t, strconv.Itoa(or0(w.EventID, 4624)), ev.EventID)
-				assert.Equal(t, w.Activity(), ev.Activity)
+				assert.Equal(t, tc.source.String(), ev.Kind.Source())
+				assert.Equal(t, w.Computer, ev.Cols[classify.HostComputer])
+				assert.Equal(t, "svc-backup", ev.Cols[classify.HostTargetUserName])
+				assert.Equal(t, "CORP", ev.Cols[classify.HostTargetDomainName])
+				assert.Equal(t, strconv.Itoa(or0(w.EventID, 4624)), ev.Cols[classify.HostEventID])
+				assert.Equal(t, w.Activity(), ev.Cols[classify.HostActivity])
 				assert.Equal(t, when, eventTime(lr, ev))
 				if shape == shapes.SecurityEventRow {
 					// A line of an export file, parsed into a map body as the filelog receiver's
@@ -310,7 +312,7 @@ func TestWindowsShapesClassify(t *testing.T) {
 					fromFile := classified(allRules, file)
 					assert.Equal(t, ev.Kind, fromFile.Kind)
 					assert.Equal(t, ev.Addr, fromFile.Addr)
-					assert.Equal(t, ev.LogonType, fromFile.LogonType)
+					assert.Equal(t, ev.Cols[classify.HostLogonType], fromFile.Cols[classify.HostLogonType])
 					assert.Equal(t, when, time.Unix(0, fromFile.Time).UTC())
 				}
 			})
@@ -320,10 +322,10 @@ func TestWindowsShapesClassify(t *testing.T) {
 		if shape == shapes.EventLog || shape == shapes.EventLogArray {
 			ev := classified(allRules, record(shapes.Windows{Shape: shape, Channel: "ForwardedEvents", EventID: 4625}.Fill))
 			assert.Equal(t, classify.FailedWindowsEventLogon, ev.Kind)
-			assert.Equal(t, classify.WindowsEvent, ev.Source)
+			assert.Equal(t, classify.WindowsEvent.String(), ev.Kind.Source())
 			ev = classified(allRules, record(shapes.Windows{Shape: shape, Channel: "ForwardedEvents"}.Fill))
 			assert.Equal(t, classify.SecurityEventLogon, ev.Kind)
-			assert.Equal(t, classify.SecurityEvent, ev.Source)
+			assert.Equal(t, classify.SecurityEvent.String(), ev.Kind.Source())
 		}
 	}
 }
@@ -332,9 +334,9 @@ func TestWindowsShapesClassify(t *testing.T) {
 func TestFailedLogonWithoutDomain(t *testing.T) {
 	ev := classified(allRules, record(shapes.Windows{EventID: 4625, Domain: "-"}.Fill))
 	require.Equal(t, classify.FailedSecurityEventLogon, ev.Kind)
-	assert.Equal(t, `\`+shapes.User, ev.Account)
-	assert.Empty(t, ev.TargetDomainName)
-	assert.Equal(t, shapes.User, ev.TargetUserName)
+	assert.Equal(t, `\`+shapes.User, ev.Cols[classify.HostAccount])
+	assert.Empty(t, ev.Cols[classify.HostTargetDomainName])
+	assert.Equal(t, shapes.User, ev.Cols[classify.HostTargetUserName])
 }
 
 func or0(n, def int) int {
@@ -391,7 +393,7 @@ func TestEventHubsMessageClassifies(t *testing.T) {
 		require.Equal(t, classify.Wrapper, ev.Kind, "body %d", body)
 		var kinds []classify.Kind
 		var addrs []string
-		allRules.Unwrap(lr, &ev, func(e *classify.Event) {
+		allRules.Unwrap(lr, &ev, func(e *classify.Observation) {
 			kinds = append(kinds, e.Kind)
 			if e.Addr.IsValid() {
 				addrs = append(addrs, e.Addr.String())
@@ -431,7 +433,7 @@ func TestCloudTrailShapesClassify(t *testing.T) {
 		ev := classified(console, lr)
 		require.Equal(t, classify.Wrapper, ev.Kind, "body %d", body)
 		var kinds []classify.Kind
-		console.Unwrap(lr, &ev, func(e *classify.Event) { kinds = append(kinds, e.Kind) })
+		console.Unwrap(lr, &ev, func(e *classify.Observation) { kinds = append(kinds, e.Kind) })
 		assert.Equal(t, []classify.Kind{classify.ConsoleLoginFailure, classify.Unrelated, classify.ConsoleLoginSuccess}, kinds, "body %d", body)
 	}
 }

@@ -56,10 +56,8 @@ func modelScenario(rng *rand.Rand) (window.Config, []windowtest.Event) {
 func modelEvent(ev windowtest.Event) Event {
 	e := Event{Logon: ev.Logon, Rule: ev.Rule, Table: ev.Table, Addr: ev.IP, Time: ev.T}
 	if ev.Logon {
-		e.Payload = alert.Logon{
-			Event: classify.Event{Kind: classify.LinuxLogon, Addr: ev.IP.Unmap(), Computer: ev.Host, User: strconv.Itoa(ev.ID)},
-			Time:  ev.T,
-		}
+		e.Payload = &alert.Logon{Kind: classify.LinuxLogon, Addr: ev.IP.Unmap(), Time: ev.T,
+			Cols: classify.Columns{classify.HostComputer: ev.Host, classify.HostLogonUser: strconv.Itoa(ev.ID)}}
 	}
 	return e
 }
@@ -94,7 +92,7 @@ func applyBatch(t *testing.T, b Backend, batch []windowtest.Event, emitted []win
 	out, err := b.Apply(context.Background(), farWall, 0, events, nil)
 	require.NoError(t, err)
 	for _, a := range out {
-		id, err := strconv.Atoi(a.Payload.User)
+		id, err := strconv.Atoi(a.Payload.Cols[classify.HostLogonUser])
 		require.NoError(t, err)
 		emitted = append(emitted, windowtest.Emitted{ID: id, Rule: a.Rule, Table: a.Table, IP: a.Addr, Host: a.Host, T: a.Time})
 	}

@@ -272,7 +272,7 @@ func (r *Redis) appendEvent(args []any, ev *Event) ([]any, error) {
 		return args, err
 	}
 	payload := r.buf[start:len(r.buf):len(r.buf)]
-	return append(args, "l", ev.Rule, ip, u, n, ev.Payload.Computer, payload), nil
+	return append(args, "l", ev.Rule, ip, u, n, ev.Payload.Host(), payload), nil
 }
 
 // read decodes the script's reply: verdicts, alerts, counters and sizes.
@@ -296,7 +296,7 @@ func (r *Redis) read(res any, events []Event, out []Alert) ([]Alert, error) {
 		idx := toInt(f[0])
 		var l alert.Logon
 		if idx >= 0 && idx < int64(len(r.sent)) {
-			l = events[r.sent[idx]].Payload
+			l = *events[r.sent[idx]].Payload
 		} else {
 			payload, _ := f[1].(string)
 			if err := l.UnmarshalBinary([]byte(payload)); err != nil {
@@ -305,7 +305,7 @@ func (r *Redis) read(res any, events []Event, out []Alert) ([]Alert, error) {
 			}
 		}
 		out = append(out, Alert{
-			Payload: l, Addr: l.Addr, Host: l.Computer, Time: l.Time,
+			Payload: l, Addr: l.Addr, Host: l.Host(), Time: l.Time,
 			Rule: int(toInt(f[2])), Table: int(toInt(f[3])), Counter: int(toInt(f[4])), Count: int(toInt(f[5])),
 			First: join(toInt(f[6]), toInt(f[7])), Last: join(toInt(f[8]), toInt(f[9])),
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/classify"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/redistest"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window/windowtest"
@@ -232,7 +233,7 @@ func summarize(t *testing.T, batches [][]Alert, intervals bool) [][]alertSummary
 	for _, batch := range batches {
 		var s []alertSummary
 		for _, a := range batch {
-			id, err := strconv.Atoi(a.Payload.User)
+			id, err := strconv.Atoi(a.Payload.Cols[classify.HostLogonUser])
 			require.NoError(t, err)
 			x := alertSummary{ID: id, Rule: a.Rule, Table: a.Table, Counter: a.Counter, Addr: a.Addr.Unmap(), Host: a.Host, Time: a.Time}
 			if intervals {

@@ -53,10 +53,8 @@ func cat(parts ...[]step) []step { return slices.Concat(parts...) }
 func (s step) event(host string) Event {
 	ev := Event{Logon: s.logon, Table: s.table, Addr: s.ip, Time: s.t}
 	if s.logon {
-		ev.Payload = alert.Logon{
-			Event: classify.Event{Kind: classify.LinuxLogon, Addr: s.ip.Unmap(), Computer: host, User: strconv.Itoa(s.id)},
-			Time:  s.t,
-		}
+		ev.Payload = &alert.Logon{Kind: classify.LinuxLogon, Addr: s.ip.Unmap(), Time: s.t,
+			Cols: classify.Columns{classify.HostComputer: host, classify.HostLogonUser: strconv.Itoa(s.id)}}
 	}
 	return ev
 }
@@ -86,7 +84,7 @@ func feed(t testing.TB, b Backend, steps []step, batchSize int, into *fed) {
 			into.verdicts = append(into.verdicts, ev.Verdict)
 		}
 		for _, a := range out {
-			id, err := strconv.Atoi(a.Payload.User)
+			id, err := strconv.Atoi(a.Payload.Cols[classify.HostLogonUser])
 			require.NoError(t, err)
 			k := [2]int{id, a.Table}
 			if _, dup := into.alerts[k]; dup {
@@ -249,7 +247,7 @@ func TestRedisAlertCarriesTheFiringInterval(t *testing.T) {
 		assert.Equal(t, attacker, a.Addr)
 		assert.Equal(t, base+20, a.Time)
 		assert.Equal(t, "host", a.Host)
-		assert.Equal(t, "7", a.Payload.User)
+		assert.Equal(t, "7", a.Payload.Cols[classify.HostLogonUser])
 	}
 }
 
@@ -379,7 +377,7 @@ func TestRedisFleetExactlyOnce(t *testing.T) {
 						}
 						mu.Lock()
 						for _, a := range out {
-							id, _ := strconv.Atoi(a.Payload.User)
+							id, _ := strconv.Atoi(a.Payload.Cols[classify.HostLogonUser])
 							seen[[2]int{id, a.Table}]++
 						}
 						mu.Unlock()

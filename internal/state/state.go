@@ -10,14 +10,17 @@ import (
 	"github.com/secops-otel/aadhostlogincorrelation/internal/window"
 )
 
-// Event is one failure or success of a batch, on its way to the state.
+// Event is one failure or success of a batch, on its way to the state. It is small (a failure is
+// most of a batch's events): a success's payload stays out of line, where the batch keeps it.
 type Event struct {
-	Logon   bool // a success (the seed's host logon)
+	Addr netip.Addr
+	Time int64 // event time, Unix nanoseconds
+	// Payload is, for a success, what the alert will say; nil for a failure. It belongs to the
+	// batch: a backend that keeps it copies (packs, encodes) it.
+	Payload *alert.Logon
 	Rule    int  // for a success: the rule it is a success of
 	Table   int  // for a failure: its counter (the seed's sign-in table: 0 SigninLogs, 1 AADNonInteractiveUserSignInLogs)
-	Addr    netip.Addr
-	Time    int64       // event time, Unix nanoseconds
-	Payload alert.Logon // for logons: what the alert will say
+	Logon   bool // a success (the seed's host logon)
 
 	// Verdict is set by Apply: whether the event was current, late or from the future.
 	Verdict window.Verdict

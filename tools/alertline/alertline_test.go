@@ -26,19 +26,15 @@ var at = time.Date(2026, 11, 24, 8, 58, 14, 812791000, time.UTC)
 // rule C's for an AWS console login, and a record that is no alert, all filled by the processor's own alert builder.
 func alerts() plog.Logs {
 	ld := plog.NewLogs()
-	sshd := alert.Logon{Time: at.UnixNano(), Event: classify.Event{
-		Kind: classify.LinuxLogon, Addr: netip.MustParseAddr("203.0.113.45"), Computer: "web01", LogonUser: "deploy",
-		Source: classify.Syslog,
-	}}
+	sshd := alert.Logon{Time: at.UnixNano(), Kind: classify.LinuxLogon, Addr: netip.MustParseAddr("203.0.113.45"),
+		Cols: classify.Columns{classify.HostComputer: "web01", classify.HostLogonUser: "deploy"}}
 	alert.Append(ld, "scope", &rules.AADThenHost, &sshd, alert.Firing{Source: "SigninLogs", Count: 6, First: at.Add(-7 * time.Minute).UnixNano(), Last: at.Add(-4 * time.Minute).UnixNano()}, at)
-	signin := alert.Logon{Time: at.Add(-26 * time.Second).UnixNano(), Event: classify.Event{
-		Kind: classify.SigninLogsSuccess, Addr: netip.MustParseAddr("2001:db8:4b1d::66"), Table: classify.SigninLogs, User: "frank.lee@contoso.com",
-	}}
+	signin := alert.Logon{Time: at.Add(-26 * time.Second).UnixNano(), Kind: classify.SigninLogsSuccess,
+		Addr: netip.MustParseAddr("2001:db8:4b1d::66"), Cols: classify.Columns{classify.SignInUserPrincipalName: "frank.lee@contoso.com"}}
 	alert.Append(ld, "scope", &rules.HostThenAAD, &signin, alert.Firing{Source: "Syslog", Count: 7, First: at.Add(-5 * time.Minute).UnixNano(), Last: at.Add(-4 * time.Minute).UnixNano()}, at)
-	console := alert.Logon{Time: at.Add(-9 * time.Second).UnixNano(), Event: classify.Event{
-		Kind: classify.ConsoleLoginSuccess, Addr: netip.MustParseAddr("198.51.100.7"), LoginResult: "Success",
-		UserIdentityType: "IAMUser", UserIdentityUserName: "ops", AWSRegion: "eu-west-1",
-	}}
+	console := alert.Logon{Time: at.Add(-9 * time.Second).UnixNano(), Kind: classify.ConsoleLoginSuccess,
+		Addr: netip.MustParseAddr("198.51.100.7"), Cols: classify.Columns{classify.ConsoleLoginResult: "Success",
+			classify.ConsoleUserIdentityType: "IAMUser", classify.ConsoleUserIdentityUserName: "ops", classify.ConsoleAWSRegion: "eu-west-1"}}
 	alert.Append(ld, "scope", &rules.AADThenAWSConsole, &console, alert.Firing{Source: "SigninLogs", Count: 9, First: at.Add(-3 * time.Minute).UnixNano(), Last: at.Add(-time.Minute).UnixNano()}, at)
 	other := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
 	other.Body().SetStr("GET /healthz 200")

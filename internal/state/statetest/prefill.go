@@ -47,10 +47,10 @@ func Prefill(tb testing.TB, m *state.Memory, n int) {
 		a := addr(n + i)
 		t := t0 + int64(i)*10
 		ev := state.Event{Logon: true, Addr: a, Time: t}
-		ev.Payload = alert.Logon{Event: classify.Event{Kind: classify.LinuxLogon, Source: classify.Syslog, Addr: a,
-			Computer: "web" + strconv.Itoa(i%500) + ".corp.example.com", LogonUser: "user" + strconv.Itoa(i%5000),
-			Facility: "auth", ProcessName: "sshd",
-			SyslogMessage: "Accepted publickey for user" + strconv.Itoa(i%5000) + " from " + a.String() + " port 52144 ssh2"}, Time: t, Resource: res}
+		ev.Payload = &alert.Logon{Kind: classify.LinuxLogon, Addr: a, Time: t, Resource: res, Cols: classify.Columns{
+			classify.HostComputer: "web" + strconv.Itoa(i%500) + ".corp.example.com", classify.HostLogonUser: "user" + strconv.Itoa(i%5000),
+			classify.HostFacility: "auth", classify.HostProcessName: "sshd",
+			classify.HostSyslogMessage: "Accepted publickey for user" + strconv.Itoa(i%5000) + " from " + a.String() + " port 52144 ssh2"}}
 		events = append(events, ev)
 		flush(false)
 	}
