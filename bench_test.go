@@ -9,11 +9,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
-
-	"github.com/secops-otel/aadhostlogincorrelation/internal/shapes"
 )
 
 const benchBatch = 1000
+
+// benchBatchKinds are batch kinds the test files of a source add: each record of such a batch is
+// filled by the function, from its address and time.
+var benchBatchKinds = map[string]func(b *batch, ip string, t time.Time){}
 
 // benchBatches builds the batch kinds the benchmarks run on.
 func benchBatchOf(kind string) plog.Logs {
@@ -21,12 +23,13 @@ func benchBatchOf(kind string) plog.Logs {
 	for i := 0; i < benchBatch; i++ {
 		ip := fmt.Sprintf("198.51.%d.%d", (i/250)%250, i%250)
 		t := at(time.Duration(i) * time.Millisecond)
+		if fill := benchBatchKinds[kind]; fill != nil {
+			fill(b, ip, t)
+			continue
+		}
 		switch kind {
 		case "unrelated":
 			b.unrelated(1)
-		case "cloudtrail_api_calls":
-			shapes.ConsoleLogin{Shape: shapes.CloudTrailEvent, EventName: "DescribeInstances", EventSource: "ec2.amazonaws.com",
-				Addr: ip, Time: t}.Fill(b.record(map[string]string{"cloud.provider": "aws"}))
 		case "failures":
 			b.signin(signinLogs, ip, "50126", t)
 		case "logons":

@@ -13,23 +13,3 @@ func BenchmarkUnrelatedBothRules(b *testing.B) {
 func BenchmarkRealisticMixBothRules(b *testing.B) {
 	benchmarkRealisticMix(b, withRules("aad-then-host", "host-then-aad"))
 }
-
-// What CloudTrail costs with rules C and D running: events that are no console login (API calls,
-// here raw events in map bodies, as a JSON parse upstream leaves them) against unrelated records
-// with the same rules; both should cost about the same.
-
-func allRules(c *Config) {
-	withRules("aad-then-host", "host-then-aad", "aad-then-aws-console", "aws-console-then-aad")(c)
-}
-
-func BenchmarkUnrelatedAllRules(b *testing.B) { benchmarkProcessorWith(b, "unrelated", allRules) }
-
-func BenchmarkCloudTrailAPICallsAllRules(b *testing.B) {
-	benchmarkProcessorWith(b, "cloudtrail_api_calls", allRules)
-}
-
-// BenchmarkCloudTrailAPICallsSeed is the same traffic with the seed alone, which reads no
-// CloudTrail: what walking such a record costs any rule set.
-func BenchmarkCloudTrailAPICallsSeed(b *testing.B) {
-	benchmarkProcessorWith(b, "cloudtrail_api_calls", nil)
-}

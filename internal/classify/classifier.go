@@ -49,6 +49,7 @@ type Classifier struct {
 	logonTypes      []int64
 	logonTypeNames  []string // canonical decimal form of logonTypes, aliased into the column HostLogonType
 	parts           uint64   // bit p set: part p runs
+	dispatch        dispatch // the declarations of the parts that run
 }
 
 // New returns a Classifier for r; nil slices in r take the defaults (see Rules).
@@ -83,6 +84,7 @@ func New(r Rules) *Classifier {
 		c.logonTypes = append(c.logonTypes, int64(lt))
 		c.logonTypeNames = append(c.logonTypeNames, strconv.Itoa(lt))
 	}
+	c.assemble()
 	return c
 }
 
@@ -120,105 +122,19 @@ func (in *input) each(take func(k string, v pcommon.Value)) {
 	}
 }
 
-// discriminators are the few keys that tell the shapes apart, found in one pass over a record.
-type discriminators struct {
-	typ           field // Sentinel Type
-	category      field // Azure diagnostic-settings category (also the semantic-conventions body)
-	azureCategory field // azure_event_hub "azure" format and azure_encoding
-	fileName      field // log.file.name (filelog)
-	facility      field // syslog receiver facility, to drop other facilities before reading more
-	eventID       field // EventID or event_id, to drop other events before reading more
-	appname       bool  // syslog receiver ...
-	message       bool  // ... with message
-	journal       bool  // journald MESSAGE
-	eventLog      bool  // windowseventlog event_id ...
-	channel       bool  // ... with channel
-	records       field // Azure diagnostic settings' wrapper of records
-	trailRecords  field // a CloudTrail log file's Records
-	eventSource   bool  // a CloudTrail event
-	eventName     field // its name (EventName in Sentinel), to drop other events before reading more
-}
-
-// discriminatorLengths has bit n set when some discriminator key is n bytes long.
-const discriminatorLengths = 1<<len("Type") | 1<<len("appname") | 1<<len("category") |
-	1<<len("log.file.name") | 1<<len("azure.category") | 1<<len("eventSource") | 1<<len("eventName")
-
-// discriminatorFirsts has bit c-'A' set when some discriminator key starts with byte c.
-const discriminatorFirsts = 1<<('E'-'A') | 1<<('M'-'A') | 1<<('R'-'A') | 1<<('T'-'A') | 1<<('a'-'A') |
-	1<<('c'-'A') | 1<<('e'-'A') | 1<<('f'-'A') | 1<<('l'-'A') | 1<<('m'-'A') | 1<<('r'-'A')
-
-// maybeDiscriminator is the inlined first test of every key: its length and its first byte (an
-// application's "http.method" is as long as "eventSource").
-func maybeDiscriminator(k string) bool {
-	return len(k) < 64 && discriminatorLengths&(uint64(1)<<len(k)) != 0 &&
-		k[0]-'A' < 64 && discriminatorFirsts&(uint64(1)<<(k[0]-'A')) != 0
-}
-
-// note records k when it is a discriminator. It switches on the length first: most keys of an
-// unrelated record are then dismissed without a single string comparison.
-func (d *discriminators) note(k string, v pcommon.Value) {
-	switch len(k) {
-	case 4:
-		if k == "Type" {
-			d.typ.set(v)
-		}
-	case 7:
-		switch k {
-		case "appname":
-			d.appname = true
-		case "message":
-			d.message = true
-		case "MESSAGE":
-			d.journal = true
-		case "channel":
-			d.channel = true
-		case "EventID":
-			d.eventID.set(v)
-		case "records":
-			d.records.set(v)
-		case "Records":
-			d.trailRecords.set(v)
-		}
-	case 8:
-		switch k {
-		case "category":
-			d.category.set(v)
-		case "event_id":
-			d.eventID.set(v)
-			d.eventLog = true
-		case "facility":
-			d.facility.set(v)
-		}
-	case 9:
-		if k == "eventName" || k == "EventName" {
-			d.eventName.set(v)
-		}
-	case 11:
-		if k[0] == 'e' && k == "eventSource" {
-			d.eventSource = true
-		}
-	case 13:
-		if k == "log.file.name" {
-			d.fileName.set(v)
-		}
-	case 14:
-		if k == "azure.category" {
-			d.azureCategory.set(v)
-		}
-	}
-}
-
 // Classify fills ev (reset first) from one record. It never panics on any input and never modifies
 // the record. The strings in ev alias the record's values.
 func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
-	// Only a record that matches a shape gets the whole Event cleared (clearing ~25 string fields
-	// per record is a tenth of the hot path); an unrelated one only gets its Kind set.
+	// Only a record that matches a shape gets the whole Observation cleared (clearing its columns
+	// per record would be a tenth of the hot path); an unrelated one only gets its Kind set.
 	ev.Kind = Unrelated
 	in := input{attrs: rec.Attributes(), stamped: rec.Timestamp() != 0}
+	s := &c.dispatch
+	lengths, firsts := s.lengths, s.firsts
 	var d discriminators
 	for k, v := range in.attrs.All() {
-		if maybeDiscriminator(k) {
-			d.note(k, v)
+		if maybeDiscriminator(k, lengths, firsts) {
+			s.note(&d, k, v)
 		}
 	}
 	body := rec.Body()
@@ -226,54 +142,29 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
 	if bodyType == pcommon.ValueTypeMap {
 		in.body, in.hasBody = body.Map(), true
 		for k, v := range in.body.All() {
-			if maybeDiscriminator(k) {
-				d.note(k, v)
+			if maybeDiscriminator(k, lengths, firsts) {
+				s.note(&d, k, v)
 			}
 		}
 	}
 
-	if d.typ.ok() {
-		if typ, ok := d.typ.str(); ok && c.sentinel(&in, typ, &d, reset(ev)) {
-			return
+	if d.seen != 0 {
+		for i := range s.shapes {
+			sh := &s.shapes[i]
+			if d.seen&sh.all == sh.all && (sh.any == 0 || d.seen&sh.any != 0) && sh.classify(c, &in, &d, reset(ev)) {
+				return
+			}
 		}
 	}
-	if d.azureCategory.ok() || d.category.ok() {
-		if t, ok := signInCategory(d.azureCategory, d.category); ok {
-			c.signIn(&in, t, reset(ev))
-			return
+	switch bodyType {
+	case pcommon.ValueTypeStr:
+		if str := body.Str(); str != "" && s.bodyFirst[str[0]] != 0 {
+			c.stringBody(str, &d, reset(ev))
 		}
-	}
-	switch {
-	case d.records.ok():
-		if mapWrapper(d.records, "category") {
-			ev.Kind = Wrapper
-		}
-	case d.eventSource:
-		if c.runs(consoleLogins) && consoleLoginName(d.eventName) {
-			c.cloudTrail(&in, reset(ev))
-		}
-	case d.trailRecords.ok():
-		if c.runs(consoleLogins) && mapWrapper(d.trailRecords, "eventName") {
-			ev.Kind = Wrapper
-		}
-	case d.eventLog && d.channel:
-		if c.mayBeLogon(d.eventID) {
-			c.windows(&in, shapeEventLog, reset(ev))
-		}
-	case d.appname && d.message:
-		if n, ok := d.facility.integer(); !ok || facilityName(n) != "" {
-			c.syslogReceiver(&in, reset(ev))
-		}
-	case d.journal:
-		c.journald(&in, reset(ev))
-	case bodyType == pcommon.ValueTypeStr:
-		if s := body.Str(); s != "" && firstByteMayMatter[s[0]] {
-			c.stringBody(s, d.fileName, reset(ev))
-		}
-	case bodyType == pcommon.ValueTypeBytes:
+	case pcommon.ValueTypeBytes:
 		// JSON as the Kafka receiver's raw encoding delivers it; read in place, never copied.
-		if s := bytesText(body.Bytes()); s != "" && isJSONStart(s[0]) {
-			c.jsonBody(trimLeadingSpace(s), reset(ev))
+		if str := bytesText(body.Bytes()); str != "" && s.bodyFirst[str[0]] == bodyJSON {
+			c.jsonBody(trimLeadingSpace(str), reset(ev))
 		}
 	}
 }
@@ -284,70 +175,37 @@ func reset(ev *Observation) *Observation {
 	return ev
 }
 
-// signInCategory returns the sign-in table named by azure.category, else by category.
-func signInCategory(azureCategory, category field) (Table, bool) {
-	if cat, ok := azureCategory.str(); ok {
-		if t, ok := signInTable(cat); ok {
-			return t, true
-		}
-	}
-	if cat, ok := category.str(); ok {
-		return signInTable(cat)
-	}
-	return 0, false
+// The Log Analytics shape: Sentinel's Type column names the table, and the table's file reads the row.
+var keyType = declareKey("Type", always)
+
+func init() {
+	declareShape(shapeDecl{order: 10, part: always, all: []key{keyType}, classify: (*Classifier).sentinel})
 }
 
-// sentinel dispatches on a Log Analytics Type; false when the table is not one of the rule's.
-func (c *Classifier) sentinel(in *input, typ string, d *discriminators, ev *Observation) bool {
-	switch {
-	case strings.EqualFold(typ, "SigninLogs"):
-		c.signIn(in, SigninLogs, ev)
-	case strings.EqualFold(typ, "AADNonInteractiveUserSignInLogs"):
-		c.signIn(in, AADNonInteractiveUserSignInLogs, ev)
-	case strings.EqualFold(typ, "Syslog"):
-		c.sentinelSyslog(in, ev)
-	case strings.EqualFold(typ, "SecurityEvent"):
-		if c.mayBeLogon(d.eventID) {
-			c.windows(in, shapeSecurityEvent, ev)
-		}
-	case strings.EqualFold(typ, "WindowsEvent"):
-		if c.mayBeLogon(d.eventID) {
-			c.windows(in, shapeWindowsEvent, ev)
-		}
-	case strings.EqualFold(typ, "AWSCloudTrail"):
-		if c.runs(consoleLogins) && consoleLoginName(d.eventName) {
-			c.cloudTrail(in, ev)
-		}
-	default:
+// sentinel dispatches on a Log Analytics Type; false when the table is no running shape's.
+func (c *Classifier) sentinel(in *input, d *discriminators, ev *Observation) bool {
+	typ, ok := d.value(keyType).str()
+	if !ok {
 		return false
 	}
-	return true
-}
-
-// firstByteMayMatter marks the bytes a string body the rule can use starts with: JSON (perhaps after
-// white space), a syslog PRI, or the digit or month that starts a syslog timestamp.
-var firstByteMayMatter = [256]bool{
-	'{': true, ' ': true, '\t': true, '\r': true, '\n': true, '<': true,
-	'0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true, '7': true, '8': true, '9': true,
-	'J': true, 'F': true, 'M': true, 'A': true, 'S': true, 'O': true, 'N': true, 'D': true,
-}
-
-// stringBody looks at a string body: a diagnostic-settings JSON sign-in or a raw syslog line.
-// Cheap first-byte checks keep every other string body (most application logs) near free.
-func (c *Classifier) stringBody(s string, fileName field, ev *Observation) {
-	if s == "" {
-		return
-	}
-	switch b := s[0]; {
-	case isJSONStart(b):
-		c.jsonBody(trimLeadingSpace(s), ev)
-	case b == '<':
-		c.rawSyslog(s, ev)
-	case isDigit(b) || isMonthInitial(b):
-		// No PRI header, so no facility: only a file known to hold auth messages makes it auth.
-		if name, ok := fileName.str(); ok && authLogFile(name) {
-			c.rawSyslog(s, ev)
+	for i := range c.dispatch.tables {
+		if t := &c.dispatch.tables[i]; strings.EqualFold(typ, t.name) {
+			t.classify(c, in, d, ev)
+			return true
 		}
+	}
+	return false
+}
+
+// stringBody looks at a string body whose first byte a running shape may read: JSON, or a text
+// line. Every other string body (most application logs) costs one table lookup.
+func (c *Classifier) stringBody(s string, d *discriminators, ev *Observation) {
+	switch at := c.dispatch.bodyFirst[s[0]]; at {
+	case 0:
+	case bodyJSON:
+		c.jsonBody(trimLeadingSpace(s), ev)
+	default:
+		c.dispatch.lines[at-1].classify(c, s, d, ev)
 	}
 }
 
@@ -356,20 +214,30 @@ func isJSONStart(b byte) bool {
 	return b == '{' || b == ' ' || b == '\t' || b == '\r' || b == '\n'
 }
 
-// jsonBody looks at a JSON body (white space trimmed): one diagnostic-settings sign-in, or a wrapper
-// of records with a sign-in in it.
+// jsonBody looks at a JSON body (white space trimmed): the first declared marker it holds says
+// whose it is, and whether it is one record or a wrapper of records. A JSON body with no marker
+// costs one substring search per marker, and is never decoded.
 func (c *Classifier) jsonBody(s string, ev *Observation) {
 	if !strings.HasPrefix(s, "{") {
 		return
 	}
-	switch c.jsonBodyKind(s) {
-	case diagnosticWrapper, cloudTrailFile:
-		ev.Kind = Wrapper
-	case jsonSignIn:
-		c.decodeJSONSignIn(s, ev)
-	case jsonCloudTrail:
-		c.decodeJSONCloudTrail(s, ev)
+	if j := c.jsonOf(s); j != nil {
+		if strings.Contains(s, j.wrapper) {
+			ev.Kind = Wrapper
+			return
+		}
+		j.one(c, s, ev)
 	}
+}
+
+// jsonOf is the declaration whose marker a JSON body holds first, or nil.
+func (c *Classifier) jsonOf(s string) *jsonDecl {
+	for i := range c.dispatch.json {
+		if j := &c.dispatch.json[i]; strings.Contains(s, j.marker) {
+			return j
+		}
+	}
+	return nil
 }
 
 // trimLeadingSpace drops leading ASCII white space (strings.TrimLeft builds its cut set per call).

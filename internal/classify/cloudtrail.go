@@ -62,6 +62,42 @@ var consoleLogins = declarePart(ConsoleLoginFailure, ConsoleLoginSuccess)
 // Failure (or missing).
 var RejectBadLoginResult = declareReject("bad_login_result")
 
+// The shapes of a CloudTrail event: a row of Sentinel's AWSCloudTrail table, an event as AWS writes
+// it (a map body with eventSource, or JSON with ConsoleLogin in it in a string or bytes body), and a
+// log file of them, {"Records": [ … ]} (a map body, or JSON), a wrapper Unwrap opens. All of it is
+// the part consoleLogins: without it, none of these keys is looked at.
+var (
+	keyEventSource  = declareFlag("eventSource", consoleLogins)
+	keyEventName    = declareKey("eventName", consoleLogins) // to drop other events before reading more
+	_               = declareAlias("EventName", keyEventName, consoleLogins)
+	keyTrailRecords = declareKey("Records", consoleLogins)
+)
+
+func init() {
+	declareTable(tableDecl{name: "AWSCloudTrail", part: consoleLogins, classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) {
+		if consoleLoginName(d.value(keyEventName)) {
+			c.cloudTrail(in, ev)
+		}
+	}})
+	declareShape(shapeDecl{order: 40, part: consoleLogins, all: []key{keyEventSource},
+		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
+			if consoleLoginName(d.value(keyEventName)) {
+				c.cloudTrail(in, ev)
+			}
+			return true
+		}})
+	declareShape(shapeDecl{order: 50, part: consoleLogins, all: []key{keyTrailRecords},
+		classify: func(_ *Classifier, _ *input, d *discriminators, ev *Observation) bool {
+			if mapWrapper(d.value(keyTrailRecords), "eventName") {
+				ev.Kind = Wrapper
+			}
+			return true
+		}})
+	declareJSON(jsonDecl{order: 20, part: consoleLogins, marker: "ConsoleLogin", wrapper: `"Records"`,
+		one: (*Classifier).decodeJSONCloudTrail, unwrap: (*Classifier).unwrapCloudTrailFile})
+	declareWrapper(wrapperDecl{order: 20, key: "Records", part: consoleLogins, element: (*Classifier).wrappedTrailMap})
+}
+
 // cloudTrailFields are the console-login fields of both the Sentinel row and the raw event.
 type cloudTrailFields struct {
 	eventName, responseElements, additional  field
@@ -283,4 +319,40 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// cloudTrailLogFile is a CloudTrail log file: {"Records": [ … ]}.
+type cloudTrailLogFile struct {
+	Records []cloudTrailEvent `json:"Records"`
+}
+
+// unwrapCloudTrailFile classifies the events of a CloudTrail log file given as JSON text.
+func (c *Classifier) unwrapCloudTrailFile(s string, ev *Observation, yield func(*Observation)) {
+	var f cloudTrailLogFile
+	if !decodeJSON(s, &f) || f.Records == nil {
+		rejectInto(ev, RejectBadWrapper, yield)
+		return
+	}
+	for i := range f.Records {
+		e := &f.Records[i]
+		reset(ev)
+		if e.EventName == "" && e.EventVersion == "" { // not an object, or not an event
+			ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
+		} else {
+			c.cloudTrailRecord(e, ev)
+		}
+		ev.InWrapper = true
+		yield(ev)
+	}
+}
+
+// wrappedTrailMap classifies one event of a CloudTrail log file parsed into a map.
+func (c *Classifier) wrappedTrailMap(m pcommon.Map, ev *Observation) {
+	_, named := m.Get("eventName")
+	_, versioned := m.Get("eventVersion")
+	if !named && !versioned { // an Insights event has no eventName, every event has a version
+		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
+		return
+	}
+	c.cloudTrail(&input{attrs: m}, ev)
 }

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,20 @@ import (
 var consoleLoginKinds = []Kind{ConsoleLoginFailure, ConsoleLoginSuccess}
 
 var consoleRules = Rules{Kinds: consoleLoginKinds}
+
+func init() {
+	// A console login is of its result.
+	for _, k := range consoleLoginKinds {
+		kindInvariants[k] = func(t testing.TB, ev Observation) {
+			want := map[Kind]string{ConsoleLoginFailure: "failure", ConsoleLoginSuccess: "success"}[ev.Kind]
+			require.Equal(t, want, strings.ToLower(ev.Cols[ConsoleLoginResult]))
+		}
+	}
+	unwrapSeeds = append(unwrapSeeds,
+		shapes.CloudTrailFile{Events: []shapes.ConsoleLogin{{}, {Result: "Failure"}, {EventName: "CheckMfa"}}}.Line(),
+		`{"Records":[{"eventName":"ConsoleLogin","responseElements":"{\"ConsoleLogin\":\"Success\"}","sourceIPAddress":"::ffff:1.2.3.4"}]}`,
+		"testdata/cloud/otelcontrib_cloudtrail_log.json", "testdata/cloud/awsdocs_iam_signin_failure.json")
+}
 
 // consoleLoginForms are the ways one console login arrives: every shape, and the raw event as JSON
 // in a string and a bytes body.

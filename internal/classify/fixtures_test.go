@@ -192,3 +192,6 @@ func colNamed(ev Observation, name string) string {
 	}
 	return ""
 }
+
+// pcommonStr is a string value.
+func pcommonStr(s string) pcommon.Value { return pcommon.NewValueStr(s) }

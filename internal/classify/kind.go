@@ -177,8 +177,8 @@ var parts [][]Kind
 
 // declarePart declares a part that runs when a rule uses any of ks.
 func declarePart(ks ...Kind) part {
-	if len(parts) == 64 {
-		panic("classify: more than 64 parts")
+	if len(parts) == 63 { // (part 63 would be always's bit)
+		panic("classify: more than 63 parts")
 	}
 	parts = append(parts, ks)
 	return part(len(parts) - 1)

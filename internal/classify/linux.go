@@ -11,6 +11,50 @@ import (
 var LinuxLogon = Declare(KindSpec{Name: "linux_logon", Source: "Syslog", Columns: hostColumns, Host: "Computer",
 	Format1: true, Format1Code: byte(Syslog)})
 
+// The shapes of a Linux auth line: a row of Sentinel's Syslog table, the syslog receiver's record
+// (RFC 3164 or 5424: attributes appname and message), the journald receiver's (MESSAGE), and a raw
+// line in a string body (filelog with no parser): with a PRI header, or without one from a file
+// named like auth.log or secure (log.file.name).
+var (
+	keyFileName = declareKey("log.file.name", always) // filelog's
+	keyFacility = declareKey("facility", always)      // the syslog receiver's, to drop other facilities before reading more
+	keyAppname  = declareFlag("appname", always)
+	keyMessage  = declareFlag("message", always)
+	keyJournal  = declareFlag("MESSAGE", always)
+)
+
+func init() {
+	declareTable(tableDecl{name: "Syslog", part: always, classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) {
+		c.sentinelSyslog(in, ev)
+	}})
+	declareShape(shapeDecl{order: 70, part: always, all: []key{keyAppname, keyMessage},
+		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
+			if n, ok := d.value(keyFacility).integer(); !ok || facilityName(n) != "" {
+				c.syslogReceiver(in, ev)
+			}
+			return true
+		}})
+	declareShape(shapeDecl{order: 80, part: always, all: []key{keyJournal},
+		classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) bool {
+			c.journald(in, ev)
+			return true
+		}})
+	// A PRI header, or the digit or month that starts a syslog timestamp.
+	declareLine(lineDecl{part: always, first: "<0123456789JFMASOND", classify: (*Classifier).syslogLine})
+}
+
+// syslogLine looks at a string body that may be a raw syslog line.
+func (c *Classifier) syslogLine(s string, d *discriminators, ev *Observation) {
+	if s[0] == '<' {
+		c.rawSyslog(s, ev)
+		return
+	}
+	// No PRI header, so no facility: only a file known to hold auth messages makes it auth.
+	if name, ok := d.value(keyFileName).str(); ok && authLogFile(name) {
+		c.rawSyslog(s, ev)
+	}
+}
+
 // Syslog facility numbers the KQL's `Facility contains "auth"` selects.
 const (
 	facilityAuth     = 4

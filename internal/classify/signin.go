@@ -77,6 +77,45 @@ func (t Table) String() string {
 	return "SigninLogs"
 }
 
+// The shapes of a sign-in: a row of Sentinel's sign-in tables, and a record of Azure's diagnostic
+// settings (as the azure_event_hub receiver or the azure_encoding extension hand it on, or parsed
+// from JSON), told by its category; the same as JSON in a string or bytes body, and a wrapper of
+// them (diagwrapper.go).
+var (
+	keyCategory      = declareKey("category", always)       // diagnostic settings (also the semantic-conventions body)
+	keyAzureCategory = declareKey("azure.category", always) // azure_event_hub "azure" format and azure_encoding
+)
+
+func init() {
+	declareTable(tableDecl{name: "SigninLogs", part: always, classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) {
+		c.signIn(in, SigninLogs, ev)
+	}})
+	declareTable(tableDecl{name: "AADNonInteractiveUserSignInLogs", part: always, classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) {
+		c.signIn(in, AADNonInteractiveUserSignInLogs, ev)
+	}})
+	declareShape(shapeDecl{order: 20, part: always, any: []key{keyCategory, keyAzureCategory},
+		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
+			t, ok := signInCategory(d.value(keyAzureCategory), d.value(keyCategory))
+			if ok {
+				c.signIn(in, t, ev)
+			}
+			return ok
+		}})
+}
+
+// signInCategory returns the sign-in table named by azure.category, else by category.
+func signInCategory(azureCategory, category field) (Table, bool) {
+	if cat, ok := azureCategory.str(); ok {
+		if t, ok := signInTable(cat); ok {
+			return t, true
+		}
+	}
+	if cat, ok := category.str(); ok {
+		return signInTable(cat)
+	}
+	return 0, false
+}
+
 // signInTable maps a Sentinel Type or an Azure category to its sign-in table.
 func signInTable(name string) (Table, bool) {
 	switch {

@@ -24,6 +24,34 @@ var (
 	FailedWindowsEventLogon = Declare(KindSpec{Name: "host_failure", Source: "WindowsEvent", Columns: hostColumns, Host: "Computer"})
 )
 
+// The shapes of a Windows event: a row of Sentinel's SecurityEvent or WindowsEvent table, and the
+// windowseventlog receiver's record (event_id and channel in a map body).
+var (
+	keyEventID  = declareKey("EventID", always) // to drop other events before reading more
+	keyEventLog = declareAlias("event_id", keyEventID, always)
+	keyChannel  = declareFlag("channel", always)
+)
+
+func init() {
+	declareTable(tableDecl{name: "SecurityEvent", part: always, classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) {
+		if c.mayBeLogon(d.value(keyEventID)) {
+			c.windows(in, shapeSecurityEvent, ev)
+		}
+	}})
+	declareTable(tableDecl{name: "WindowsEvent", part: always, classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) {
+		if c.mayBeLogon(d.value(keyEventID)) {
+			c.windows(in, shapeWindowsEvent, ev)
+		}
+	}})
+	declareShape(shapeDecl{order: 60, part: always, all: []key{keyEventLog, keyChannel},
+		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
+			if c.mayBeLogon(d.value(keyEventID)) {
+				c.windows(in, shapeEventLog, ev)
+			}
+			return true
+		}})
+}
+
 // windowsLogons and windowsFailures are the kinds of each source's logons and failed logons.
 var (
 	windowsLogons   = [...]Kind{SecurityEvent: SecurityEventLogon, WindowsEvent: WindowsEventLogon}

@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"strings"
 	"unsafe"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -11,21 +10,11 @@ import (
 // Bounds on one wrapper, so that a hostile message costs a counted rejection, not unbounded work.
 const (
 	// MaxWrapperBytes is the longest wrapper text (string or bytes body) that is decoded. An Event
-	// Hubs message is at most 1 MiB (the premium tier's limit), a CloudTrail log file a few MiB.
+	// Hubs message is at most 1 MiB (the premium tier's limit), a log file a few MiB.
 	MaxWrapperBytes = 64 << 20
 	// MaxWrapperRecords is how many elements of a map-body wrapper are read.
 	MaxWrapperRecords = 1 << 20
 )
-
-// diagWrapper is an Event Hubs message of Azure diagnostic settings: {"records": [ … ]}.
-type diagWrapper struct {
-	Records []diagSignIn `json:"records"`
-}
-
-// diagWrapperProjected is diagWrapper with the projected columns, decoded with the part signinSuccesses.
-type diagWrapperProjected struct {
-	Records []diagSignInProjected `json:"records"`
-}
 
 // mapWrapper reports whether a records field is a wrapper's array: an array whose first object has
 // the key (an application's own "records" array is not a wrapper, and costs no rejections).
@@ -57,10 +46,12 @@ func bytesText(bs pcommon.ByteSlice) string {
 }
 
 // Unwrap classifies the records inside a record that Classify found to be a Wrapper, calling yield
-// once per element with ev filled (reset first): a sign-in or a console login by its kind, an
-// element of another category or event Unrelated, and an element that is no record Rejected. A wrapper that cannot be read
+// once per element with ev filled (reset first): each by its kind, an element of another category
+// or event Unrelated, and an element that is no record Rejected. A wrapper that cannot be read
 // yields one Rejected. ev is only valid during the call; the strings in it alias the record's
-// values or strings decoded for this call. The record is never modified.
+// values or strings decoded for this call. The record is never modified. Which wrappers there are,
+// and how their records are read, the files of their shapes declare (declareJSON,
+// declareWrapper).
 func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Observation, yield func(*Observation)) {
 	body := rec.Body()
 	switch body.Type() {
@@ -75,13 +66,12 @@ func (c *Classifier) Unwrap(rec plog.LogRecord, ev *Observation, yield func(*Obs
 		if m == (pcommon.Map{}) {
 			continue
 		}
-		if v, ok := m.Get("records"); ok {
-			c.unwrapMap(v, ev, c.wrappedMap, yield)
-			return
-		}
-		if v, ok := m.Get("Records"); ok && c.runs(consoleLogins) {
-			c.unwrapMap(v, ev, c.wrappedTrailMap, yield)
-			return
+		for i := range c.dispatch.wrappers {
+			w := &c.dispatch.wrappers[i]
+			if v, ok := m.Get(w.key); ok {
+				c.unwrapMap(v, ev, w.element, yield)
+				return
+			}
 		}
 	}
 	rejectInto(ev, RejectBadWrapper, yield)
@@ -95,8 +85,8 @@ func rejectInto(ev *Observation, reason string, yield func(*Observation)) {
 }
 
 // unwrapMap classifies the elements of a wrapper that arrived as a map (a JSON parse upstream), each
-// with classify.
-func (c *Classifier) unwrapMap(v pcommon.Value, ev *Observation, classify func(pcommon.Map, *Observation), yield func(*Observation)) {
+// with element.
+func (c *Classifier) unwrapMap(v pcommon.Value, ev *Observation, element func(*Classifier, pcommon.Map, *Observation), yield func(*Observation)) {
 	if v.Type() != pcommon.ValueTypeSlice {
 		rejectInto(ev, RejectBadWrapper, yield)
 		return
@@ -109,7 +99,7 @@ func (c *Classifier) unwrapMap(v pcommon.Value, ev *Observation, classify func(p
 		}
 		reset(ev)
 		if r := records.At(i); r.Type() == pcommon.ValueTypeMap {
-			classify(r.Map(), ev)
+			element(c, r.Map(), ev)
 		} else {
 			ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
 		}
@@ -118,125 +108,17 @@ func (c *Classifier) unwrapMap(v pcommon.Value, ev *Observation, classify func(p
 	}
 }
 
-// wrappedMap classifies one element of a map wrapper: a diagnostic-settings record, whose fields
-// are all its own (the message's attributes are not the sign-in's).
-func (c *Classifier) wrappedMap(m pcommon.Map, ev *Observation) {
-	var category field
-	if v, ok := m.Get("category"); ok {
-		category = field{v}
-	}
-	cat, ok := category.str()
-	if !ok {
-		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
-		return
-	}
-	if t, ok := signInTable(cat); ok {
-		c.signIn(&input{attrs: m}, t, ev)
-	}
-}
-
-// wrappedTrailMap classifies one event of a CloudTrail log file parsed into a map.
-func (c *Classifier) wrappedTrailMap(m pcommon.Map, ev *Observation) {
-	_, named := m.Get("eventName")
-	_, versioned := m.Get("eventVersion")
-	if !named && !versioned { // an Insights event has no eventName, every event has a version
-		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
-		return
-	}
-	c.cloudTrail(&input{attrs: m}, ev)
-}
-
-// jsonKind is what a JSON body may hold, told by substrings alone.
-type jsonKind uint8
-
-const (
-	jsonUnrelated     jsonKind = iota
-	jsonSignIn                 // one diagnostic-settings record with "SignInLogs" in it
-	diagnosticWrapper          // {"records": [ … ]} with a sign-in in it
-	jsonCloudTrail             // one CloudTrail event with "ConsoleLogin" in it (the part consoleLogins)
-	cloudTrailFile             // {"Records": [ … ]} with a ConsoleLogin in it (the part consoleLogins)
-)
-
-// jsonBodyKind tells what a JSON body may hold. Any other JSON body costs one substring search.
-func (c *Classifier) jsonBodyKind(s string) jsonKind {
-	// "SignInLogs" first: its first byte is rarer in JSON than the quote that starts "category".
-	if strings.Contains(s, "SignInLogs") {
-		if strings.Contains(s, `"records"`) {
-			return diagnosticWrapper
-		}
-		return jsonSignIn
-	}
-	if c.runs(consoleLogins) && strings.Contains(s, "ConsoleLogin") {
-		if strings.Contains(s, `"Records"`) {
-			return cloudTrailFile
-		}
-		return jsonCloudTrail
-	}
-	return jsonUnrelated
-}
-
-// cloudTrailLogFile is a CloudTrail log file: {"Records": [ … ]}.
-type cloudTrailLogFile struct {
-	Records []cloudTrailEvent `json:"Records"`
-}
-
-// unwrapJSON classifies the elements of a wrapper given as JSON text.
+// unwrapJSON classifies the elements of a wrapper given as JSON text, by the declaration whose
+// marker it holds.
 func (c *Classifier) unwrapJSON(s string, ev *Observation, yield func(*Observation)) {
 	if len(s) > MaxWrapperBytes {
 		rejectInto(ev, RejectWrapperTooLarge, yield)
 		return
 	}
-	if c.jsonBodyKind(s) == cloudTrailFile {
-		var f cloudTrailLogFile
-		if !decodeJSON(s, &f) || f.Records == nil {
-			rejectInto(ev, RejectBadWrapper, yield)
-			return
-		}
-		for i := range f.Records {
-			e := &f.Records[i]
-			reset(ev)
-			if e.EventName == "" && e.EventVersion == "" { // not an object, or not an event
-				ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
-			} else {
-				c.cloudTrailRecord(e, ev)
-			}
-			ev.InWrapper = true
-			yield(ev)
-		}
-		return
-	}
-	if c.runs(signinSuccesses) {
-		var w diagWrapperProjected
-		if !decodeJSON(s, &w) || w.Records == nil {
-			rejectInto(ev, RejectBadWrapper, yield)
-			return
-		}
-		for i := range w.Records {
-			p := &w.Records[i]
-			r := p.signIn()
-			c.wrappedJSON(&r, p, ev, yield)
-		}
-		return
-	}
-	var w diagWrapper
-	if !decodeJSON(s, &w) || w.Records == nil {
+	j := c.jsonOf(s)
+	if j == nil {
 		rejectInto(ev, RejectBadWrapper, yield)
 		return
 	}
-	for i := range w.Records {
-		c.wrappedJSON(&w.Records[i], nil, ev, yield)
-	}
-}
-
-// wrappedJSON classifies and yields one decoded element. An element that was not an object (the
-// decoder skips it, leaving it zero) or has no category is rejected.
-func (c *Classifier) wrappedJSON(r *diagSignIn, p *diagSignInProjected, ev *Observation, yield func(*Observation)) {
-	reset(ev)
-	if r.Category == "" {
-		ev.Kind, ev.Reject = Rejected, RejectBadWrappedRecord
-	} else {
-		c.diagRecord(r, p, ev)
-	}
-	ev.InWrapper = true
-	yield(ev)
+	j.unwrap(c, s, ev, yield)
 }
