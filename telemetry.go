@@ -134,12 +134,12 @@ func (t *telemetry) observeSizes(sizes func() (int, int)) error {
 
 func (t *telemetry) record(ctx context.Context, c *batchCounts, before, after state.Counters) {
 	tb := t.tb
-	for k, n := range c.kinds {
+	for k, n := range c.kinds[:classify.NumKinds()] {
 		if n > 0 {
 			tb.ProcessorAadhostlogincorrelationRecords.Add(ctx, n, t.kinds[k]...)
 		}
 	}
-	for r, n := range c.rejected {
+	for r, n := range c.rejected[:len(rejectReasonNames)] {
 		if n > 0 {
 			tb.ProcessorAadhostlogincorrelationRejected.Add(ctx, n, t.rejected[r]...)
 		}

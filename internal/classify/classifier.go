@@ -131,10 +131,10 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
 	in := input{attrs: rec.Attributes(), stamped: rec.Timestamp() != 0}
 	s := &c.dispatch
 	lengths, firsts := s.lengths, s.firsts
-	var d discriminators
+	d := &ev.d
 	for k, v := range in.attrs.All() {
-		if maybeDiscriminator(k, lengths, firsts) {
-			s.note(&d, k, v)
+		if maybeDiscriminator(k, lengths, firsts) && s.isDiscriminator(k) {
+			s.note(d, k, v)
 		}
 	}
 	body := rec.Body()
@@ -142,16 +142,25 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
 	if bodyType == pcommon.ValueTypeMap {
 		in.body, in.hasBody = body.Map(), true
 		for k, v := range in.body.All() {
-			if maybeDiscriminator(k, lengths, firsts) {
-				s.note(&d, k, v)
+			if maybeDiscriminator(k, lengths, firsts) && s.isDiscriminator(k) {
+				s.note(d, k, v)
 			}
 		}
 	}
-
+	c.dispatchRecord(in, body, bodyType, ev)
 	if d.seen != 0 {
+		d.clear()
+	}
+}
+
+// dispatchRecord hands a record whose discriminator keys are in ev.d to the first shape that takes
+// it, else looks at its string or bytes body.
+func (c *Classifier) dispatchRecord(in input, body pcommon.Value, bodyType pcommon.ValueType, ev *Observation) {
+	s := &c.dispatch
+	if seen := ev.d.seen; seen != 0 {
 		for i := range s.shapes {
 			sh := &s.shapes[i]
-			if d.seen&sh.all == sh.all && (sh.any == 0 || d.seen&sh.any != 0) && sh.classify(c, &in, &d, reset(ev)) {
+			if seen&sh.all == sh.all && (sh.any == 0 || seen&sh.any != 0) && sh.classify(c, in, reset(ev)) {
 				return
 			}
 		}
@@ -159,7 +168,7 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
 	switch bodyType {
 	case pcommon.ValueTypeStr:
 		if str := body.Str(); str != "" && s.bodyFirst[str[0]] != 0 {
-			c.stringBody(str, &d, reset(ev))
+			c.stringBody(str, reset(ev))
 		}
 	case pcommon.ValueTypeBytes:
 		// JSON as the Kafka receiver's raw encoding delivers it; read in place, never copied.
@@ -169,9 +178,11 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
 	}
 }
 
-// reset clears ev for a record that may match a shape.
+// reset clears what ev says of a record (not the discriminator keys Classify found in it), for a
+// record that may match a shape.
 func reset(ev *Observation) *Observation {
-	*ev = Observation{}
+	ev.Kind, ev.Reject, ev.Addr, ev.Time, ev.InWrapper, ev.Repeat = Unrelated, "", netip.Addr{}, 0, false, 0
+	ev.Cols = Columns{}
 	return ev
 }
 
@@ -183,14 +194,21 @@ func init() {
 }
 
 // sentinel dispatches on a Log Analytics Type; false when the table is no running shape's.
-func (c *Classifier) sentinel(in *input, d *discriminators, ev *Observation) bool {
-	typ, ok := d.value(keyType).str()
+func (c *Classifier) sentinel(in input, ev *Observation) bool {
+	typ, ok := ev.d.value(keyType).str()
 	if !ok {
 		return false
 	}
-	for i := range c.dispatch.tables {
-		if t := &c.dispatch.tables[i]; strings.EqualFold(typ, t.name) {
-			t.classify(c, in, d, ev)
+	tables := c.dispatch.tables
+	for i := range tables { // the name as written, first: no case folding for the usual rows
+		if t := &tables[i]; len(typ) == len(t.name) && typ == t.name {
+			t.classify(c, in, ev)
+			return true
+		}
+	}
+	for i := range tables {
+		if t := &tables[i]; strings.EqualFold(typ, t.name) {
+			t.classify(c, in, ev)
 			return true
 		}
 	}
@@ -199,13 +217,13 @@ func (c *Classifier) sentinel(in *input, d *discriminators, ev *Observation) boo
 
 // stringBody looks at a string body whose first byte a running shape may read: JSON, or a text
 // line. Every other string body (most application logs) costs one table lookup.
-func (c *Classifier) stringBody(s string, d *discriminators, ev *Observation) {
+func (c *Classifier) stringBody(s string, ev *Observation) {
 	switch at := c.dispatch.bodyFirst[s[0]]; at {
 	case 0:
 	case bodyJSON:
 		c.jsonBody(trimLeadingSpace(s), ev)
 	default:
-		c.dispatch.lines[at-1].classify(c, s, d, ev)
+		c.dispatch.lines[at-1].classify(c, s, ev)
 	}
 }
 

@@ -74,21 +74,21 @@ var (
 )
 
 func init() {
-	declareTable(tableDecl{name: "AWSCloudTrail", part: consoleLogins, classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) {
-		if consoleLoginName(d.value(keyEventName)) {
-			c.cloudTrail(in, ev)
+	declareTable(tableDecl{name: "AWSCloudTrail", part: consoleLogins, classify: func(c *Classifier, in input, ev *Observation) {
+		if consoleLoginName(ev.d.value(keyEventName)) {
+			c.cloudTrail(&in, ev)
 		}
 	}})
 	declareShape(shapeDecl{order: 40, part: consoleLogins, all: []key{keyEventSource},
-		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
-			if consoleLoginName(d.value(keyEventName)) {
-				c.cloudTrail(in, ev)
+		classify: func(c *Classifier, in input, ev *Observation) bool {
+			if consoleLoginName(ev.d.value(keyEventName)) {
+				c.cloudTrail(&in, ev)
 			}
 			return true
 		}})
 	declareShape(shapeDecl{order: 50, part: consoleLogins, all: []key{keyTrailRecords},
-		classify: func(_ *Classifier, _ *input, d *discriminators, ev *Observation) bool {
-			if mapWrapper(d.value(keyTrailRecords), "eventName") {
+		classify: func(_ *Classifier, _ input, ev *Observation) bool {
+			if mapWrapper(ev.d.value(keyTrailRecords), "eventName") {
 				ev.Kind = Wrapper
 			}
 			return true

@@ -11,8 +11,8 @@ import "go.opentelemetry.io/collector/pdata/pcommon"
 var keyRecords = declareKey("records", always)
 
 func init() {
-	declareShape(shapeDecl{order: 30, part: always, all: []key{keyRecords}, classify: func(_ *Classifier, _ *input, d *discriminators, ev *Observation) bool {
-		if mapWrapper(d.value(keyRecords), "category") {
+	declareShape(shapeDecl{order: 30, part: always, all: []key{keyRecords}, classify: func(_ *Classifier, _ input, ev *Observation) bool {
+		if mapWrapper(ev.d.value(keyRecords), "category") {
 			ev.Kind = Wrapper
 		}
 		return true

@@ -16,7 +16,7 @@ func TestMaybeDiscriminator(t *testing.T) {
 	all, seed := New(Rules{Kinds: allKinds()}), New(Rules{})
 	for _, k := range keyDecls {
 		s := &all.dispatch
-		assert.True(t, maybeDiscriminator(k.name, s.lengths, s.firsts), "%q, every part running", k.name)
+		assert.True(t, maybeDiscriminator(k.name, s.lengths, s.firsts) && s.isDiscriminator(k.name), "%q, every part running", k.name)
 		var d discriminators
 		s.note(&d, k.name, pcommonStr(k.name))
 		assert.True(t, d.has(k.key), "note finds %q", k.name)
@@ -28,7 +28,7 @@ func TestMaybeDiscriminator(t *testing.T) {
 	}
 	for _, k := range []string{"", "http.method", "http.status_code", "url.path", "service.name", "trace_id", "Xtra", "\xff\xff\xff\xff"} {
 		s := &all.dispatch
-		if k != "" && maybeDiscriminator(k, s.lengths, s.firsts) {
+		if k != "" && maybeDiscriminator(k, s.lengths, s.firsts) && s.isDiscriminator(k) {
 			var d discriminators
 			s.note(&d, k, pcommonStr(k))
 			assert.Zero(t, d.seen, "%q is no key", k)
@@ -36,11 +36,11 @@ func TestMaybeDiscriminator(t *testing.T) {
 	}
 	for _, k := range []string{"http.method", "url.path", "trace_id"} {
 		s := &all.dispatch
-		assert.False(t, maybeDiscriminator(k, s.lengths, s.firsts), "%q", k)
+		assert.False(t, maybeDiscriminator(k, s.lengths, s.firsts) && s.isDiscriminator(k), "%q", k)
 	}
 	// The seed alone does not look at a key only the console logins read.
 	s := &seed.dispatch
-	assert.False(t, maybeDiscriminator("eventSource", s.lengths, s.firsts), "eventSource, the seed alone")
+	assert.False(t, maybeDiscriminator("eventSource", s.lengths, s.firsts) && s.isDiscriminator("eventSource"), "eventSource, the seed alone")
 }
 
 // TestDeclarationsAreConsistent: every declared key is read by some shape of its part, aliases

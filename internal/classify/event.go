@@ -76,6 +76,12 @@ type Observation struct {
 	// Cols are the values of the kind's columns, in the order its declaration lists them; the
 	// columns past those are "".
 	Cols Columns
+
+	// d is the classifier's while it reads a record, and zero when it is done: the discriminator
+	// keys it found. It lives here, in the caller's Observation, because the functions the files
+	// declare their shapes with are called through function values, which would move a local of
+	// Classify to the heap, once per record.
+	d discriminators
 }
 
 // MaxColumns bounds the columns of a kind.

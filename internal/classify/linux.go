@@ -24,19 +24,19 @@ var (
 )
 
 func init() {
-	declareTable(tableDecl{name: "Syslog", part: always, classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) {
-		c.sentinelSyslog(in, ev)
+	declareTable(tableDecl{name: "Syslog", part: always, classify: func(c *Classifier, in input, ev *Observation) {
+		c.sentinelSyslog(&in, ev)
 	}})
 	declareShape(shapeDecl{order: 70, part: always, all: []key{keyAppname, keyMessage},
-		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
-			if n, ok := d.value(keyFacility).integer(); !ok || facilityName(n) != "" {
-				c.syslogReceiver(in, ev)
+		classify: func(c *Classifier, in input, ev *Observation) bool {
+			if n, ok := ev.d.value(keyFacility).integer(); !ok || facilityName(n) != "" {
+				c.syslogReceiver(&in, ev)
 			}
 			return true
 		}})
 	declareShape(shapeDecl{order: 80, part: always, all: []key{keyJournal},
-		classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) bool {
-			c.journald(in, ev)
+		classify: func(c *Classifier, in input, ev *Observation) bool {
+			c.journald(&in, ev)
 			return true
 		}})
 	// A PRI header, or the digit or month that starts a syslog timestamp.
@@ -44,13 +44,13 @@ func init() {
 }
 
 // syslogLine looks at a string body that may be a raw syslog line.
-func (c *Classifier) syslogLine(s string, d *discriminators, ev *Observation) {
+func (c *Classifier) syslogLine(s string, ev *Observation) {
 	if s[0] == '<' {
 		c.rawSyslog(s, ev)
 		return
 	}
 	// No PRI header, so no facility: only a file known to hold auth messages makes it auth.
-	if name, ok := d.value(keyFileName).str(); ok && authLogFile(name) {
+	if name, ok := ev.d.value(keyFileName).str(); ok && authLogFile(name) {
 		c.rawSyslog(s, ev)
 	}
 }

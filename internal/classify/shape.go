@@ -3,6 +3,7 @@ package classify
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -94,8 +95,9 @@ func addKey(name string, p part, slot int8) key {
 // discriminators are the discriminator keys found in one pass over a record: which ones, and the
 // first value of each that keeps one.
 type discriminators struct {
-	seen uint32
-	vals [maxSlots]field
+	seen  uint32 // bit k.bit: key k found
+	slots uint32 // bit k.slot: a value of key k (or an alias) kept
+	vals  [maxSlots]field
 }
 
 // has reports whether the record has key k.
@@ -109,6 +111,14 @@ func (d *discriminators) value(k key) field {
 	return d.vals[k.slot%maxSlots]
 }
 
+// clear forgets what was found, touching only the values that were kept.
+func (d *discriminators) clear() {
+	for s := d.slots; s != 0; s &= s - 1 {
+		d.vals[bits.TrailingZeros32(s)%maxSlots] = field{}
+	}
+	d.seen, d.slots = 0, 0
+}
+
 // shapeDecl is a shape of structured records: one whose record has every key of all and, when any
 // has keys, one of those. classify is given a record of the shape, with ev reset, and says whether
 // the record was the shape's (whatever it made of it): if not, the next shape in order is tried.
@@ -117,7 +127,7 @@ type shapeDecl struct {
 	order    int
 	part     part
 	all, any []key
-	classify func(c *Classifier, in *input, d *discriminators, ev *Observation) bool
+	classify func(c *Classifier, in input, ev *Observation) bool
 }
 
 func declareShape(s shapeDecl) { shapeDecls = append(shapeDecls, s) }
@@ -127,7 +137,7 @@ func declareShape(s shapeDecl) { shapeDecls = append(shapeDecls, s) }
 type tableDecl struct {
 	name     string
 	part     part
-	classify func(c *Classifier, in *input, d *discriminators, ev *Observation)
+	classify func(c *Classifier, in input, ev *Observation)
 }
 
 func declareTable(t tableDecl) { tableDecls = append(tableDecls, t) }
@@ -151,7 +161,7 @@ func declareJSON(j jsonDecl) { jsonDecls = append(jsonDecls, j) }
 type lineDecl struct {
 	part     part
 	first    string
-	classify func(c *Classifier, s string, d *discriminators, ev *Observation)
+	classify func(c *Classifier, s string, ev *Observation)
 }
 
 func declareLine(l lineDecl) { lineDecls = append(lineDecls, l) }
@@ -168,23 +178,28 @@ type wrapperDecl struct {
 
 func declareWrapper(w wrapperDecl) { wrapperDecls = append(wrapperDecls, w) }
 
-// keyEntry is a key a Classifier looks for.
+// keyEntry is a key a Classifier looks for, with its first byte (compared before the whole name:
+// most keys of a length are told apart by it without a call).
 type keyEntry struct {
-	name string
-	key  key
+	first byte
+	key   key
+	name  string
 }
 
 // shape is a shapeDecl as a Classifier tries it.
 type shape struct {
 	all, any uint32
-	classify func(c *Classifier, in *input, d *discriminators, ev *Observation) bool
+	classify func(c *Classifier, in input, ev *Observation) bool
 }
 
 // dispatch is what New assembles of the declarations of the parts that run.
 type dispatch struct {
 	// lengths has bit n set when some key is n bytes long, firsts bit b-'A' when some key starts
-	// with byte b: the inlined first test of every key of every record.
+	// with byte b: the inlined first test of every key of every record, on two words the loop
+	// keeps in registers. byLength[n] has bit b-'A' set when some key n bytes long starts with b:
+	// the second test, of the few keys that pass the first.
 	lengths, firsts uint64
+	byLength        [64]uint64
 	keys            [64][]keyEntry // by length
 	shapes          []shape
 	tables          []tableDecl
@@ -207,7 +222,8 @@ func (c *Classifier) assemble() {
 		if on(k.part) {
 			s.lengths |= 1 << len(k.name)
 			s.firsts |= 1 << (k.name[0] - 'A')
-			s.keys[len(k.name)] = append(s.keys[len(k.name)], keyEntry{k.name, k.key})
+			s.byLength[len(k.name)] |= 1 << (k.name[0] - 'A')
+			s.keys[len(k.name)] = append(s.keys[len(k.name)], keyEntry{k.name[0], k.key, k.name})
 		}
 	}
 	mask := func(ks []key) (m uint32) {
@@ -257,20 +273,29 @@ func (c *Classifier) assemble() {
 	slices.SortStableFunc(s.wrappers, func(a, b wrapperDecl) int { return cmp.Compare(a.order, b.order) })
 }
 
-// maybeDiscriminator is the inlined first test of every key: its length and its first byte (an
-// application's "http.method" is as long as some other shape's key).
+// maybeDiscriminator is the inlined first test of every key: whether some discriminator key has its
+// length and some its first byte (an application's "http.method" is as long as some other shape's
+// key).
 func maybeDiscriminator(k string, lengths, firsts uint64) bool {
 	return len(k) < 64 && lengths&(uint64(1)<<len(k)) != 0 &&
 		k[0]-'A' < 64 && firsts&(uint64(1)<<(k[0]-'A')) != 0
 }
 
+// isDiscriminator is the second test, of a key that passed the first: whether some discriminator
+// key has its length and its first byte.
+func (s *dispatch) isDiscriminator(k string) bool {
+	return s.byLength[len(k)&63]&(uint64(1)<<((k[0]-'A')&63)) != 0
+}
+
 // note records k when it is a discriminator key of the Classifier.
 func (s *dispatch) note(d *discriminators, k string, v pcommon.Value) {
-	for _, e := range s.keys[len(k)&63] {
-		if e.name == k {
+	es, c0 := s.keys[len(k)&63], k[0]
+	for i := range es {
+		if e := &es[i]; e.first == c0 && e.name == k {
 			d.seen |= 1 << (e.key.bit & 31)
-			if e.key.slot >= 0 {
-				d.vals[e.key.slot%maxSlots].set(v)
+			if slot := e.key.slot; slot >= 0 && d.slots>>(slot&31)&1 == 0 {
+				d.vals[slot%maxSlots] = field{v}
+				d.slots |= 1 << (slot & 31)
 			}
 			return
 		}

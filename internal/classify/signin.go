@@ -87,17 +87,17 @@ var (
 )
 
 func init() {
-	declareTable(tableDecl{name: "SigninLogs", part: always, classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) {
-		c.signIn(in, SigninLogs, ev)
+	declareTable(tableDecl{name: "SigninLogs", part: always, classify: func(c *Classifier, in input, ev *Observation) {
+		c.signIn(&in, SigninLogs, ev)
 	}})
-	declareTable(tableDecl{name: "AADNonInteractiveUserSignInLogs", part: always, classify: func(c *Classifier, in *input, _ *discriminators, ev *Observation) {
-		c.signIn(in, AADNonInteractiveUserSignInLogs, ev)
+	declareTable(tableDecl{name: "AADNonInteractiveUserSignInLogs", part: always, classify: func(c *Classifier, in input, ev *Observation) {
+		c.signIn(&in, AADNonInteractiveUserSignInLogs, ev)
 	}})
 	declareShape(shapeDecl{order: 20, part: always, any: []key{keyCategory, keyAzureCategory},
-		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
-			t, ok := signInCategory(d.value(keyAzureCategory), d.value(keyCategory))
+		classify: func(c *Classifier, in input, ev *Observation) bool {
+			t, ok := signInCategory(ev.d.value(keyAzureCategory), ev.d.value(keyCategory))
 			if ok {
-				c.signIn(in, t, ev)
+				c.signIn(&in, t, ev)
 			}
 			return ok
 		}})

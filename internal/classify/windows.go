@@ -33,20 +33,20 @@ var (
 )
 
 func init() {
-	declareTable(tableDecl{name: "SecurityEvent", part: always, classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) {
-		if c.mayBeLogon(d.value(keyEventID)) {
-			c.windows(in, shapeSecurityEvent, ev)
+	declareTable(tableDecl{name: "SecurityEvent", part: always, classify: func(c *Classifier, in input, ev *Observation) {
+		if c.mayBeLogon(ev.d.value(keyEventID)) {
+			c.windows(&in, shapeSecurityEvent, ev)
 		}
 	}})
-	declareTable(tableDecl{name: "WindowsEvent", part: always, classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) {
-		if c.mayBeLogon(d.value(keyEventID)) {
-			c.windows(in, shapeWindowsEvent, ev)
+	declareTable(tableDecl{name: "WindowsEvent", part: always, classify: func(c *Classifier, in input, ev *Observation) {
+		if c.mayBeLogon(ev.d.value(keyEventID)) {
+			c.windows(&in, shapeWindowsEvent, ev)
 		}
 	}})
 	declareShape(shapeDecl{order: 60, part: always, all: []key{keyEventLog, keyChannel},
-		classify: func(c *Classifier, in *input, d *discriminators, ev *Observation) bool {
-			if c.mayBeLogon(d.value(keyEventID)) {
-				c.windows(in, shapeEventLog, ev)
+		classify: func(c *Classifier, in input, ev *Observation) bool {
+			if c.mayBeLogon(ev.d.value(keyEventID)) {
+				c.windows(&in, shapeEventLog, ev)
 			}
 			return true
 		}})
