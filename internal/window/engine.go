@@ -7,7 +7,6 @@
 package window
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -342,7 +341,7 @@ func (e *Engine[P]) fireBetween(out []Alert[P], w *ipWaits[P], list *[]*pendingL
 		l.done |= 1 << j
 		out = e.emit(out, l, j, n, first, last)
 		if l.done == r.all {
-			heap.Remove(&e.logons.heap, l.heapIdx) // it waits nowhere else
+			e.logons.heap.remove(l.heapIdx) // it waits nowhere else
 		}
 	}
 	clear(fired)
@@ -587,12 +586,12 @@ func (p *pendingLogons[P]) add(l *pendingLogon[P], counters []int) {
 		i := sort.Search(len(*list), func(i int) bool { return (*list)[i].time > l.time })
 		*list = slices.Insert(*list, i, l)
 	}
-	heap.Push(&p.heap, l)
+	p.heap.push(l)
 }
 
 // remove forgets l everywhere.
 func (p *pendingLogons[P]) remove(l *pendingLogon[P], rules []rule) {
-	heap.Remove(&p.heap, l.heapIdx)
+	p.heap.remove(l.heapIdx)
 	w := p.get(l.key, uint64(l.tag))
 	if w == nil {
 		return // it had alerted for every counter it waited for
@@ -635,24 +634,63 @@ func (l *pendingLogon[P]) before(o *pendingLogon[P]) bool {
 	return l.due < o.due || (l.due == o.due && l.seq < o.seq)
 }
 
+// logonHeap is a min-heap of waiting successes in the order of before; each knows its position
+// (heapIdx). It is container/heap's algorithm on the concrete type: no call through an interface
+// per comparison and swap.
 type logonHeap[P any] []*pendingLogon[P]
 
-func (h logonHeap[P]) Len() int           { return len(h) }
-func (h logonHeap[P]) Less(i, j int) bool { return h[i].before(h[j]) }
-func (h logonHeap[P]) Swap(i, j int) {
+func (h *logonHeap[P]) push(l *pendingLogon[P]) {
+	l.heapIdx = len(*h)
+	*h = append(*h, l)
+	h.up(l.heapIdx)
+}
+
+// remove takes out the success at position i.
+func (h *logonHeap[P]) remove(i int) {
+	n := len(*h) - 1
+	if n != i {
+		h.swap(i, n)
+		if !h.down(i, n) {
+			h.up(i)
+		}
+	}
+	(*h)[n] = nil
+	*h = (*h)[:n]
+}
+
+func (h logonHeap[P]) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].heapIdx = i
 	h[j].heapIdx = j
 }
-func (h *logonHeap[P]) Push(x any) {
-	l := x.(*pendingLogon[P])
-	l.heapIdx = len(*h)
-	*h = append(*h, l)
+
+func (h logonHeap[P]) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2 // parent
+		if !h[j].before(h[i]) {
+			return
+		}
+		h.swap(i, j)
+		j = i
+	}
 }
-func (h *logonHeap[P]) Pop() any {
-	old := *h
-	l := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return l
+
+// down sifts position i0 down among the first n and reports whether it moved.
+func (h logonHeap[P]) down(i0, n int) bool {
+	i := i0
+	for {
+		j := 2*i + 1
+		if j >= n || j < 0 { // j < 0 after an overflow
+			break
+		}
+		if j2 := j + 1; j2 < n && h[j2].before(h[j]) {
+			j = j2 // the smaller child
+		}
+		if !h[j].before(h[i]) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
 }

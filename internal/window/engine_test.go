@@ -351,3 +351,37 @@ func TestCompactMatchesOneAtATime(t *testing.T) {
 		require.Equal(t, want, compact(slices.Clone(f), w, k), "k=%d w=%d f=%v", k, w, f)
 	}
 }
+
+// TestLogonHeapAgainstSort: the heap of waiting successes, after any pushes and removals, has the
+// first in the order of expiry at its root, and every success knows its position.
+func TestLogonHeapAgainstSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var h logonHeap[int]
+	var model []*pendingLogon[int]
+	for step := 0; step < 20_000; step++ {
+		if len(h) > 200 || len(h) > 0 && rng.IntN(3) == 0 {
+			l := h[rng.IntN(len(h))]
+			h.remove(l.heapIdx)
+			model = slices.DeleteFunc(model, func(m *pendingLogon[int]) bool { return m == l })
+		} else {
+			l := &pendingLogon[int]{due: rng.Int64N(50), seq: uint64(step)}
+			h.push(l)
+			model = append(model, l)
+		}
+		require.Len(t, h, len(model))
+		for i, l := range h {
+			if l.heapIdx != i {
+				t.Fatalf("step %d: position %d holds heapIdx %d", step, i, l.heapIdx)
+			}
+		}
+		if len(model) > 0 {
+			first := slices.MinFunc(model, func(a, b *pendingLogon[int]) int {
+				if a.before(b) {
+					return -1
+				}
+				return 1
+			})
+			require.Same(t, first, h[0], "step %d", step)
+		}
+	}
+}
