@@ -147,6 +147,17 @@ func (c *Classifier) Classify(rec plog.LogRecord, ev *Observation) {
 			}
 		}
 	}
+	if d.seen == 0 { // most records: no discriminator key, and a body no shape reads
+		switch bodyType {
+		case pcommon.ValueTypeStr:
+			if str := body.Str(); str == "" || s.bodyFirst[str[0]] == 0 {
+				return
+			}
+		case pcommon.ValueTypeBytes:
+		default:
+			return
+		}
+	}
 	c.dispatchRecord(in, body, bodyType, ev)
 	if d.seen != 0 {
 		d.clear()
