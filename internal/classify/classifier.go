@@ -238,11 +238,6 @@ func (c *Classifier) stringBody(s string, ev *Observation) {
 	}
 }
 
-// isJSONStart reports whether a body starting with b may be a JSON object.
-func isJSONStart(b byte) bool {
-	return b == '{' || b == ' ' || b == '\t' || b == '\r' || b == '\n'
-}
-
 // jsonBody looks at a JSON body (white space trimmed): the first declared marker it holds says
 // whose it is, and whether it is one record or a wrapper of records. A JSON body with no marker
 // costs one substring search per marker, and is never decoded.

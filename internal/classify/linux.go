@@ -317,11 +317,3 @@ func authLogFile(name string) bool {
 	}
 	return strings.HasPrefix(name, "auth.log") || strings.HasPrefix(name, "secure")
 }
-
-func isMonthInitial(b byte) bool {
-	switch b {
-	case 'J', 'F', 'M', 'A', 'S', 'O', 'N', 'D':
-		return true
-	}
-	return false
-}
