@@ -294,20 +294,15 @@ func TestSuppress(t *testing.T) {
 }
 
 // compactOneAtATime is compact as first written: the fast rule and redundant tried on each failure,
-// dropping one at a time, with every count made by binary search. compact must keep exactly what
-// it keeps.
+// dropping one at a time; its counts are made by a plain scan of the list, not by binary search.
+// compact must keep exactly what it keeps.
 func compactOneAtATime(f []int64, w int64, k int) []int64 {
 	others := func(f []int64, j int, a, w int64) int {
-		lo, _ := slices.BinarySearch(f, a)
-		hi, found := slices.BinarySearch(f, a+w)
-		if found {
-			for hi < len(f) && f[hi] == a+w {
-				hi++
+		n := 0
+		for i, x := range f {
+			if i != j && x >= a && x <= a+w {
+				n++
 			}
-		}
-		n := hi - lo
-		if j >= lo && j < hi {
-			n--
 		}
 		return n
 	}
