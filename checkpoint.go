@@ -353,11 +353,15 @@ func (p *correlationProcessor) compact() {
 	before := c.store.Written()
 	err := p.compactCheckpoint(c.ctx)
 	p.telemetry.checkpointBytes(c.ctx, c.store.Written()-before)
-	if err != nil {
-		if c.ctx.Err() == nil {
-			p.telemetry.checkpointError(c.ctx)
-			p.logger.Warn("checkpoint compaction failed; the journal goes on growing until one succeeds", zap.Error(err))
-		}
+	switch {
+	case err != nil && c.ctx.Err() != nil:
+		return // shutting down
+	case errors.Is(err, checkpoint.ErrNotDeleted):
+		p.telemetry.checkpointError(c.ctx)
+		p.logger.Warn("checkpoint compacted, but the storage kept some of what the compaction replaced", zap.Error(err))
+	case err != nil:
+		p.telemetry.checkpointError(c.ctx)
+		p.logger.Warn("checkpoint compaction failed; the journal goes on growing until one succeeds", zap.Error(err))
 		return
 	}
 	c.compacted.Add(1)

@@ -57,6 +57,10 @@ const (
 // ErrIncompatible marks a checkpoint made for another rule set or by another version.
 var ErrIncompatible = errors.New("incompatible checkpoint")
 
+// ErrNotDeleted marks an error of a Rebase or Compact that happened after the new base was in
+// place: only keys of what it replaced are left, which Sweep deletes at the next start.
+var ErrNotDeleted = errors.New("the new base is in place, but what it replaced was not all deleted (the next start deletes it)")
+
 // State is what a checkpoint is restored into.
 type State interface {
 	// Restore replaces the state with a base snapshot.
@@ -349,11 +353,11 @@ func (s *Store) delete(ctx context.Context, keys []string, pace *Pacer) error {
 			ops[i] = storage.DeleteOperation(k)
 		}
 		if err := s.client.Batch(ctx, ops...); err != nil {
-			return fmt.Errorf("deleting what a new base replaced (the next start deletes it): %w", err)
+			return fmt.Errorf("%w: %w", ErrNotDeleted, err)
 		}
 		keys = keys[n:]
 		if err := pace.Step(); err != nil {
-			return err
+			return fmt.Errorf("%w: %w", ErrNotDeleted, err)
 		}
 	}
 	return nil
