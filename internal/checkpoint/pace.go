@@ -12,7 +12,8 @@ import (
 // them too, a compaction that ran unpaced kept batches waiting for a CPU for tens of milliseconds.
 //
 // The work calls Step often, every few tens of microseconds of work; Step rests when the slice is
-// over. A nil *Pacer never rests.
+// over. After each storage transaction it calls Rest, which rests at once. A nil *Pacer never
+// rests.
 type Pacer struct {
 	ctx        context.Context
 	work, rest time.Duration
@@ -33,18 +34,36 @@ func (p *Pacer) Step() error {
 	if p == nil {
 		return nil
 	}
-	if now := time.Now(); now.Sub(p.since) >= p.work {
-		timer := time.NewTimer(p.rest)
-		select {
-		case <-p.ctx.Done():
-			timer.Stop()
-		case <-timer.C:
-		}
-		p.since = time.Now()
-		p.rests++
-		p.rested += p.since.Sub(now)
+	if time.Since(p.since) >= p.work {
+		p.pause()
 	}
 	return p.ctx.Err()
+}
+
+// Rest rests now, whatever the slice, and reports whether the work should stop. The work calls it
+// after each storage transaction: the storage takes one writer at a time (file_storage's reads are
+// transactions that write too), and a batch that carries an alert may be waiting for it to write
+// the journal; a waiter on a mutex can be passed over for up to a millisecond by a holder that
+// locks it again at once.
+func (p *Pacer) Rest() error {
+	if p == nil {
+		return nil
+	}
+	p.pause()
+	return p.ctx.Err()
+}
+
+func (p *Pacer) pause() {
+	started := time.Now()
+	timer := time.NewTimer(p.rest)
+	select {
+	case <-p.ctx.Done():
+		timer.Stop()
+	case <-timer.C:
+	}
+	p.since = time.Now()
+	p.rests++
+	p.rested += p.since.Sub(started)
 }
 
 // Rested reports how many rests the pacer took and how long they lasted in all.

@@ -194,7 +194,7 @@ func Open(ctx context.Context, client storage.Client, ruleSet []byte, st State) 
 	return s, ld, nil
 }
 
-// readBase reads and joins the base's pieces, stepping pace (may be nil) after each.
+// readBase reads and joins the base's pieces, resting (pace may be nil) after each.
 func readBase(ctx context.Context, client storage.Client, m meta, pace *Pacer) ([]byte, error) {
 	base := make([]byte, 0, min(m.baseBytes, 1<<30))
 	for i := range m.pieces {
@@ -206,7 +206,7 @@ func readBase(ctx context.Context, client storage.Client, m meta, pace *Pacer) (
 			return nil, fmt.Errorf("corrupt checkpoint: base piece %d of %d missing", i, m.pieces)
 		}
 		base = append(base, piece...)
-		if err := pace.Step(); err != nil {
+		if err := pace.Rest(); err != nil {
 			return nil, err
 		}
 	}
@@ -344,7 +344,7 @@ func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes 
 // batch that carries an alert may be waiting for.
 const deleteBatch = 32
 
-// delete deletes keys, deleteBatch at a time, calling pace (may be nil) after each transaction.
+// delete deletes keys, deleteBatch at a time, resting (pace may be nil) after each transaction.
 func (s *Store) delete(ctx context.Context, keys []string, pace *Pacer) error {
 	for len(keys) > 0 {
 		n := min(len(keys), deleteBatch)
@@ -356,7 +356,7 @@ func (s *Store) delete(ctx context.Context, keys []string, pace *Pacer) error {
 			return fmt.Errorf("%w: %w", ErrNotDeleted, err)
 		}
 		keys = keys[n:]
-		if err := pace.Step(); err != nil {
+		if err := pace.Rest(); err != nil {
 			return fmt.Errorf("%w: %w", ErrNotDeleted, err)
 		}
 	}
@@ -365,8 +365,8 @@ func (s *Store) delete(ctx context.Context, keys []string, pace *Pacer) error {
 
 // Compact builds a new base from the current base and journal in replica (an empty state of the
 // same rule set), writes it as it is encoded, and switches to it. Journal chunks appended meanwhile
-// are kept. pace (may be nil) spreads the work over time: it is stepped after each storage
-// operation, and should be the replica's too.
+// are kept. pace (may be nil) spreads the work over time: it rests after each storage transaction,
+// and should be the replica's too.
 func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error {
 	s.baseMu.Lock()
 	defer s.baseMu.Unlock()
@@ -393,7 +393,7 @@ func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error
 		if err != nil {
 			return fmt.Errorf("journal chunk %d: %w", seq, err)
 		}
-		if err := pace.Step(); err != nil {
+		if err := pace.Rest(); err != nil {
 			return err
 		}
 	}
@@ -405,7 +405,7 @@ func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error
 		}
 		pieces++
 		size += int64(len(piece))
-		return pace.Step()
+		return pace.Rest()
 	})
 	if err != nil {
 		return err

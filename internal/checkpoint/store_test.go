@@ -288,6 +288,9 @@ func TestPacerRestsBetweenSlices(t *testing.T) {
 	}
 	n, _ := p.Rested()
 	assert.Zero(t, n, "the slice is not over")
+	require.NoError(t, p.Rest())
+	n, _ = p.Rested()
+	assert.Equal(t, 1, n, "a rest after a storage transaction, whatever the slice")
 	p = NewPacer(ctx, 0, time.Millisecond)
 	for range 3 {
 		require.NoError(t, p.Step())
