@@ -15,8 +15,8 @@
 // away from the live state, in a replica: it reads the current base and journal back from the
 // storage, replays the journal, and writes the result as the next generation's pieces as it encodes
 // it; then it switches the meta to it in one small transaction, and deletes the pieces and chunks
-// the new meta no longer names, a few at a time (a crash in between leaves keys that Sweep deletes
-// at the next start). The live state is never locked for it, and the storage only for short
+// the new meta no longer names, one a transaction (a crash in between leaves keys that Sweep
+// deletes at the next start). The live state is never locked for it, and the storage only for short
 // transactions, which a batch that carries an alert may be waiting behind; a Pacer spreads the work
 // over time so that it never holds a CPU for long either.
 package checkpoint
@@ -340,22 +340,16 @@ func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes 
 	return replaced, nil
 }
 
-// deleteBatch is how many keys one transaction deletes: a short hold of the storage, which a
-// batch that carries an alert may be waiting for.
-const deleteBatch = 32
-
-// delete deletes keys, deleteBatch at a time, resting (pace may be nil) after each transaction.
+// delete deletes keys, one a transaction, resting (pace may be nil) after each: a batch that
+// carries an alert may be waiting for the storage, and one key is the shortest hold. (With 32 keys
+// a transaction, file_storage's file ended some 15% larger after an hour of compactions at 100 K
+// addresses, in some runs 30%: its free space ends up in pieces too small for the next base's.
+// With one key, and with every key in one transaction as before, it does not.)
 func (s *Store) delete(ctx context.Context, keys []string, pace *Pacer) error {
-	for len(keys) > 0 {
-		n := min(len(keys), deleteBatch)
-		ops := make([]*storage.Operation, n)
-		for i, k := range keys[:n] {
-			ops[i] = storage.DeleteOperation(k)
-		}
-		if err := s.client.Batch(ctx, ops...); err != nil {
+	for _, k := range keys {
+		if err := s.client.Delete(ctx, k); err != nil {
 			return fmt.Errorf("%w: %w", ErrNotDeleted, err)
 		}
-		keys = keys[n:]
 		if err := pace.Rest(); err != nil {
 			return fmt.Errorf("%w: %w", ErrNotDeleted, err)
 		}

@@ -204,6 +204,10 @@ func (c *failingClient) Set(ctx context.Context, key string, value []byte) error
 	return c.Batch(ctx, storage.SetOperation(key, value))
 }
 
+func (c *failingClient) Delete(ctx context.Context, key string) error {
+	return c.Batch(ctx, storage.DeleteOperation(key))
+}
+
 func (c *failingClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
 	if c.fail(ops) {
 		return errors.New("storage failing")
@@ -239,7 +243,8 @@ func TestCompactionInPieces(t *testing.T) {
 	assert.Zero(t, journal)
 	assert.Equal(t, []string{"b/2/0", "b/2/1", "b/2/2", "meta"}, walk(t, client), "the replaced base and chunks deleted")
 
-	for cut := range 5 {
+	// Three pieces written, the meta, three pieces and a chunk deleted.
+	for cut := range 8 {
 		t.Run(fmt.Sprintf("storage fails at operation %d", cut), func(t *testing.T) {
 			client, s, want := prepare(t)
 			ops := 0
