@@ -256,13 +256,15 @@ func TestRun(t *testing.T) {
 func TestRenderCheckpoints(t *testing.T) {
 	csv := "pkg: " + rootPkg + "\n,f.txt,\n,base-B,CI\nCheckpointTracked1M-2,2.913e+08,∞\n" +
 		",batch-max-µs,CI\nCheckpointTracked1M-2,141073,∞\n,restore-s,CI\nCheckpointTracked1M-2,4.351,∞\n" +
-		",restore-cpu-s,CI\nCheckpointTracked1M-2,1.436,∞\n" +
-		"pkg: " + statePkg + "\n,f.txt,\n,sec/op,CI\nRestoreTracked1M-2,3.55,∞\n,cpu-s/op,CI\nRestoreTracked1M-2,1.41,∞\n"
+		",restore-cpu-s,CI\nCheckpointTracked1M-2,1.436,∞\n,batch-own-p99-µs,CI\nCheckpointTracked1M-2,1850,∞\n" +
+		",batch-heap-peak-B,CI\nCheckpointTracked1M-2,2.4e+09,∞\n" +
+		"pkg: " + statePkg + "\n,f.txt,\n,sec/op,CI\nRestoreTracked1M-2,3.55,∞\n,cpu-s/op,CI\nRestoreTracked1M-2,1.41,∞\n" +
+		",sec/op,CI\nCompactTracked1M-2,2.2,∞\n,cpu-s/op,CI\nCompactTracked1M-2,1.36,∞\n"
 	stats, err := ParseBenchstatCSV(strings.NewReader(csv))
 	require.NoError(t, err)
 	out := renderCheckpoints(&inputs{stats: stats})
-	assert.Contains(t, out, "| 1M | 291.3 MB | – / – ms | – / 141.1 ms |")
+	assert.Contains(t, out, "| 1M | 291.3 MB | – / – ms | – / 141.1 ms | – / –, 1.9 / – ms | – s (– s, 2400.0 MB) |")
 	assert.Contains(t, out, "| – / – | – / – | 4.35 s (1.44 s) |")
-	assert.Contains(t, out, "| 3.55 s (1.41 s) |")
+	assert.Contains(t, out, "| 3.55 s (1.41 s) | – | 2.20 s (1.36 s) |")
 	assert.NotContains(t, out, "| 100K | 2", "no 100K results, no row of figures")
 }
