@@ -32,6 +32,12 @@ const (
 	checkpointMarkerKey  = "checkpointed_since"
 )
 
+// checkpointBasesName names the processor's third storage client (with file_storage, a third file),
+// which holds the checkpoint's base snapshots; the first holds the meta and the journal. A storage
+// takes one writer at a time, and file_storage one per file: apart, a batch that carries an alert,
+// which writes the journal before it returns, never waits behind a compaction writing a base.
+const checkpointBasesName = "bases"
+
 // minCompactBytes is the journal a compaction waits for at least; beyond it, a compaction starts
 // when the journal outgrows a quarter of the base: a restore replays at most a quarter of a base's
 // worth of journal (replaying a byte of journal costs about what restoring a byte of base does),
@@ -46,7 +52,8 @@ const maxUnwrittenBytes = 64 << 20
 // a base snapshot that a background compaction rebuilds from the storage itself. The batch path
 // only appends to the journal in memory.
 type checkpointer struct {
-	client   storage.Client
+	client   storage.Client // the meta and the journal
+	bases    storage.Client // the base snapshots (nil: in client)
 	marker   storage.Client // the marker's client until the marker is written, then nil
 	interval time.Duration
 	memory   *state.Memory // the live state, once restored
@@ -97,6 +104,13 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 	c := &checkpointer{client: client, interval: p.cfg.CheckpointInterval, stop: make(chan struct{}), restored: make(chan struct{}),
 		maxUnwritten: maxUnwrittenBytes}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	if c.bases, _, err = readStorage(ctx, se, id, checkpointBasesName, ""); err != nil {
+		// Checkpoints still work with the bases beside the journal; only a compaction's writes can
+		// then hold up a batch that carries an alert.
+		p.telemetry.checkpointError(ctx)
+		p.logger.Error("checkpoint bases' storage unusable; keeping the bases beside the journal: "+
+			"remove the damaged file from the storage directory", zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
+	}
 	marker, since, err := readStorage(ctx, se, id, checkpointMarkerName, checkpointMarkerKey)
 	switch {
 	case err != nil:
@@ -128,7 +142,7 @@ func (p *correlationProcessor) restoreCheckpoint(legacy, since []byte) {
 	ctx := c.ctx
 	started := time.Now()
 	mem := state.NewMemory(p.engine)
-	store, ld, err := openStore(ctx, c.client, mem)
+	store, ld, err := openStore(ctx, c.client, c.bases, mem)
 	rebase := err != nil
 	switch {
 	case err != nil && store == nil:
@@ -208,14 +222,14 @@ func (p *correlationProcessor) restoreCheckpoint(legacy, since []byte) {
 
 // openStore is checkpoint.Open with a fault of the storage's memory map turned into an error (and
 // a nil store): file_storage's bbolt maps its file, and a damaged file can fault on access.
-func openStore(ctx context.Context, client storage.Client, mem *state.Memory) (store *checkpoint.Store, ld checkpoint.Loaded, err error) {
+func openStore(ctx context.Context, client, bases storage.Client, mem *state.Memory) (store *checkpoint.Store, ld checkpoint.Loaded, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			store, err = nil, fmt.Errorf("storage file unreadable: %v", r)
 		}
 	}()
-	return checkpoint.Open(ctx, client, mem.RuleSet(), mem)
+	return checkpoint.Open(ctx, client, bases, mem.RuleSet(), mem)
 }
 
 // rebase writes mem's state as the checkpoint's new base.
@@ -237,7 +251,7 @@ func (p *correlationProcessor) rebase(ctx context.Context, store *checkpoint.Sto
 }
 
 // readStorage opens the processor's storage client called name and reads the value of key (nil if
-// none). Storage extensions map their file into memory (file_storage's bbolt does), and a damaged
+// none; no read for an empty key). Storage extensions map their file into memory (file_storage's bbolt does), and a damaged
 // file can fault on access instead of failing: a fault in this goroutine is turned into an error.
 func readStorage(ctx context.Context, se storage.Extension, id component.ID, name, key string) (client storage.Client, data []byte, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
@@ -249,6 +263,9 @@ func readStorage(ctx context.Context, se storage.Extension, id component.ID, nam
 	client, err = se.GetClient(ctx, component.KindProcessor, id, name)
 	if err != nil {
 		return nil, nil, err
+	}
+	if key == "" {
+		return client, nil, nil
 	}
 	data, err = client.Get(ctx, key)
 	if err != nil {
@@ -420,6 +437,9 @@ func (p *correlationProcessor) stopCheckpoints(ctx context.Context) error {
 	p.flushCheckpoint(ctx)
 	p.checkpoints = nil
 	err := c.client.Close(ctx)
+	if c.bases != nil {
+		err = errors.Join(err, c.bases.Close(ctx))
+	}
 	if c.marker != nil {
 		err = errors.Join(err, c.marker.Close(ctx))
 	}

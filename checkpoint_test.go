@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,6 +102,9 @@ func (r *storageRig) startWith(t *testing.T, interval time.Duration, mutate func
 		c := p.checkpoints
 		c.abandon()
 		require.NoError(t, c.client.Close(context.Background()))
+		if c.bases != nil {
+			require.NoError(t, c.bases.Close(context.Background()))
+		}
 		if c.marker != nil {
 			require.NoError(t, c.marker.Close(context.Background()))
 		}
@@ -119,10 +123,16 @@ func (r *storageRig) read(t *testing.T, key string) []byte {
 	return data
 }
 
-// keys returns every key in the processor's storage, with its value.
+// keys returns every key in the processor's storage (its main client), with its value.
 func (r *storageRig) keys(t *testing.T) map[string][]byte {
 	t.Helper()
-	client, err := r.ext.(storage.Extension).GetClient(context.Background(), component.KindProcessor, component.NewID(metadata.Type), "")
+	return r.clientKeys(t, "")
+}
+
+// clientKeys returns every key in the processor's storage client called name, with its value.
+func (r *storageRig) clientKeys(t *testing.T, name string) map[string][]byte {
+	t.Helper()
+	client, err := r.ext.(storage.Extension).GetClient(context.Background(), component.KindProcessor, component.NewID(metadata.Type), name)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, client.Close(context.Background())) }()
 	out := map[string][]byte{}
@@ -358,15 +368,18 @@ func TestDamagedStorageFileDoesNotStopDetection(t *testing.T) {
 	}
 }
 
-// files returns the storage file of the checkpoint and the one of its marker ("" if there is none).
+// files returns the storage file of the checkpoint (its meta and journal) and the one of its
+// marker ("" if there is none); the bases' file is basesFile.
 func (r *storageRig) files(t *testing.T) (state, marker string) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(r.dir, "*"))
 	require.NoError(t, err)
 	for _, f := range files {
-		if strings.HasSuffix(f, "_"+checkpointMarkerName) {
+		switch {
+		case strings.HasSuffix(f, "_"+checkpointBasesName):
+		case strings.HasSuffix(f, "_"+checkpointMarkerName):
 			marker = f
-		} else {
+		default:
 			require.Empty(t, state, "one checkpoint file")
 			state = f
 		}
@@ -374,6 +387,74 @@ func (r *storageRig) files(t *testing.T) (state, marker string) {
 	require.NotEmpty(t, state)
 	assert.NotEmpty(t, marker, "the marker has a file of its own")
 	return state, marker
+}
+
+// basesFile returns the storage file of the checkpoint's bases.
+func (r *storageRig) basesFile(t *testing.T) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(r.dir, "*_"+checkpointBasesName))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "the bases have a file of their own")
+	return files[0]
+}
+
+// TestDamagedBasesFile: the bases' file removed after a compaction wrote a base there leaves a
+// meta naming pieces that are gone: damage, reported and counted, and the processor starts empty
+// and checkpoints again. A bases' file that file_storage cannot open is reported and counted; the
+// checkpoint (here all journal) is restored, and the bases are kept beside the journal.
+func TestDamagedBasesFile(t *testing.T) {
+	first := func() *batch { return newBatch().failures(signinLogs, attackerIP, 6, at(0)) }
+	logon := func() *batch {
+		return newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))
+	}
+
+	t.Run("removed after a compaction", func(t *testing.T) {
+		rig := newStorageRig(t)
+		h1, stop1, _, p1 := rig.start(t, time.Hour)
+		h1.consume(first())
+		p1.flushCheckpoint(context.Background())
+		require.NoError(t, p1.compactCheckpoint(context.Background()))
+		stop1()
+		require.NoError(t, os.Remove(rig.basesFile(t)))
+
+		h2, stop2, _, p2 := rig.start(t, time.Hour)
+		assert.Equal(t, []string{"warn: checkpoint ignored; starting with empty state"}, rig.startLogs())
+		assert.Contains(t, rig.logs.AllUntimed()[0].ContextMap()["error"], "base piece 0 of 1 missing")
+		assertCheckpointErrors(t, h2, 1)
+		require.NotNil(t, p2.checkpoints, "checkpoints go on")
+		assert.Empty(t, h2.consume(logon()), "the failures were lost with the base")
+		h2.consume(first())
+		stop2()
+		h3, stop3, _, _ := rig.start(t, time.Hour)
+		defer stop3()
+		assert.Len(t, h3.consume(logon()), 1, "checkpoints went on")
+	})
+
+	t.Run("unreadable", func(t *testing.T) {
+		rig := newStorageRig(t)
+		h1, stop1, _, _ := rig.start(t, time.Hour)
+		h1.consume(first())
+		stop1()
+		require.NoError(t, os.WriteFile(rig.basesFile(t), bytes.Repeat([]byte("garbage!"), 4096), 0o600))
+
+		h2, stop2, _, p2 := rig.start(t, time.Hour)
+		assert.Equal(t, []string{
+			"error: checkpoint bases' storage unusable; keeping the bases beside the journal: remove the damaged file from the storage directory",
+			"info: state restored from checkpoint",
+		}, rig.startLogs())
+		assertCheckpointErrors(t, h2, 1)
+		require.Nil(t, p2.checkpoints.bases)
+		require.NoError(t, p2.compactCheckpoint(context.Background()))
+		assert.Len(t, h2.consume(logon()), 1, "the failures were restored")
+		stop2()
+		bases := 0
+		for k := range rig.keys(t) {
+			if strings.HasPrefix(k, "b/") {
+				bases++
+			}
+		}
+		assert.Equal(t, 1, bases, "the base beside the journal")
+	})
 }
 
 // assertCheckpointErrors asserts how many checkpoint errors h counted.
@@ -609,6 +690,110 @@ func TestBatchesDoNotWaitForCheckpoints(t *testing.T) {
 	assert.Len(t, h2.consume(newBatch().
 		sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(30*time.Second)).
 		failures(signinLogs, "198.51.100.20", 6, at(90*time.Second))), 2, "every batch was written once the storage was back")
+}
+
+// serialStorage is a storage extension whose clients take one operation at a time each, as
+// file_storage's do (a bbolt file per client, one writer at a time), and whose writes of a base
+// piece stall, holding their client, while stall is set: a compaction's write that holds the
+// storage for long.
+type serialStorage struct {
+	storage.Extension
+	stall   atomic.Bool
+	release chan struct{} // closed to let the stalled write through
+	stalled chan struct{} // receives when a write of a base piece stalls
+}
+
+func (s *serialStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+	c, err := s.Extension.GetClient(ctx, kind, id, name)
+	if err != nil {
+		return nil, err
+	}
+	return &serialClient{Client: c, s: s}, nil
+}
+
+type serialClient struct {
+	storage.Client
+	s  *serialStorage
+	mu sync.Mutex
+}
+
+func (c *serialClient) Get(ctx context.Context, key string) ([]byte, error) {
+	op := storage.GetOperation(key)
+	err := c.Batch(ctx, op)
+	return op.Value, err
+}
+
+func (c *serialClient) Set(ctx context.Context, key string, value []byte) error {
+	return c.Batch(ctx, storage.SetOperation(key, value))
+}
+
+func (c *serialClient) Delete(ctx context.Context, key string) error {
+	return c.Batch(ctx, storage.DeleteOperation(key))
+}
+
+func (c *serialClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.s.stall.Load() && ops[0].Type == storage.Set && strings.HasPrefix(ops[0].Key, "b/") {
+		c.s.stalled <- struct{}{}
+		<-c.s.release
+	}
+	return c.Client.Batch(ctx, ops...)
+}
+
+func (c *serialClient) Walk(ctx context.Context, fn storage.WalkFunc) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Client.(storage.Walker).Walk(ctx, fn)
+}
+
+// TestAlertDoesNotWaitForABaseWrite: a batch that carries an alert writes the journal before it
+// returns; while a compaction's write of the next base holds its storage, that batch goes through,
+// because the bases have a storage client (with file_storage, a file) of their own. After it, the
+// storage's main client holds the meta and the journal, the bases' client the base, and a restart
+// finds every observation.
+func TestAlertDoesNotWaitForABaseWrite(t *testing.T) {
+	rig := newStorageRig(t)
+	serial := &serialStorage{Extension: rig.ext.(storage.Extension), release: make(chan struct{}), stalled: make(chan struct{})}
+	rig.ext = serial
+	h1, stop1, _, p1 := rig.start(t, time.Hour)
+	require.Empty(t, h1.consume(newBatch().failures(signinLogs, attackerIP, 6, at(0))))
+	p1.flushCheckpoint(context.Background())
+
+	serial.stall.Store(true)
+	compacted := make(chan error, 1)
+	go func() { compacted <- p1.compactCheckpoint(context.Background()) }()
+	<-serial.stalled // the compaction holds the bases' client, writing a piece
+	alerted := make(chan int, 1)
+	go func() {
+		alerted <- len(h1.consume(newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))))
+	}()
+	select {
+	case n := <-alerted:
+		assert.Equal(t, 1, n)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the batch that carries an alert waited for the compaction's write of a base")
+	}
+	close(serial.release)
+	require.NoError(t, <-compacted)
+	stop1()
+
+	rig.ext = serial.Extension
+	journal, bases := rig.clientKeys(t, ""), rig.clientKeys(t, checkpointBasesName)
+	assert.Contains(t, journal, "meta")
+	for k := range journal {
+		assert.False(t, strings.HasPrefix(k, "b/"), "a base piece %s beside the journal", k)
+	}
+	assert.NotEmpty(t, bases)
+	for k := range bases {
+		assert.True(t, strings.HasPrefix(k, "b/"), "%s in the bases' client", k)
+	}
+	h2, stop2, _, _ := rig.start(t, time.Hour)
+	defer stop2()
+	assert.Empty(t, h2.consume(newBatch().failures(signinLogs, attackerIP, 1, at(2*time.Minute))),
+		"the alert's mark was restored: no second alert")
+	assert.Len(t, h2.consume(newBatch().sshd("web02", "sshd", accepted("bob", attackerIP), 4, at(3*time.Minute))), 1,
+		"the failures were restored")
 }
 
 // TestRecordsPassThroughWhileRestoring: while the checkpoint is still being read, batches pass

@@ -334,12 +334,13 @@ func startRestartScenario(t *testing.T) (restartScenario, uninterrupted) {
 	return rs, uninterrupted{sink: sink, sent: startRestartCollector(t, sink, "", "").send(t, rs, everyPart...)}
 }
 
-// checkpointFile is the file file_storage keeps the processor's checkpoints in (not the one of the
-// checkpoint marker, "…_marker", which records that checkpoints were written).
+// checkpointFile is the file file_storage keeps the processor's checkpoint meta and journal in (not
+// the one of the checkpoint marker, "…_marker", which records that checkpoints were written, nor
+// the one of its bases, "…_bases").
 func checkpointFile(t *testing.T, dir string) string {
 	t.Helper()
 	matches, err := filepath.Glob(filepath.Join(dir, "processor_aadhostlogincorrelation_*"))
-	matches = slices.DeleteFunc(matches, func(m string) bool { return strings.HasSuffix(m, "_marker") })
+	matches = slices.DeleteFunc(matches, func(m string) bool { return strings.HasSuffix(m, "_marker") || strings.HasSuffix(m, "_bases") })
 	if err != nil || len(matches) != 1 {
 		entries, _ := os.ReadDir(dir)
 		var names []string

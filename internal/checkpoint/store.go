@@ -1,13 +1,21 @@
 // Package checkpoint keeps a state in a storage extension as a base snapshot plus a journal of
 // what the state observed since, so that a checkpoint costs what changed, not what is held.
 //
-// Layout (keys of one storage client):
+// Layout (keys of two storage clients: the journal's, and the bases'):
 //
 //	meta         which base and which journal chunks make up the state, with the rule set they
-//	             were made for; rewritten in the same transaction as every journal chunk
-//	b/<gen>/<i>  the i-th piece of base snapshot number gen (pieces of at most ChunkSize bytes, so
-//	             that no write holds the storage for long)
-//	j/<seq>      journal chunk seq: the observations of one flush
+//	             were made for, and which client holds the base; rewritten in the same transaction
+//	             as every journal chunk (the journal's client)
+//	j/<seq>      journal chunk seq: the observations of one flush (the journal's client)
+//	b/<gen>/<i>  the i-th piece of base snapshot number gen, in pieces of at most ChunkSize bytes
+//	             (the bases' client; the journal's, in checkpoints written before there were two)
+//
+// The bases are kept apart from the journal because a storage takes one writer at a time: with
+// file_storage, each client is a file of its own, with a lock of its own. A batch that carries an
+// alert writes the journal before it returns; in one file with the bases, it waited behind the
+// compaction's piece writes, some of which held the file for 15 to 20 ms (the file growing by
+// tens of megabytes while a new base is written beside the old one). Apart, it waits only behind
+// the journal's own small transactions.
 //
 // The state is the base with the journal chunks [first, next) replayed onto it, in order. A flush
 // writes chunk next and the meta that counts it in one transaction, so a crash leaves either the
@@ -40,7 +48,7 @@ import (
 const (
 	metaMagic    = "AHLCMETA"
 	journalMagic = "AHLCJRNL"
-	metaVersion  = 1
+	metaVersion  = 2 // 1: no base client byte (the base in the journal's client)
 	metaKey      = "meta"
 )
 
@@ -86,6 +94,7 @@ type meta struct {
 	baseBytes   int64
 	first, next uint64 // the journal chunks, [first, next)
 	journal     int64  // their bytes
+	apart       bool   // the base's pieces are in the bases' client (else in the journal's)
 }
 
 func (m *meta) encode() []byte {
@@ -94,6 +103,11 @@ func (m *meta) encode() []byte {
 	for _, v := range []int64{int64(m.gen), int64(m.pieces), m.baseBytes, int64(m.first), int64(m.next), m.journal} {
 		b = binary.AppendVarint(b, v)
 	}
+	apart := byte(0)
+	if m.apart {
+		apart = 1
+	}
+	b = append(b, apart)
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 
@@ -107,12 +121,18 @@ func decodeMeta(data []byte) (meta, error) {
 		return m, errors.New("corrupt checkpoint: meta checksum mismatch")
 	}
 	r := codec.NewReader(body[len(metaMagic):])
-	if v := r.Byte(); v != metaVersion {
+	v := r.Byte()
+	if v != 1 && v != metaVersion {
 		return m, fmt.Errorf("%w: meta version %d, want %d", ErrIncompatible, v, metaVersion)
 	}
 	m.ruleSet = []byte(r.String())
 	gen, pieces, baseBytes, first, next, journal := r.Varint(), r.Varint(), r.Varint(), r.Varint(), r.Varint(), r.Varint()
-	if r.Err() != nil || r.Len() != 0 || min(gen, pieces, baseBytes, first, next, journal) < 0 || first > next ||
+	apart := byte(0)
+	if v == metaVersion {
+		apart = r.Byte()
+	}
+	m.apart = apart == 1
+	if r.Err() != nil || r.Len() != 0 || apart > 1 || min(gen, pieces, baseBytes, first, next, journal) < 0 || first > next ||
 		pieces > baseBytes || pieces > maxPieces || baseBytes > pieces*maxPieceSize {
 		return m, errors.New("corrupt checkpoint: meta")
 	}
@@ -120,15 +140,31 @@ func decodeMeta(data []byte) (meta, error) {
 	return m, nil
 }
 
+// holding returns the client that holds m's base.
+func (s *Store) holding(m meta) storage.Client {
+	if m.apart && s.bases != nil {
+		return s.bases
+	}
+	return s.client
+}
+
+// placed is a key in one of the store's clients.
+type placed struct {
+	client storage.Client
+	key    string
+}
+
 func baseKey(gen uint64, i int) string {
 	return "b/" + strconv.FormatUint(gen, 10) + "/" + strconv.Itoa(i)
 }
 func journalKey(seq uint64) string { return "j/" + strconv.FormatUint(seq, 10) }
 
-// Store is a state's checkpoint in one storage client. Its methods are safe for concurrent use:
-// journal chunks are appended while a base is written.
+// Store is a state's checkpoint in a storage: the meta and the journal in one client, the bases in
+// another. Its methods are safe for concurrent use: journal chunks are appended while a base is
+// written.
 type Store struct {
-	client storage.Client
+	client storage.Client // the meta and the journal
+	bases  storage.Client // the bases written from now on (nil: client)
 
 	baseMu sync.Mutex // one base written at a time (Rebase, Compact)
 
@@ -146,11 +182,13 @@ type Loaded struct {
 	Chunks       int   // journal chunks replayed
 }
 
-// Open reads the checkpoint of client into st. Damage is reported as an error: an error from the
+// Open reads the checkpoint of client (its meta and journal) and bases (its base) into st; bases
+// may be nil, for a store in one client. A base that an earlier version wrote into client is read
+// from there, and the next base goes into bases. Damage is reported as an error: an error from the
 // base leaves st empty; an error from a journal chunk leaves st as the chunks before it made it.
 // Either way the store is usable: call Rebase with st's state to start a new checkpoint from it.
-func Open(ctx context.Context, client storage.Client, ruleSet []byte, st State) (*Store, Loaded, error) {
-	s := &Store{client: client, meta: meta{ruleSet: ruleSet}}
+func Open(ctx context.Context, client, bases storage.Client, ruleSet []byte, st State) (*Store, Loaded, error) {
+	s := &Store{client: client, bases: bases, meta: meta{ruleSet: ruleSet, apart: bases != nil}}
 	var ld Loaded
 	data, err := client.Get(ctx, metaKey)
 	if err != nil {
@@ -170,7 +208,7 @@ func Open(ctx context.Context, client storage.Client, ruleSet []byte, st State) 
 		return s, ld, fmt.Errorf("%w: made for other rules (or their thresholds, windows or counters)", ErrIncompatible)
 	}
 	if m.pieces > 0 {
-		base, err := readBase(ctx, client, m, nil)
+		base, err := readBase(ctx, s.holding(m), m, nil)
 		if err != nil {
 			return s, ld, err
 		}
@@ -305,7 +343,11 @@ func (s *Store) writePiece(ctx context.Context, gen uint64, i int, piece []byte)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.client.Set(ctx, baseKey(gen, i), piece); err != nil {
+	client := s.client
+	if s.bases != nil {
+		client = s.bases
+	}
+	if err := client.Set(ctx, baseKey(gen, i), piece); err != nil {
 		return fmt.Errorf("writing base piece %d: %w", i, err)
 	}
 	s.mu.Lock()
@@ -314,15 +356,15 @@ func (s *Store) writePiece(ctx context.Context, gen uint64, i int, piece []byte)
 	return nil
 }
 
-// switchTo makes generation gen's pieces the base, with the journal chunks from first on (the
-// chunks before it held compacted bytes), in one small transaction, and returns the keys of the
-// base and the chunks it replaced: no meta names them any more, so deleting them is left to the
-// caller, after (a crash before they are all deleted leaves keys that Sweep deletes at the next
-// start). s.mu is held.
-func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes int64, first uint64, compacted int64) ([]string, error) {
+// switchTo makes generation gen's pieces (written by writePiece) the base, with the journal chunks
+// from first on (the chunks before it held compacted bytes), in one small transaction, and returns
+// the keys of the base and the chunks it replaced: no meta names them any more, so deleting them is
+// left to the caller, after (a crash before they are all deleted leaves keys that Sweep deletes at
+// the next start). s.mu is held.
+func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes int64, first uint64, compacted int64) ([]placed, error) {
 	old := s.meta
 	m := old
-	m.gen, m.pieces, m.baseBytes, m.first = gen, pieces, baseBytes, first
+	m.gen, m.pieces, m.baseBytes, m.first, m.apart = gen, pieces, baseBytes, first, s.bases != nil
 	m.journal = old.journal - compacted
 	encoded := m.encode()
 	if err := s.client.Set(ctx, metaKey, encoded); err != nil {
@@ -330,12 +372,12 @@ func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes 
 	}
 	s.written += int64(len(encoded))
 	s.meta = m
-	replaced := make([]string, 0, old.pieces+int(first-old.first))
+	replaced := make([]placed, 0, old.pieces+int(first-old.first))
 	for i := range old.pieces {
-		replaced = append(replaced, baseKey(old.gen, i))
+		replaced = append(replaced, placed{s.holding(old), baseKey(old.gen, i)})
 	}
 	for seq := old.first; seq < first; seq++ {
-		replaced = append(replaced, journalKey(seq))
+		replaced = append(replaced, placed{s.client, journalKey(seq)})
 	}
 	return replaced, nil
 }
@@ -345,9 +387,9 @@ func (s *Store) switchTo(ctx context.Context, gen uint64, pieces int, baseBytes 
 // a transaction, file_storage's file ended some 15% larger after an hour of compactions at 100 K
 // addresses, in some runs 30%: its free space ends up in pieces too small for the next base's.
 // With one key, and with every key in one transaction as before, it does not.)
-func (s *Store) delete(ctx context.Context, keys []string, pace *Pacer) error {
+func (s *Store) delete(ctx context.Context, keys []placed, pace *Pacer) error {
 	for _, k := range keys {
-		if err := s.client.Delete(ctx, k); err != nil {
+		if err := k.client.Delete(ctx, k.key); err != nil {
 			return fmt.Errorf("%w: %w", ErrNotDeleted, err)
 		}
 		if err := pace.Rest(); err != nil {
@@ -368,7 +410,7 @@ func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error
 	m := s.meta
 	s.mu.Unlock()
 	if m.pieces > 0 {
-		base, err := readBase(ctx, s.client, m, pace)
+		base, err := readBase(ctx, s.holding(m), m, pace)
 		if err != nil {
 			return err
 		}
@@ -413,35 +455,47 @@ func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error
 	return s.delete(ctx, replaced, pace)
 }
 
-// Sweep deletes every key of the storage that the meta does not name (the pieces of a compaction
-// cut short by a crash, chunks of a checkpoint that was refused), when the storage can list its
-// keys.
+// Sweep deletes every key of the storage's clients that the meta does not name (the pieces of a
+// compaction cut short by a crash, chunks of a checkpoint that was refused, the pieces of a base
+// that an earlier version wrote beside the journal), when the storage can list its keys.
 func (s *Store) Sweep(ctx context.Context) error {
-	w, ok := s.client.(storage.Walker)
-	if !ok {
-		return nil
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.meta
-	return w.Walk(ctx, func(key string, _ []byte) ([]*storage.Operation, error) {
-		if key == metaKey || s.names(m, key) {
+	clients := []storage.Client{s.client}
+	if s.bases != nil {
+		clients = append(clients, s.bases)
+	}
+	for _, c := range clients {
+		w, ok := c.(storage.Walker)
+		if !ok {
+			continue
+		}
+		holds := c == s.holding(m)
+		err := w.Walk(ctx, func(key string, _ []byte) ([]*storage.Operation, error) {
+			if key == metaKey && c == s.client || names(m, key, c == s.client, holds) {
+				return nil, nil
+			}
+			if strings.HasPrefix(key, "b/") || strings.HasPrefix(key, "j/") {
+				return []*storage.Operation{storage.DeleteOperation(key)}, nil
+			}
 			return nil, nil
+		})
+		if err != nil {
+			return err
 		}
-		if strings.HasPrefix(key, "b/") || strings.HasPrefix(key, "j/") {
-			return []*storage.Operation{storage.DeleteOperation(key)}, nil
-		}
-		return nil, nil
-	})
+	}
+	return nil
 }
 
-// names reports whether key is a piece or chunk of m.
-func (s *Store) names(m meta, key string) bool {
-	if rest, ok := strings.CutPrefix(key, "j/"); ok {
+// names reports whether key is a piece or chunk of m, in a client that holds m's journal (journal)
+// or its base (base).
+func names(m meta, key string, journal, base bool) bool {
+	if rest, ok := strings.CutPrefix(key, "j/"); ok && journal {
 		seq, err := strconv.ParseUint(rest, 10, 64)
 		return err == nil && seq >= m.first && seq < m.next
 	}
-	if rest, ok := strings.CutPrefix(key, "b/"); ok {
+	if rest, ok := strings.CutPrefix(key, "b/"); ok && base {
 		g, i, ok := strings.Cut(rest, "/")
 		gen, err1 := strconv.ParseUint(g, 10, 64)
 		n, err2 := strconv.Atoi(i)

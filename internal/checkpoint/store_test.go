@@ -3,8 +3,12 @@ package checkpoint
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
 // logState is a state that is the sequence of journal records applied to it: what Open and Compact
@@ -43,19 +49,25 @@ func newClient() storage.Client {
 	return storagetest.NewInMemoryClient(component.KindProcessor, component.MustNewID("test"), "")
 }
 
+// clients are a store's two clients, as the processor opens them: the meta's and journal's, and
+// the bases'.
+type clients struct{ journal, bases storage.Client }
+
+func newClients() clients { return clients{newClient(), newClient()} }
+
 var rules = []byte("rules")
 
-func open(t testing.TB, client storage.Client) (*Store, []byte, Loaded) {
+func open(t testing.TB, c clients) (*Store, []byte, Loaded) {
 	t.Helper()
 	st := &logState{}
-	s, ld, err := Open(context.Background(), client, rules, st)
+	s, ld, err := Open(context.Background(), c.journal, c.bases, rules, st)
 	require.NoError(t, err)
 	return s, st.log, ld
 }
 
 func TestAppendCompactReopen(t *testing.T) {
 	ctx := context.Background()
-	client := newClient()
+	client := newClients()
 	s, log, ld := open(t, client)
 	assert.False(t, ld.Found)
 	assert.Empty(t, log)
@@ -76,15 +88,15 @@ func TestAppendCompactReopen(t *testing.T) {
 	_, journal := s.Sizes()
 	assert.Equal(t, int64(len("<35><36><37><38><39>")), journal, "the journal since the last compaction")
 	require.NoError(t, s.Sweep(ctx))
-	keys := walk(t, client)
-	assert.Equal(t, []string{"b/5/0", "j/35", "j/36", "j/37", "j/38", "j/39", "meta"}, keys, "old pieces and chunks deleted")
+	assert.Equal(t, []string{"j/35", "j/36", "j/37", "j/38", "j/39", "meta"}, walk(t, client.journal), "old chunks deleted")
+	assert.Equal(t, []string{"b/5/0"}, walk(t, client.bases), "old pieces deleted")
 }
 
 // TestCompactionKeepsChunksAppendedMeanwhile: chunks appended while a compaction runs are not in
 // its base and stay in the journal.
 func TestCompactionKeepsChunksAppendedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	client := newClient()
+	client := newClients()
 	s, _, _ := open(t, client)
 	require.NoError(t, s.Append(ctx, []byte("a")))
 	replica := &appendingState{logState: logState{}, during: func() { require.NoError(t, s.Append(ctx, []byte("b"))) }}
@@ -109,21 +121,21 @@ func TestDamageIsDetected(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
-		damage func(storage.Client)
+		damage func(clients)
 		want   string
 	}{
 		{"journal byte flipped", flip("j/2"), "journal checksum mismatch"},
-		{"journal chunk missing", func(c storage.Client) { _ = c.Delete(ctx, "j/3") }, "missing"},
-		{"journal chunk swapped", func(c storage.Client) {
-			a, _ := c.Get(ctx, "j/3")
-			_ = c.Set(ctx, "j/2", a)
+		{"journal chunk missing", func(c clients) { _ = c.journal.Delete(ctx, "j/3") }, "missing"},
+		{"journal chunk swapped", func(c clients) {
+			a, _ := c.journal.Get(ctx, "j/3")
+			_ = c.journal.Set(ctx, "j/2", a)
 		}, "journal chunk says it is 3"},
 		{"meta byte flipped", flip("meta"), "meta checksum mismatch"},
-		{"meta cut short", func(c storage.Client) { _ = c.Set(ctx, "meta", []byte("AHLCME")) }, "no meta header"},
-		{"base piece missing", func(c storage.Client) { _ = c.Delete(ctx, "b/1/0") }, "base piece 0 of 1 missing"},
+		{"meta cut short", func(c clients) { _ = c.journal.Set(ctx, "meta", []byte("AHLCME")) }, "no meta header"},
+		{"base piece missing", func(c clients) { _ = c.bases.Delete(ctx, "b/1/0") }, "base piece 0 of 1 missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			client := newClient()
+			client := newClients()
 			s, _, _ := open(t, client)
 			require.NoError(t, s.Append(ctx, []byte("<0>")))
 			require.NoError(t, s.Append(ctx, []byte("<1>")))
@@ -133,7 +145,7 @@ func TestDamageIsDetected(t *testing.T) {
 			}
 			tc.damage(client)
 			st := &logState{}
-			s2, ld, err := Open(ctx, client, rules, st)
+			s2, ld, err := Open(ctx, client.journal, client.bases, rules, st)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.True(t, ld.Found)
@@ -150,20 +162,20 @@ func TestDamageIsDetected(t *testing.T) {
 
 func TestOtherRulesAreIncompatible(t *testing.T) {
 	ctx := context.Background()
-	client := newClient()
+	client := newClients()
 	s, _, _ := open(t, client)
 	require.NoError(t, s.Append(ctx, []byte("<0>")))
-	_, _, err := Open(ctx, client, []byte("other rules"), &logState{})
+	_, _, err := Open(ctx, client.journal, client.bases, []byte("other rules"), &logState{})
 	require.ErrorIs(t, err, ErrIncompatible)
 }
 
-// flip returns a damage that flips a byte in the middle of key's value.
-func flip(key string) func(storage.Client) {
-	return func(c storage.Client) {
-		v, _ := c.Get(context.Background(), key)
+// flip returns a damage that flips a byte in the middle of key's value, in the journal's client.
+func flip(key string) func(clients) {
+	return func(c clients) {
+		v, _ := c.journal.Get(context.Background(), key)
 		v = bytes.Clone(v)
 		v[len(v)/2] ^= 0xff
-		_ = c.Set(context.Background(), key, v)
+		_ = c.journal.Set(context.Background(), key, v)
 	}
 }
 
@@ -180,17 +192,19 @@ func walk(t *testing.T, client storage.Client) []string {
 // FuzzOpen: whatever the meta and a journal chunk hold, Open refuses or reads them, never panics.
 func FuzzOpen(f *testing.F) {
 	ctx := context.Background()
-	client := newClient()
+	client := newClients()
 	s, _, _ := open(f, client)
 	_ = s.Append(ctx, []byte("<0>"))
-	meta, _ := client.Get(ctx, "meta")
-	chunk, _ := client.Get(ctx, "j/0")
+	meta, _ := client.journal.Get(ctx, "meta")
+	chunk, _ := client.journal.Get(ctx, "j/0")
 	f.Add(meta, chunk)
+	f.Add(encodeV1(t0meta(f, meta)), chunk)
 	f.Fuzz(func(t *testing.T, meta, chunk []byte) {
-		c := newClient()
-		_ = c.Set(ctx, "meta", meta)
-		_ = c.Set(ctx, "j/0", chunk)
-		_, _, _ = Open(ctx, c, rules, &logState{})
+		c := newClients()
+		_ = c.journal.Set(ctx, "meta", meta)
+		_ = c.journal.Set(ctx, "j/0", chunk)
+		_ = c.bases.Set(ctx, "b/0/0", chunk)
+		_, _, _ = Open(ctx, c.journal, c.bases, rules, &logState{})
 	})
 }
 
@@ -226,8 +240,8 @@ func (c *failingClient) Walk(ctx context.Context, fn storage.WalkFunc) error {
 func TestCompactionInPieces(t *testing.T) {
 	ctx := context.Background()
 	big := bytes.Repeat([]byte("0123456789abcdef"), 2*ChunkSize/16+100) // some 2.01 pieces
-	prepare := func(t *testing.T) (storage.Client, *Store, string) {
-		client := newClient()
+	prepare := func(t *testing.T) (clients, *Store, string) {
+		client := newClients()
 		s, _, _ := open(t, client)
 		require.NoError(t, s.Append(ctx, big))
 		require.NoError(t, s.Compact(ctx, &logState{}, nil))
@@ -241,21 +255,23 @@ func TestCompactionInPieces(t *testing.T) {
 	base, journal := s.Sizes()
 	assert.Equal(t, int64(len("BASE")+len(want)), base)
 	assert.Zero(t, journal)
-	assert.Equal(t, []string{"b/2/0", "b/2/1", "b/2/2", "meta"}, walk(t, client), "the replaced base and chunks deleted")
+	assert.Equal(t, []string{"meta"}, walk(t, client.journal), "the replaced chunks deleted")
+	assert.Equal(t, []string{"b/2/0", "b/2/1", "b/2/2"}, walk(t, client.bases), "the replaced base deleted")
 
-	// Three pieces written, the meta, three pieces and a chunk deleted.
+	// Three pieces written, the meta, three pieces and a chunk deleted (in either client: one count).
 	for cut := range 8 {
 		t.Run(fmt.Sprintf("storage fails at operation %d", cut), func(t *testing.T) {
 			client, s, want := prepare(t)
 			ops := 0
-			failing := &failingClient{Client: client, fail: func(o []*storage.Operation) bool {
+			fail := func(o []*storage.Operation) bool {
 				if o[0].Type == storage.Get {
 					return false
 				}
 				ops++
 				return ops == cut+1
-			}}
-			s.client = failing
+			}
+			s.client = &failingClient{Client: client.journal, fail: fail}
+			s.bases = &failingClient{Client: client.bases, fail: fail}
 			err := s.Compact(ctx, &logState{}, nil)
 			require.Error(t, err)
 			// The fourth write is the meta's: after it, the new base is in place.
@@ -269,8 +285,8 @@ func TestCompactionInPieces(t *testing.T) {
 			_, got, _ = open(t, client)
 			require.Equal(t, want, string(got))
 			require.NoError(t, s2.Sweep(ctx))
-			keys := walk(t, client)
-			require.Len(t, keys, 4, "three pieces and the meta: %v", keys)
+			require.Equal(t, []string{"meta"}, walk(t, client.journal))
+			require.Len(t, walk(t, client.bases), 3, "three pieces")
 		})
 	}
 
@@ -307,4 +323,143 @@ func TestPacerRestsBetweenSlices(t *testing.T) {
 	require.ErrorIs(t, p.Step(), context.Canceled)
 	var none *Pacer
 	require.NoError(t, none.Step())
+}
+
+// serialClient is a storage client that takes one transaction at a time, as file_storage does (one
+// bbolt file, one writer; its reads are transactions that write too). A Set of a key for which
+// stall returns a channel holds the client until that channel is closed.
+type serialClient struct {
+	storage.Client
+	mu    sync.Mutex
+	stall func(key string) chan struct{}
+}
+
+func (c *serialClient) Get(ctx context.Context, key string) ([]byte, error) {
+	op := storage.GetOperation(key)
+	err := c.Batch(ctx, op)
+	return op.Value, err
+}
+
+func (c *serialClient) Set(ctx context.Context, key string, value []byte) error {
+	return c.Batch(ctx, storage.SetOperation(key, value))
+}
+
+func (c *serialClient) Delete(ctx context.Context, key string) error {
+	return c.Batch(ctx, storage.DeleteOperation(key))
+}
+
+func (c *serialClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, op := range ops {
+		if op.Type != storage.Set || c.stall == nil {
+			continue
+		}
+		if ch := c.stall(op.Key); ch != nil {
+			<-ch
+		}
+	}
+	return c.Client.Batch(ctx, ops...)
+}
+
+// TestJournalNeverWaitsForABase: while a compaction's write of a base piece holds the bases'
+// storage, a journal chunk (what a batch that carries an alert writes before it returns) is
+// written at once. In one client with the bases it would wait for the piece: a storage takes one
+// writer at a time.
+func TestJournalNeverWaitsForABase(t *testing.T) {
+	ctx := context.Background()
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	stall := func(key string) chan struct{} {
+		if strings.HasPrefix(key, "b/") {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			return release
+		}
+		return nil
+	}
+	journal := &serialClient{Client: newClient(), stall: stall}
+	bases := &serialClient{Client: newClient(), stall: stall}
+	c := clients{journal, bases}
+	s, _, _ := open(t, c)
+	require.NoError(t, s.Append(ctx, []byte("<0>")))
+	compacted := make(chan error, 1)
+	go func() { compacted <- s.Compact(ctx, &logState{}, nil) }()
+	<-entered // the compaction holds the bases' storage, writing a piece
+	appended := make(chan error, 1)
+	go func() { appended <- s.Append(ctx, []byte("<1>")) }()
+	select {
+	case err := <-appended:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the journal's write waited for the compaction's write of a base piece")
+	}
+	close(release)
+	require.NoError(t, <-compacted)
+	_, got, _ := open(t, c)
+	assert.Equal(t, "<0><1>", string(got))
+	assert.Equal(t, []string{"b/1/0"}, walk(t, bases.Client), "the base in the bases' client")
+	assert.Equal(t, []string{"j/1", "meta"}, walk(t, journal.Client), "the meta and the journal in the journal's client")
+}
+
+// t0meta decodes the meta a test store wrote.
+func t0meta(t testing.TB, data []byte) meta {
+	m, err := decodeMeta(data)
+	require.NoError(t, err)
+	return m
+}
+
+// encodeV1 encodes m as a meta of version 1, before the bases had a client of their own: no
+// byte says where the base is (it is in the journal's client).
+func encodeV1(m meta) []byte {
+	b := append([]byte(metaMagic), 1)
+	b = codec.AppendString(b, string(m.ruleSet))
+	for _, v := range []int64{int64(m.gen), int64(m.pieces), m.baseBytes, int64(m.first), int64(m.next), m.journal} {
+		b = binary.AppendVarint(b, v)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+// TestBaseBesideTheJournalIsRead: a checkpoint of an earlier version, its base beside the journal
+// in one client and its meta of version 1, is restored; the next compaction writes the base into
+// the bases' client, and the sweep deletes the old pieces.
+func TestBaseBesideTheJournalIsRead(t *testing.T) {
+	ctx := context.Background()
+	one := clients{journal: newClient()} // no bases' client: the base beside the journal
+	s, _, _ := open(t, one)
+	require.NoError(t, s.Append(ctx, []byte("<0>")))
+	require.NoError(t, s.Compact(ctx, &logState{}, nil))
+	require.NoError(t, s.Append(ctx, []byte("<1>")))
+	require.Equal(t, []string{"b/1/0", "j/1", "meta"}, walk(t, one.journal))
+	data, err := one.journal.Get(ctx, metaKey)
+	require.NoError(t, err)
+	m := t0meta(t, data)
+	require.False(t, m.apart)
+	require.NoError(t, one.journal.Set(ctx, metaKey, encodeV1(m)))
+
+	two := clients{journal: one.journal, bases: newClient()}
+	s, got, ld := open(t, two)
+	require.True(t, ld.Found)
+	require.Equal(t, "<0><1>", string(got))
+	require.NoError(t, s.Sweep(ctx))
+	require.Equal(t, []string{"b/1/0", "j/1", "meta"}, walk(t, two.journal), "the sweep keeps the base it names")
+	require.NoError(t, s.Append(ctx, []byte("<2>")))
+	_, got, _ = open(t, two)
+	require.Equal(t, "<0><1><2>", string(got), "a chunk appended onto a meta of version 1")
+
+	require.NoError(t, s.Compact(ctx, &logState{}, nil))
+	require.Equal(t, []string{"meta"}, walk(t, two.journal), "the old base and chunks deleted")
+	require.Equal(t, []string{"b/2/0"}, walk(t, two.bases))
+	_, got, _ = open(t, two)
+	require.Equal(t, "<0><1><2>", string(got))
+	data, _ = two.journal.Get(ctx, metaKey)
+	require.True(t, t0meta(t, data).apart)
+
+	// Leftover pieces in the journal's client (a crash before they were deleted) go at the next sweep.
+	require.NoError(t, two.journal.Set(ctx, "b/1/0", []byte("BASEleft")))
+	s, _, _ = open(t, two)
+	require.NoError(t, s.Sweep(ctx))
+	require.Equal(t, []string{"meta"}, walk(t, two.journal))
+	require.Equal(t, []string{"b/2/0"}, walk(t, two.bases))
 }
