@@ -105,11 +105,13 @@ func (p *correlationProcessor) startCheckpoints(ctx context.Context, host compon
 		maxUnwritten: maxUnwrittenBytes}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if c.bases, _, err = readStorage(ctx, se, id, checkpointBasesName, ""); err != nil {
-		// Checkpoints still work with the bases beside the journal; only a compaction's writes can
-		// then hold up a batch that carries an alert.
+		// Checkpoints still work with new bases beside the journal (only a compaction's writes can
+		// then hold up a batch that carries an alert); a checkpoint whose base is in the bases'
+		// storage is left as it is, and the processor runs without checkpoints (restoreCheckpoint).
 		p.telemetry.checkpointError(ctx)
-		p.logger.Error("checkpoint bases' storage unusable; keeping the bases beside the journal: "+
-			"remove the damaged file from the storage directory", zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
+		p.logger.Error("checkpoint bases' storage unusable; new bases are kept beside the journal, and a checkpoint "+
+			"whose base is in it is not used: remove the damaged file from the storage directory",
+			zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
 	}
 	marker, since, err := readStorage(ctx, se, id, checkpointMarkerName, checkpointMarkerKey)
 	switch {
@@ -221,7 +223,9 @@ func (p *correlationProcessor) restoreCheckpoint(legacy, since []byte) {
 }
 
 // openStore is checkpoint.Open with a fault of the storage's memory map turned into an error (and
-// a nil store): file_storage's bbolt maps its file, and a damaged file can fault on access.
+// a nil store): file_storage's bbolt maps its file, and a damaged file can fault on access. A
+// checkpoint whose base is in a bases' storage that could not be opened gives a nil store too: the
+// processor runs without checkpoints, and the checkpoint is left for the next start.
 func openStore(ctx context.Context, client, bases storage.Client, mem *state.Memory) (store *checkpoint.Store, ld checkpoint.Loaded, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
@@ -229,7 +233,12 @@ func openStore(ctx context.Context, client, bases storage.Client, mem *state.Mem
 			store, err = nil, fmt.Errorf("storage file unreadable: %v", r)
 		}
 	}()
-	return checkpoint.Open(ctx, client, bases, mem.RuleSet(), mem)
+	store, ld, err = checkpoint.Open(ctx, client, bases, mem.RuleSet(), mem)
+	if errors.Is(err, checkpoint.ErrBasesUnavailable) {
+		// Not damage: run without checkpoints rather than replace a good one.
+		return nil, ld, fmt.Errorf("%w (its file could not be opened: see the error before)", err)
+	}
+	return store, ld, err
 }
 
 // rebase writes mem's state as the checkpoint's new base.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +28,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/checkpoint/checkpointtest"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadata"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/metadatatest"
 )
@@ -439,7 +439,7 @@ func TestDamagedBasesFile(t *testing.T) {
 
 		h2, stop2, _, p2 := rig.start(t, time.Hour)
 		assert.Equal(t, []string{
-			"error: checkpoint bases' storage unusable; keeping the bases beside the journal: remove the damaged file from the storage directory",
+			"error: checkpoint bases' storage unusable; new bases are kept beside the journal, and a checkpoint whose base is in it is not used: remove the damaged file from the storage directory",
 			"info: state restored from checkpoint",
 		}, rig.startLogs())
 		assertCheckpointErrors(t, h2, 1)
@@ -455,6 +455,44 @@ func TestDamagedBasesFile(t *testing.T) {
 		}
 		assert.Equal(t, 1, bases, "the base beside the journal")
 	})
+
+	t.Run("not available, with the base in it", func(t *testing.T) {
+		rig := newStorageRig(t)
+		h1, stop1, _, p1 := rig.start(t, time.Hour)
+		h1.consume(first())
+		p1.flushCheckpoint(context.Background())
+		require.NoError(t, p1.compactCheckpoint(context.Background()))
+		stop1()
+
+		good := rig.ext
+		rig.ext = &noBasesStorage{Extension: good.(storage.Extension)}
+		h2, stop2, _, p2 := rig.start(t, time.Hour)
+		assert.Equal(t, []string{
+			"error: checkpoint bases' storage unusable; new bases are kept beside the journal, and a checkpoint whose base is in it is not used: remove the damaged file from the storage directory",
+			"error: checkpoint storage unusable; starting with empty state and WITHOUT checkpoints",
+		}, rig.startLogs())
+		assertCheckpointErrors(t, h2, 2)
+		assert.Nil(t, p2.checkpoints.store, "no checkpoints over a checkpoint that is whole")
+		assert.Len(t, h2.consume(newBatch().failures(signinLogs, "198.51.100.7", 6, at(0)).
+			sshd("web01", "sshd", accepted("alice", "198.51.100.7"), 4, at(time.Minute))), 1, "detection goes on")
+		stop2()
+
+		rig.ext = good
+		h3, stop3, _, _ := rig.start(t, time.Hour)
+		defer stop3()
+		assert.Equal(t, []string{"info: state restored from checkpoint"}, rig.startLogs())
+		assert.Len(t, h3.consume(logon()), 1, "the checkpoint was left whole")
+	})
+}
+
+// noBasesStorage is a storage extension that cannot open the bases' client (too many open files).
+type noBasesStorage struct{ storage.Extension }
+
+func (s *noBasesStorage) GetClient(ctx context.Context, kind component.Kind, id component.ID, name string) (storage.Client, error) {
+	if name == checkpointBasesName {
+		return nil, errors.New("too many open files")
+	}
+	return s.Extension.GetClient(ctx, kind, id, name)
 }
 
 // assertCheckpointErrors asserts how many checkpoint errors h counted.
@@ -693,9 +731,8 @@ func TestBatchesDoNotWaitForCheckpoints(t *testing.T) {
 }
 
 // serialStorage is a storage extension whose clients take one operation at a time each, as
-// file_storage's do (a bbolt file per client, one writer at a time), and whose writes of a base
-// piece stall, holding their client, while stall is set: a compaction's write that holds the
-// storage for long.
+// file_storage's do, and whose writes of a base piece stall, holding their client, while stall is
+// set: a compaction's write that holds the storage for long.
 type serialStorage struct {
 	storage.Extension
 	stall   atomic.Bool
@@ -708,43 +745,12 @@ func (s *serialStorage) GetClient(ctx context.Context, kind component.Kind, id c
 	if err != nil {
 		return nil, err
 	}
-	return &serialClient{Client: c, s: s}, nil
-}
-
-type serialClient struct {
-	storage.Client
-	s  *serialStorage
-	mu sync.Mutex
-}
-
-func (c *serialClient) Get(ctx context.Context, key string) ([]byte, error) {
-	op := storage.GetOperation(key)
-	err := c.Batch(ctx, op)
-	return op.Value, err
-}
-
-func (c *serialClient) Set(ctx context.Context, key string, value []byte) error {
-	return c.Batch(ctx, storage.SetOperation(key, value))
-}
-
-func (c *serialClient) Delete(ctx context.Context, key string) error {
-	return c.Batch(ctx, storage.DeleteOperation(key))
-}
-
-func (c *serialClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.s.stall.Load() && ops[0].Type == storage.Set && strings.HasPrefix(ops[0].Key, "b/") {
-		c.s.stalled <- struct{}{}
-		<-c.s.release
-	}
-	return c.Client.Batch(ctx, ops...)
-}
-
-func (c *serialClient) Walk(ctx context.Context, fn storage.WalkFunc) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.Client.(storage.Walker).Walk(ctx, fn)
+	return &checkpointtest.SerialClient{Client: c, Stall: func(key string) {
+		if strings.HasPrefix(key, "b/") && s.stall.CompareAndSwap(true, false) {
+			s.stalled <- struct{}{}
+			<-s.release
+		}
+	}}, nil
 }
 
 // TestAlertDoesNotWaitForABaseWrite: a batch that carries an alert writes the journal before it

@@ -592,6 +592,8 @@ func testDamagedCheckpoint(t *testing.T, damages []damage) {
 	}
 	goodFile := checkpointFile(t, good)
 	goodBytes := readFile(t, goodFile)
+	goodBases := goodFile + "_bases"
+	goodBasesBytes := readFile(t, goodBases)
 	if !bytes.Contains(goodBytes, []byte(journalMagic)) {
 		t.Fatalf("the checkpoint file holds no journal (magic %s)", journalMagic)
 	}
@@ -604,6 +606,10 @@ func testDamagedCheckpoint(t *testing.T, damages []damage) {
 				data = d.file(goodBytes)
 			}
 			if err := os.WriteFile(filepath.Join(dir, filepath.Base(goodFile)), data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			// The bases' file as it was: only the damage under test is there.
+			if err := os.WriteFile(filepath.Join(dir, filepath.Base(goodBases)), goodBasesBytes, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			window := "24h"

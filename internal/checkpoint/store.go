@@ -48,7 +48,7 @@ import (
 const (
 	metaMagic    = "AHLCMETA"
 	journalMagic = "AHLCJRNL"
-	metaVersion  = 2 // 1: no base client byte (the base in the journal's client)
+	metaVersion  = 2 // the base in the bases' client; a meta of version 1 has it in the journal's
 	metaKey      = "meta"
 )
 
@@ -64,6 +64,10 @@ const (
 
 // ErrIncompatible marks a checkpoint made for another rule set or by another version.
 var ErrIncompatible = errors.New("incompatible checkpoint")
+
+// ErrBasesUnavailable marks a checkpoint whose base is in the bases' client, opened without one:
+// the checkpoint is not damaged, and must not be replaced.
+var ErrBasesUnavailable = errors.New("the checkpoint's base is in the bases' storage, which is not open")
 
 // ErrNotDeleted marks an error of a Rebase or Compact that happened after the new base was in
 // place: only keys of what it replaced are left, which Sweep deletes at the next start.
@@ -97,17 +101,21 @@ type meta struct {
 	apart       bool   // the base's pieces are in the bases' client (else in the journal's)
 }
 
+// encode encodes m as a meta of version 1 while its base is beside the journal (as earlier versions
+// wrote it, so that they can still read it), of version 2 once it is apart.
 func (m *meta) encode() []byte {
-	b := append([]byte(metaMagic), metaVersion)
+	version := byte(1)
+	if m.apart {
+		version = metaVersion
+	}
+	b := append([]byte(metaMagic), version)
 	b = codec.AppendString(b, string(m.ruleSet))
 	for _, v := range []int64{int64(m.gen), int64(m.pieces), m.baseBytes, int64(m.first), int64(m.next), m.journal} {
 		b = binary.AppendVarint(b, v)
 	}
-	apart := byte(0)
 	if m.apart {
-		apart = 1
+		b = append(b, 1)
 	}
-	b = append(b, apart)
 	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
 }
 
@@ -140,12 +148,13 @@ func decodeMeta(data []byte) (meta, error) {
 	return m, nil
 }
 
-// holding returns the client that holds m's base.
+// holding returns the client that holds m's base: nil when it is in the bases' client and the
+// store has none.
 func (s *Store) holding(m meta) storage.Client {
-	if m.apart && s.bases != nil {
-		return s.bases
+	if !m.apart {
+		return s.client
 	}
-	return s.client
+	return s.bases
 }
 
 // placed is a key in one of the store's clients.
@@ -187,6 +196,8 @@ type Loaded struct {
 // from there, and the next base goes into bases. Damage is reported as an error: an error from the
 // base leaves st empty; an error from a journal chunk leaves st as the chunks before it made it.
 // Either way the store is usable: call Rebase with st's state to start a new checkpoint from it.
+// ErrBasesUnavailable (a base apart, and bases nil) is not damage: the checkpoint must be left as
+// it is, and the store not used.
 func Open(ctx context.Context, client, bases storage.Client, ruleSet []byte, st State) (*Store, Loaded, error) {
 	s := &Store{client: client, bases: bases, meta: meta{ruleSet: ruleSet, apart: bases != nil}}
 	var ld Loaded
@@ -208,7 +219,11 @@ func Open(ctx context.Context, client, bases storage.Client, ruleSet []byte, st 
 		return s, ld, fmt.Errorf("%w: made for other rules (or their thresholds, windows or counters)", ErrIncompatible)
 	}
 	if m.pieces > 0 {
-		base, err := readBase(ctx, s.holding(m), m, nil)
+		holding := s.holding(m)
+		if holding == nil {
+			return s, ld, ErrBasesUnavailable
+		}
+		base, err := readBase(ctx, holding, m, nil)
 		if err != nil {
 			return s, ld, err
 		}
@@ -410,7 +425,11 @@ func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error
 	m := s.meta
 	s.mu.Unlock()
 	if m.pieces > 0 {
-		base, err := readBase(ctx, s.holding(m), m, pace)
+		holding := s.holding(m)
+		if holding == nil {
+			return ErrBasesUnavailable
+		}
+		base, err := readBase(ctx, holding, m, pace)
 		if err != nil {
 			return err
 		}
@@ -457,7 +476,8 @@ func (s *Store) Compact(ctx context.Context, replica Replica, pace *Pacer) error
 
 // Sweep deletes every key of the storage's clients that the meta does not name (the pieces of a
 // compaction cut short by a crash, chunks of a checkpoint that was refused, the pieces of a base
-// that an earlier version wrote beside the journal), when the storage can list its keys.
+// that an earlier version wrote beside the journal), when the storage can list its keys. The keys
+// the meta names are kept in either client: a storage whose clients share their keys loses nothing.
 func (s *Store) Sweep(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -471,12 +491,8 @@ func (s *Store) Sweep(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		holds := c == s.holding(m)
 		err := w.Walk(ctx, func(key string, _ []byte) ([]*storage.Operation, error) {
-			if key == metaKey && c == s.client || names(m, key, c == s.client, holds) {
-				return nil, nil
-			}
-			if strings.HasPrefix(key, "b/") || strings.HasPrefix(key, "j/") {
+			if (strings.HasPrefix(key, "b/") || strings.HasPrefix(key, "j/")) && !names(m, key) {
 				return []*storage.Operation{storage.DeleteOperation(key)}, nil
 			}
 			return nil, nil
@@ -488,14 +504,13 @@ func (s *Store) Sweep(ctx context.Context) error {
 	return nil
 }
 
-// names reports whether key is a piece or chunk of m, in a client that holds m's journal (journal)
-// or its base (base).
-func names(m meta, key string, journal, base bool) bool {
-	if rest, ok := strings.CutPrefix(key, "j/"); ok && journal {
+// names reports whether key is a piece or chunk of m.
+func names(m meta, key string) bool {
+	if rest, ok := strings.CutPrefix(key, "j/"); ok {
 		seq, err := strconv.ParseUint(rest, 10, 64)
 		return err == nil && seq >= m.first && seq < m.next
 	}
-	if rest, ok := strings.CutPrefix(key, "b/"); ok && base {
+	if rest, ok := strings.CutPrefix(key, "b/"); ok {
 		g, i, ok := strings.Cut(rest, "/")
 		gen, err1 := strconv.ParseUint(g, 10, 64)
 		n, err2 := strconv.Atoi(i)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 
+	"github.com/secops-otel/aadhostlogincorrelation/internal/checkpoint/checkpointtest"
 	"github.com/secops-otel/aadhostlogincorrelation/internal/codec"
 )
 
@@ -325,43 +325,6 @@ func TestPacerRestsBetweenSlices(t *testing.T) {
 	require.NoError(t, none.Step())
 }
 
-// serialClient is a storage client that takes one transaction at a time, as file_storage does (one
-// bbolt file, one writer; its reads are transactions that write too). A Set of a key for which
-// stall returns a channel holds the client until that channel is closed.
-type serialClient struct {
-	storage.Client
-	mu    sync.Mutex
-	stall func(key string) chan struct{}
-}
-
-func (c *serialClient) Get(ctx context.Context, key string) ([]byte, error) {
-	op := storage.GetOperation(key)
-	err := c.Batch(ctx, op)
-	return op.Value, err
-}
-
-func (c *serialClient) Set(ctx context.Context, key string, value []byte) error {
-	return c.Batch(ctx, storage.SetOperation(key, value))
-}
-
-func (c *serialClient) Delete(ctx context.Context, key string) error {
-	return c.Batch(ctx, storage.DeleteOperation(key))
-}
-
-func (c *serialClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, op := range ops {
-		if op.Type != storage.Set || c.stall == nil {
-			continue
-		}
-		if ch := c.stall(op.Key); ch != nil {
-			<-ch
-		}
-	}
-	return c.Client.Batch(ctx, ops...)
-}
-
 // TestJournalNeverWaitsForABase: while a compaction's write of a base piece holds the bases'
 // storage, a journal chunk (what a batch that carries an alert writes before it returns) is
 // written at once. In one client with the bases it would wait for the piece: a storage takes one
@@ -369,18 +332,17 @@ func (c *serialClient) Batch(ctx context.Context, ops ...*storage.Operation) err
 func TestJournalNeverWaitsForABase(t *testing.T) {
 	ctx := context.Background()
 	release, entered := make(chan struct{}), make(chan struct{}, 1)
-	stall := func(key string) chan struct{} {
+	stall := func(key string) {
 		if strings.HasPrefix(key, "b/") {
 			select {
 			case entered <- struct{}{}:
 			default:
 			}
-			return release
+			<-release
 		}
-		return nil
 	}
-	journal := &serialClient{Client: newClient(), stall: stall}
-	bases := &serialClient{Client: newClient(), stall: stall}
+	journal := &checkpointtest.SerialClient{Client: newClient(), Stall: stall}
+	bases := &checkpointtest.SerialClient{Client: newClient(), Stall: stall}
 	c := clients{journal, bases}
 	s, _, _ := open(t, c)
 	require.NoError(t, s.Append(ctx, []byte("<0>")))
@@ -462,4 +424,65 @@ func TestBaseBesideTheJournalIsRead(t *testing.T) {
 	require.NoError(t, s.Sweep(ctx))
 	require.Equal(t, []string{"meta"}, walk(t, two.journal))
 	require.Equal(t, []string{"b/2/0"}, walk(t, two.bases))
+}
+
+// TestBaseApartWithoutTheBasesClient: a checkpoint whose base is in the bases' client, opened
+// without it (its file could not be opened), is not damage: Open says so, and the checkpoint is
+// still whole for a start that has the client again.
+func TestBaseApartWithoutTheBasesClient(t *testing.T) {
+	ctx := context.Background()
+	c := newClients()
+	s, _, _ := open(t, c)
+	require.NoError(t, s.Append(ctx, []byte("<0>")))
+	require.NoError(t, s.Compact(ctx, &logState{}, nil))
+	require.NoError(t, s.Append(ctx, []byte("<1>")))
+	_, _, err := Open(ctx, c.journal, nil, rules, &logState{})
+	require.ErrorIs(t, err, ErrBasesUnavailable)
+	_, got, _ := open(t, c)
+	assert.Equal(t, "<0><1>", string(got))
+}
+
+// TestClientsSharingTheirKeys: a storage whose two clients are one key space (a storage extension
+// that ignores the client's name) keeps the checkpoint through compactions and sweeps.
+func TestClientsSharingTheirKeys(t *testing.T) {
+	ctx := context.Background()
+	one := newClient()
+	c := clients{one, one}
+	s, _, _ := open(t, c)
+	for i := range 6 {
+		require.NoError(t, s.Append(ctx, []byte(fmt.Sprintf("<%d>", i))))
+		if i%2 == 1 {
+			require.NoError(t, s.Compact(ctx, &logState{}, nil))
+		}
+		s2, got, _ := open(t, c)
+		require.NoError(t, s2.Sweep(ctx))
+		_, got2, _ := open(t, c)
+		require.Equal(t, string(got), string(got2), "after the sweep")
+	}
+	_, got, _ := open(t, c)
+	assert.Equal(t, "<0><1><2><3><4><5>", string(got))
+	assert.Equal(t, []string{"b/3/0", "meta"}, walk(t, one))
+}
+
+// TestMetaOfTheEarlierLayoutIsWrittenAsBefore: while its base is beside the journal, the meta is
+// written as version 1, which earlier versions read; once apart, as version 2.
+func TestMetaOfTheEarlierLayoutIsWrittenAsBefore(t *testing.T) {
+	ctx := context.Background()
+	one := clients{journal: newClient()}
+	s, _, _ := open(t, one)
+	require.NoError(t, s.Append(ctx, []byte("<0>")))
+	require.NoError(t, s.Compact(ctx, &logState{}, nil))
+	require.NoError(t, s.Append(ctx, []byte("<1>")))
+	data, _ := one.journal.Get(ctx, metaKey)
+	assert.Equal(t, byte(1), data[len(metaMagic)], "version 1")
+	assert.Equal(t, encodeV1(t0meta(t, data)), data, "byte for byte as version 1 writes it")
+
+	two := clients{journal: one.journal, bases: newClient()}
+	s, _, _ = open(t, two)
+	require.NoError(t, s.Append(ctx, []byte("<2>")))
+	data, _ = two.journal.Get(ctx, metaKey)
+	assert.Equal(t, byte(1), data[len(metaMagic)], "still version 1: the base is still beside the journal")
+	require.NoError(t, s.Compact(ctx, &logState{}, nil))
+	data, _ = two.journal.Get(ctx, metaKey)
+	assert.Equal(t, byte(metaVersion), data[len(metaMagic)], "version 2 once apart")
 }
