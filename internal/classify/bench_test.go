@@ -104,7 +104,7 @@ func BenchmarkClassify(b *testing.B) {
 			var ev Observation
 			c.Classify(rec, &ev)
 			if ev.Kind != tc.want {
-				b.Fatalf("kind %v (reject %q), want %v", ev.Kind, ev.Reject, tc.want)
+				b.Fatalf("kind %v of %s (reject %q), want %v of %s", ev.Kind, ev.Kind.Source(), ev.Reject, tc.want, tc.want.Source())
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -128,7 +128,7 @@ func BenchmarkClassifyRuleB(b *testing.B) {
 		{"sentinel_signin", sentinelSignInRow(), nil, FailedSigninLogs},
 		{"sentinel_signin_success", with(sentinelSignInRow(), "ResultType", "0"), nil, SigninLogsSuccess},
 		{"diagnostic_map_body_signin_success", map[string]any{}, diagSignInFull(), SigninLogsSuccess},
-		{"diagnostic_json_body_signin_success", map[string]any{}, diagSignInSuccessJSON, SigninLogsSuccess},
+		{"diagnostic_json_body_signin_success", map[string]any{}, diagSignInSuccessJSON, NonInteractiveSuccess},
 		{"sentinel_syslog_logon", sentinelSyslogRow(), nil, LinuxLogon},
 		{"sentinel_syslog_sshd_failure", with(sentinelSyslogRow(), "SyslogMessage", failedPw), nil, FailedSyslogLogon},
 		{"syslog_receiver_sshd_failure", with(syslogReceiverAttrs(), "message", failedPw), nil, FailedSyslogLogon},
@@ -138,9 +138,9 @@ func BenchmarkClassifyRuleB(b *testing.B) {
 		{"syslog_receiver_login_failure", with(syslogReceiverAttrs(), "appname", "login", "message", failedLogin), nil, FailedSyslogLogon},
 		{"syslog_receiver_pam_no_from", with(syslogReceiverAttrs(), "message",
 			"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost="+srcIP), nil, Unrelated},
-		{"windowseventlog_4625", map[string]any{}, with(windowsEventLogBody(false), "event_id", map[string]any{"id": 4625}), FailedSyslogLogon},
+		{"windowseventlog_4625", map[string]any{}, with(windowsEventLogBody(false), "event_id", map[string]any{"id": 4625}), FailedSecurityEventLogon},
 		{"securityevent_4624", securityEventRow(), nil, SecurityEventLogon},
-		{"securityevent_csv_row_4625", secEventRows, nil, FailedSyslogLogon},
+		{"securityevent_csv_row_4625", secEventRows, nil, FailedSecurityEventLogon},
 	}
 	c := New(Rules{Kinds: ruleBKinds})
 	for _, tc := range cases {
@@ -149,7 +149,7 @@ func BenchmarkClassifyRuleB(b *testing.B) {
 			var ev Observation
 			c.Classify(rec, &ev)
 			if ev.Kind != tc.want {
-				b.Fatalf("kind %v (reject %q), want %v", ev.Kind, ev.Reject, tc.want)
+				b.Fatalf("kind %v of %s (reject %q), want %v of %s", ev.Kind, ev.Kind.Source(), ev.Reject, tc.want, tc.want.Source())
 			}
 			b.ReportAllocs()
 			for b.Loop() {
