@@ -407,14 +407,21 @@ func TestDamagedBasesFile(t *testing.T) {
 	logon := func() *batch {
 		return newBatch().sshd("web01", "sshd", accepted("alice", attackerIP), 4, at(time.Minute))
 	}
-
-	t.Run("removed after a compaction", func(t *testing.T) {
+	// compacted is a storage whose checkpoint holds first's failures in a base.
+	compacted := func(t *testing.T) *storageRig {
 		rig := newStorageRig(t)
 		h1, stop1, _, p1 := rig.start(t, time.Hour)
 		h1.consume(first())
 		p1.flushCheckpoint(context.Background())
 		require.NoError(t, p1.compactCheckpoint(context.Background()))
 		stop1()
+		return rig
+	}
+	const basesUnusable = "error: checkpoint bases' storage unusable; new bases are kept beside the journal, " +
+		"and a checkpoint whose base is in it is not used: remove the damaged file from the storage directory"
+
+	t.Run("removed after a compaction", func(t *testing.T) {
+		rig := compacted(t)
 		require.NoError(t, os.Remove(rig.basesFile(t)))
 
 		h2, stop2, _, p2 := rig.start(t, time.Hour)
@@ -439,7 +446,7 @@ func TestDamagedBasesFile(t *testing.T) {
 
 		h2, stop2, _, p2 := rig.start(t, time.Hour)
 		assert.Equal(t, []string{
-			"error: checkpoint bases' storage unusable; new bases are kept beside the journal, and a checkpoint whose base is in it is not used: remove the damaged file from the storage directory",
+			basesUnusable,
 			"info: state restored from checkpoint",
 		}, rig.startLogs())
 		assertCheckpointErrors(t, h2, 1)
@@ -457,18 +464,13 @@ func TestDamagedBasesFile(t *testing.T) {
 	})
 
 	t.Run("not available, with the base in it", func(t *testing.T) {
-		rig := newStorageRig(t)
-		h1, stop1, _, p1 := rig.start(t, time.Hour)
-		h1.consume(first())
-		p1.flushCheckpoint(context.Background())
-		require.NoError(t, p1.compactCheckpoint(context.Background()))
-		stop1()
+		rig := compacted(t)
 
 		good := rig.ext
 		rig.ext = &noBasesStorage{Extension: good.(storage.Extension)}
 		h2, stop2, _, p2 := rig.start(t, time.Hour)
 		assert.Equal(t, []string{
-			"error: checkpoint bases' storage unusable; new bases are kept beside the journal, and a checkpoint whose base is in it is not used: remove the damaged file from the storage directory",
+			basesUnusable,
 			"error: checkpoint storage unusable; starting with empty state and WITHOUT checkpoints",
 		}, rig.startLogs())
 		assertCheckpointErrors(t, h2, 2)
