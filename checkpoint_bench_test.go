@@ -312,7 +312,6 @@ type gcStats struct {
 	assist    float64  // CPU seconds of mark assists (drafted from allocating goroutines)
 	bg        float64  // CPU seconds of background marking (dedicated, fractional and idle workers)
 	pause     float64  // CPU seconds of stop-the-world pauses (as GOMAXPROCS times their length)
-	user      float64  // CPU seconds of the program itself
 	pauses    []uint64 // histogram counts of /sched/pauses/total/gc (buckets: pauseBuckets)
 	latencies []uint64 // histogram counts of /sched/latencies: runnable to running
 	buckets   [2][]float64
